@@ -1,0 +1,32 @@
+from typing import Any
+
+from django.apps import AppConfig
+from django.core import checks
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class HelpdeskConfig(AppConfig):
+    name = "helpdesk"
+    verbose_name = _("Núcleo")
+
+    def ready(self) -> None:
+        from helpdesk import rls, tenancy  # noqa: F401 - registers the connection hook
+
+        post_migrate.connect(rls.on_post_migrate, sender=self)
+        checks.register(check_database_roles, checks.Tags.security, deploy=True)
+
+
+def check_database_roles(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    from helpdesk.rls import app_role_name
+
+    if app_role_name() is None:
+        return [
+            checks.Warning(
+                "The application connects as the role that owns the tables.",
+                hint="Set DATABASE_URL to a role that is not the owner (nor superuser, nor "
+                "BYPASSRLS) and DATABASE_OWNER_URL to the owner, which runs migrations.",
+                id="helpdesk.W001",
+            )
+        ]
+    return []

