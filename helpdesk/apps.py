@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,10 @@ class HelpdeskConfig(AppConfig):
         from helpdesk import rls, tenancy  # noqa: F401 - registers the connection hook
 
         post_migrate.connect(rls.on_post_migrate, sender=self)
+        # Django records last_login with a plain save, which row-level security refuses while a
+        # login request has no tenant yet: ours does the same write in the user's context.
+        user_logged_in.disconnect(dispatch_uid="update_last_login")
+        user_logged_in.connect(record_last_login, dispatch_uid="helpdesk_update_last_login")
         checks.register(check_database_roles, checks.Tags.security, deploy=True)
 
 
@@ -30,3 +35,13 @@ def check_database_roles(app_configs: Any, **kwargs: Any) -> list[checks.CheckMe
             )
         ]
     return []
+
+
+def record_last_login(sender: Any, user: Any, **kwargs: Any) -> None:
+    from django.utils import timezone
+
+    from helpdesk.tenancy import bypass_context, tenant_context
+
+    context = tenant_context(user.tenant_id) if user.tenant_id else bypass_context()
+    with context:
+        type(user).objects.filter(pk=user.pk).update(last_login=timezone.now())

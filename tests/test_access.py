@@ -1,0 +1,130 @@
+"""Who may open what: the role matrix, anonymous users, and the outsider walk over every URL."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from helpdesk.models import Notification
+from helpdesk.tenancy import bypass_context
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+# Every page of the shell and who gets it: 200 (or a redirect where noted) or 403.
+MATRIX = {
+    # path: (agent, analyst, admin)
+    "/inbox/": (200, 200, 200),
+    "/help/": (200, 200, 200),
+    "/analytics/": (403, 200, 200),
+    "/admin/": (403, 302, 200),  # an analyst's Admin is Exports only
+    "/admin/exports/": (403, 200, 200),
+    "/me/notifications/": (200, 200, 200),
+}
+
+# URLs that are not tenant pages, with the reason.
+PUBLIC = {
+    "/": "redirects to the login or the inbox",
+    "/healthz": "health check for the load balancer",
+    "/accounts/login/": "login",
+    "/accounts/logout/": "logout (POST)",
+    "/accounts/password-reset/": "password reset",
+    "/accounts/password-reset/sent/": "password reset",
+    "/accounts/reset/<uidb64>/<token>/": "password reset",
+    "/accounts/reset/done/": "password reset",
+    "/me/language/": "language switch, also on the login page (POST)",
+}
+POST_ONLY = {"/me/notifications/read/", "/me/theme/"}
+
+
+def _all_paths() -> set[str]:
+    paths: set[str] = set()
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                if str(p.pattern).startswith("djadmin/"):
+                    continue  # Django's admin: platform operators only, tested below
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                paths.add("/" + prefix + str(p.pattern))
+
+    walk(get_resolver().url_patterns, "")
+    return paths
+
+
+def test_every_url_is_classified():
+    """A new URL must join the matrix (and so the isolation walk) or be declared public."""
+    unknown = _all_paths() - set(MATRIX) - set(PUBLIC) - POST_ONLY
+    assert not unknown, f"classify these URLs in tests/test_access.py: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("path", sorted(MATRIX))
+def test_role_matrix(cast, path):
+    for user, expected in zip((cast.agent, cast.analyst, cast.admin), MATRIX[path], strict=True):
+        response = client_for(user).get(path)
+        assert response.status_code == expected, f"{user.role} on {path}"
+
+
+@pytest.mark.parametrize("path", sorted(MATRIX) + sorted(POST_ONLY))
+def test_anonymous_users_are_sent_to_login(client, path):
+    response = client.post(path) if path in POST_ONLY else client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_menu_shows_only_what_the_role_may_open(cast):
+    agent = client_for(cast.agent).get("/inbox/").content.decode()
+    analyst = client_for(cast.analyst).get("/inbox/").content.decode()
+    admin = client_for(cast.admin).get("/inbox/").content.decode()
+    assert 'data-nav="analytics"' not in agent and 'data-nav="admin"' not in agent
+    assert 'data-nav="analytics"' in analyst and 'href="/admin/exports/"' in analyst
+    assert 'href="/admin/"' not in analyst
+    assert 'href="/admin/"' in admin and 'data-nav="analytics"' in admin
+    for page in (agent, analyst, admin):
+        assert 'data-nav="help"' in page and 'data-nav="inbox"' in page
+        assert 'id="conn-status"' in page and 'id="bell"' in page and 'data-action="logout"' in page
+
+
+def test_outsider_sees_nothing_of_another_tenant(cast):
+    """The outsider (tenant B) walks every tenant page; no tenant A data may appear."""
+    with bypass_context():
+        Notification.all_tenants.create(
+            tenant=cast.tenant_a, user=cast.agent, text="Secreto de la tienda A"
+        )
+    outsider = client_for(cast.outsider)
+    for path in MATRIX:
+        response = outsider.get(path, follow=True)
+        assert response.status_code in (200, 404), path
+        body = response.content.decode()
+        assert "Secreto de la tienda A" not in body, path
+        assert cast.tenant_a.name not in body, path
+        assert cast.agent.email not in body, path
+
+
+def test_the_bell_shows_my_notifications_only(cast):
+    with bypass_context():
+        Notification.all_tenants.create(tenant=cast.tenant_a, user=cast.agent, text="Para ti")
+        Notification.all_tenants.create(tenant=cast.tenant_a, user=cast.admin, text="Para otra")
+    agent = client_for(cast.agent)
+    page = agent.get("/me/notifications/").content.decode()
+    assert "Para ti" in page and "Para otra" not in page
+    assert 'id="bell-count"' in agent.get("/inbox/").content.decode()
+    agent.post("/me/notifications/read/")
+    with bypass_context():
+        assert Notification.all_tenants.get(text="Para ti").read_at is not None
+        assert Notification.all_tenants.get(text="Para otra").read_at is None
+
+
+def test_platform_admin_is_for_operators_only(cast, django_user_model):
+    with bypass_context():
+        operator = django_user_model.objects.create_superuser(
+            email="ops@platform.test", password="x-y-z-123456", name="Ops"
+        )
+    assert client_for(cast.admin).get("/djadmin/").status_code == 302  # to the admin's login
+    ops = client_for(operator)
+    page = ops.get("/djadmin/helpdesk/tenant/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert cast.tenant_a.name in body and cast.tenant_b.name in body
+    assert ops.get("/").url == "/djadmin/"
