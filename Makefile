@@ -2,7 +2,7 @@
 # demand: the virtual environment, the pinned dependencies, and (when DATABASE_URL / REDIS_URL
 # are not set) the embedded PostgreSQL and Redis with their data under var/.
 
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
@@ -11,7 +11,8 @@ SERVICES := $(BIN)/python -m helpdesk.devservices
 .PHONY: run test lint format check-deploy messages shell clean
 
 $(STAMP): requirements.lock pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+	  || { echo "Python 3.11 is required (found: $(PYTHON))"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
@@ -38,7 +39,9 @@ messages: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 check-deploy: $(STAMP)
-	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-value-for-the-check ALLOWED_HOSTS=helpdesk.example.com \
+	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-value-for-the-check \
+	  ALLOWED_HOSTS=helpdesk.example.com DATABASE_URL=postgresql://helpdesk_app@db/helpdesk \
+	  DATABASE_OWNER_URL=postgresql://helpdesk_owner@db/helpdesk \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 shell: $(STAMP)

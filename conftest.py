@@ -41,3 +41,18 @@ def django_db_setup(
             teardown_databases(db_cfg, verbosity=request.config.option.verbose)
         except Exception as exc:  # pragma: no cover - a leftover test db is harmless
             print(f"could not drop the test database: {exc}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (HELPDESK_FORBID_SKIPS=1) a skipped test fails the run: a test skipped because a
+    service (Chromium, Dovecot...) is missing has proven nothing."""
+    import os
+
+    if os.environ.get("HELPDESK_FORBID_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        if reporter:
+            reporter.write_line(f"{skipped} test(s) skipped: CI forbids skips", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -38,7 +38,8 @@ def role_required(*roles: Role) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
-            if getattr(user, "tenant_id", None) is None or user.role not in allowed:  # type: ignore[union-attr]
+            role = getattr(user, "role", None)
+            if getattr(user, "tenant_id", None) is None or role not in allowed:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast as cast_to
 
 import pytest
 from django.test import Client
@@ -34,15 +35,19 @@ def bypass() -> Iterator[None]:
 @pytest.fixture
 def cast(db: None) -> Cast:
     with bypass_context():
-        a = TenantFactory(name="Tienda A", slug="tienda-a")
-        b = TenantFactory(name="Tienda B", slug="tienda-b")
+        a = cast_to(Tenant, TenantFactory(name="Tienda A", slug="tienda-a"))
+        b = cast_to(Tenant, TenantFactory(name="Tienda B", slug="tienda-b"))
+
+        def user(tenant: Tenant, role: Role, email: str) -> User:
+            return cast_to(User, UserFactory(tenant=tenant, role=role, email=email))
+
         return Cast(
             tenant_a=a,
             tenant_b=b,
-            admin=UserFactory(tenant=a, role=Role.ADMIN, email="admin@a.test"),
-            analyst=UserFactory(tenant=a, role=Role.ANALYST, email="analyst@a.test"),
-            agent=UserFactory(tenant=a, role=Role.AGENT, email="agent@a.test"),
-            outsider=UserFactory(tenant=b, role=Role.ADMIN, email="admin@b.test"),
+            admin=user(a, Role.ADMIN, "admin@a.test"),
+            analyst=user(a, Role.ANALYST, "analyst@a.test"),
+            agent=user(a, Role.AGENT, "agent@a.test"),
+            outsider=user(b, Role.ADMIN, "admin@b.test"),
         )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -106,9 +107,7 @@ def daphne() -> Iterator[Daphne]:
 
 
 @contextmanager
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
+def chromium() -> Iterator[Browser]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

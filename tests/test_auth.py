@@ -81,7 +81,9 @@ def test_password_reset_by_email(cast, client):
     message = mail.outbox[0]
     assert message.to == [cast.agent.email]
     assert "Restablece tu contraseña" in message.subject
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", message.body).group(1)
+    found = re.search(r"http://testserver(/accounts/reset/\S+/)", str(message.body))
+    assert found is not None
+    link = found.group(1)
     form = client.get(link, follow=True)
     assert form.status_code == 200 and "Nueva contraseña" in form.content.decode()
     done = client.post(

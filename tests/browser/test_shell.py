@@ -10,6 +10,7 @@ from helpdesk.live import publish, tenant_group
 from tests.live import ARTIFACTS, Daphne, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+BADGE = '<span class="badge" id="bell-count" hx-swap-oob="true">{}</span>'
 
 
 def _push(tenant_id: int, html: str) -> None:
@@ -50,9 +51,7 @@ def test_login_live_indicator_push_and_reconnect(cast):
             assert page.locator(".mainnav").inner_text().split() == ["Bandeja", "Ayuda"]
 
             # A push to the tenant's group reaches this page (an out-of-band swap).
-            _push(
-                cast.tenant_a.pk, '<span class="badge" id="bell-count" hx-swap-oob="true">7</span>'
-            )
+            _push(cast.tenant_a.pk, BADGE.format(7))
             page.locator("#bell-count", has_text="7").wait_for(timeout=5_000)
 
             ARTIFACTS.mkdir(exist_ok=True)
@@ -67,9 +66,7 @@ def test_login_live_indicator_push_and_reconnect(cast):
             }
             server.start()
             page.locator("#conn-status[data-state=connected]").wait_for(timeout=30_000)
-            _push(
-                cast.tenant_a.pk, '<span class="badge" id="bell-count" hx-swap-oob="true">8</span>'
-            )
+            _push(cast.tenant_a.pk, BADGE.format(8))
             page.locator("#bell-count", has_text="8").wait_for(timeout=5_000)
 
             # User menu: English, then dark mode, then log out.
@@ -110,6 +107,7 @@ def test_menus_follow_the_role(cast):
             analyst.wait_for_url(server.url + "/admin/exports/")
             assert analyst.locator("h1").inner_text() == "Exportaciones"
             # The menu hides what the server refuses anyway.
-            assert analyst.goto(server.url + "/admin/").url.endswith("/admin/exports/")
+            analyst.goto(server.url + "/admin/")
+            assert analyst.url.endswith("/admin/exports/")
     finally:
         server.stop()

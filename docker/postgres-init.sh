@@ -1,0 +1,9 @@
+#!/bin/sh
+# Runs once, when the postgres container creates its data directory: the owner role (runs
+# migrations, owns the tables) and the application role (row-level security applies to it).
+set -eu
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<SQL
+CREATE ROLE helpdesk_owner LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${HELPDESK_OWNER_PASSWORD}';
+CREATE ROLE helpdesk_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${HELPDESK_APP_PASSWORD}';
+CREATE DATABASE helpdesk OWNER helpdesk_owner;
+SQL
