@@ -19,6 +19,10 @@ app.conf.beat_schedule = {
         "task": "helpdesk.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=4),
     },
+    "flag-sla-breaches": {
+        "task": "tickets.tasks.flag_sla_breaches_all",
+        "schedule": 60.0,
+    },
     "worker-heartbeat": {
         "task": "helpdesk.tasks.heartbeat",
         "schedule": 60.0,

@@ -146,6 +146,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     dark_mode = models.BooleanField(_("modo oscuro"), null=True, blank=True, default=None)
     date_joined = models.DateTimeField(_("alta"), default=timezone.now)
+    # Which notifications also arrive by email (the bell always gets them).
+    email_on_assignment = models.BooleanField(_("correo al recibir un ticket"), default=False)
+    email_on_mention = models.BooleanField(_("correo al ser mencionado"), default=False)
+    email_on_sla_breach = models.BooleanField(_("correo por SLA vencido"), default=False)
 
     objects = UserManager()
 

@@ -7,7 +7,7 @@ import time
 from django.core import management
 from django.core.cache import cache
 
-from helpdesk.celery import app
+from helpdesk.celery import TenantTask, app
 
 HEARTBEAT_KEY = "celery:beat:last-heartbeat"
 
@@ -23,3 +23,23 @@ def heartbeat() -> float:
     now = time.time()
     cache.set(HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+@app.task(base=TenantTask, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_notification_email(tenant_id: int, notification_id: int) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    from helpdesk.models import Notification
+    from helpdesk.notify import notification_email_body
+
+    note = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if note is None:
+        return
+    send_mail(
+        subject=note.text,
+        message=notification_email_body(note),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[note.user.email],
+        fail_silently=False,
+    )

@@ -1,0 +1,58 @@
+"""The one interface every channel connector implements, and the registry by channel kind.
+
+A connector sends one stored outbound message through its provider and says what happened:
+a provider id on success, or a ``ConnectorError`` that is either transient (retried with
+backoff) or permanent (the message is marked failed with the reason shown to the agent).
+Receiving is per channel (webhooks, IMAP polling) and ends in ``tickets.services.message_receive``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from channels_conn.models import ChannelAccount
+    from tickets.models import Message
+
+
+class ConnectorError(Exception):
+    """A send failed. ``permanent`` means retrying cannot help (bad token, blocked user...)."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str
+
+
+class Connector(Protocol):
+    kind: str
+
+    def send(self, account: ChannelAccount, message: Message) -> SendResult:
+        """Deliver ``message`` (its ticket, customer identity and attachments are loaded)."""
+        ...
+
+
+_REGISTRY: dict[str, Connector] = {}
+
+
+def register(connector: Connector) -> Connector:
+    """Make ``connector`` the sender for its channel kind (each channel module calls this)."""
+    _REGISTRY[connector.kind] = connector
+    return connector
+
+
+def unregister(kind: str) -> None:
+    _REGISTRY.pop(kind, None)
+
+
+def connector_for(kind: str) -> Connector:
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise ConnectorError(f"no connector for channel {kind!r}", permanent=True) from None

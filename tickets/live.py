@@ -1,0 +1,95 @@
+"""What the tickets app pushes after a commit: the ticket's snapshot to its tenant (the inbox
+matches it against columns) and rendered messages to the pages showing that ticket."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from helpdesk.live import publish, tenant_group
+
+
+def ticket_group(ticket_id: int) -> str:
+    return f"ticket-{ticket_id}"
+
+
+def ticket_snapshot(ticket: Any) -> dict[str, Any]:
+    """Everything a column filter looks at, as JSON-safe values."""
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "tenant_id": ticket.tenant_id,
+        "status": ticket.status,
+        "assignee_id": ticket.assignee_id,
+        "department_id": ticket.department_id,
+        "account_id": ticket.account_id,
+        "customer_id": ticket.customer_id,
+        "important": ticket.important,
+        "sentiment": ticket.sentiment,
+        "addressed": ticket.addressed,
+        "awaiting_response": ticket.awaiting_response,
+        "has_comments": ticket.has_comments,
+        "has_metadata": bool(ticket.metadata),
+        "sla_due_at": iso(ticket.sla_due_at),
+        "sla_breached": ticket.sla_breached,
+        "updated_at": iso(ticket.updated_at),
+        "created_at": iso(ticket.created_at),
+        "waiting_since": iso(ticket.waiting_since),
+        "merged_into_id": ticket.merged_into_id,
+    }
+
+
+def ticket_changed(ticket: Any) -> None:
+    snapshot = ticket_snapshot(ticket)
+    transaction.on_commit(
+        lambda: publish(
+            tenant_group(snapshot["tenant_id"]), {"event": "ticket", "snapshot": snapshot}
+        )
+    )
+    transaction.on_commit(
+        lambda: publish(ticket_group(snapshot["id"]), {"event": "ticket", "refresh": "header"})
+    )
+
+
+def _render_message(message_id: int, *, new: bool) -> str:
+    from tickets.queries import message_for_push
+
+    message = message_for_push(message_id)
+    if message is None:
+        return ""
+    tenant = message.tenant
+    with (
+        translation.override(tenant.language),
+        timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
+    ):
+        html = render_to_string(
+            "tickets/partials/message.html",
+            {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
+        )
+    return html
+
+
+def _message_push(message: Any, *, new: bool) -> None:
+    message_id, ticket_id = message.pk, message.ticket_id
+
+    def send() -> None:
+        html = _render_message(message_id, new=new)
+        publish(ticket_group(ticket_id), {"event": "message", "html": html})
+
+    transaction.on_commit(send)
+
+
+def message_added(message: Any) -> None:
+    _message_push(message, new=True)
+
+
+def message_updated(message: Any) -> None:
+    _message_push(message, new=False)

@@ -1,0 +1,352 @@
+"""Customers, tickets, messages, comments and the history of every change."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Func, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from admin_config.models import Department
+from channels_conn.kinds import ChannelKind
+from channels_conn.models import ChannelAccount
+from helpdesk.models import TenantModel, User
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("Correo")
+    PHONE = "phone", _("Teléfono")
+    TWITTER = "twitter", _("Twitter/X")
+    FACEBOOK = "facebook", _("Facebook")
+    INSTAGRAM = "instagram", _("Instagram")
+    WEBCHAT = "webchat", _("Visitante web")
+
+
+# The identity a channel's customers are known by.
+IDENTITY_OF_CHANNEL: dict[str, str] = {
+    ChannelKind.EMAIL: IdentityKind.EMAIL,
+    ChannelKind.WHATSAPP: IdentityKind.PHONE,
+    ChannelKind.TWITTER: IdentityKind.TWITTER,
+    ChannelKind.FACEBOOK: IdentityKind.FACEBOOK,
+    ChannelKind.INSTAGRAM: IdentityKind.INSTAGRAM,
+    ChannelKind.WEBCHAT: IdentityKind.WEBCHAT,
+}
+
+
+class Customer(TenantModel):
+    name = models.CharField(_("nombre"), max_length=200, blank=True, default="")
+    rut = models.CharField(_("RUT"), max_length=12, blank=True, default="")  # digits + DV
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    bot_disabled = models.BooleanField(_("bot desactivado"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cliente")
+        verbose_name_plural = _("clientes")
+        indexes = [
+            models.Index(fields=["tenant", "rut"], name="customer_rut", condition=~Q(rut="")),
+            # Accent- and case-insensitive name search (see helpdesk migration 0003).
+            GinIndex(
+                OpClass(Func(Lower("name"), function="f_unaccent"), name="gin_trgm_ops"),
+                name="customer_name_trgm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(_("Cliente sin nombre"))
+
+
+class CustomerIdentity(TenantModel):
+    """How a customer is reached on one channel. Unique per tenant and kind."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("tipo"), max_length=12, choices=IdentityKind.choices)
+    value = models.CharField(_("valor"), max_length=255)
+    display = models.CharField(_("como se muestra"), max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("identidad")
+        verbose_name_plural = _("identidades")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "kind", "value"], name="identity_unique")
+        ]
+        indexes = [
+            GinIndex(name="identity_value_trgm", fields=["value"], opclasses=["gin_trgm_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.display or self.value
+
+
+class TicketCounter(TenantModel):
+    """The last ticket number of a tenant. Incremented in the transaction that creates the
+    ticket, so numbers have no gaps (a rollback undoes the increment) and no duplicates (the
+    row lock serializes creators of one tenant)."""
+
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="ticket_counter_one")]
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", _("Abierto")
+    CLOSED = "closed", _("Cerrado")
+    IGNORED = "ignored", _("Ignorado")
+
+
+class Sentiment(models.TextChoices):
+    HAPPY = "happy", _("Contento")
+    NEUTRAL = "neutral", _("Neutral")
+    ANGRY = "angry", _("Molesto")
+
+
+class Ticket(TenantModel):
+    number = models.PositiveBigIntegerField(_("número"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    account = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT, related_name="tickets")
+    status = models.CharField(
+        _("estado"), max_length=8, choices=TicketStatus.choices, default=TicketStatus.OPEN
+    )
+    assignee = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    important = models.BooleanField(_("importante"), default=False)
+    sentiment = models.CharField(
+        _("sentimiento"), max_length=8, choices=Sentiment.choices, default=Sentiment.NEUTRAL
+    )
+    addressed = models.BooleanField(_("abordado"), default=False)
+    awaiting_response = models.BooleanField(_("espera respuesta"), default=False)
+    has_comments = models.BooleanField(default=False)
+    metadata = models.JSONField(_("tipificación"), default=dict, blank=True)
+    subject = models.CharField(_("asunto"), max_length=255, blank=True, default="")
+    last_message_preview = models.CharField(max_length=200, blank=True, default="")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    last_agent_message_at = models.DateTimeField(null=True, blank=True)
+    # The SLA clock of the current wait: set when a customer message leaves the ticket
+    # waiting for a human, cleared by the human's answer.
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_breached = models.BooleanField(default=False)
+
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets"
+    )
+    previous_ticket = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_tickets"
+    )
+    escalated_to = models.EmailField(_("escalado a"), blank=True, default="")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="ticket_number_unique"),
+            # `important` can be set, never unset: enforced in the service and by this check
+            # against the history is not possible in SQL, so the service is the only writer.
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "customer", "status"], name="ticket_customer_status"),
+            models.Index(
+                fields=["tenant", "status", "-updated_at", "-id"], name="ticket_status_updated"
+            ),
+            models.Index(
+                fields=["tenant", "assignee", "status", "-updated_at", "-id"],
+                name="ticket_assignee_updated",
+            ),
+            models.Index(
+                fields=["tenant", "sla_due_at"],
+                name="ticket_sla_due",
+                condition=Q(sla_due_at__isnull=False, sla_breached=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TicketStatus.OPEN
+
+    @property
+    def close_label(self) -> str:
+        """Postcenter's rule: a ticket nobody answered is ignored, not closed."""
+        return str(_("Cerrar") if self.addressed else _("Ignorar"))
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Entrante")
+    OUT = "out", _("Saliente")
+
+
+class AuthorKind(models.TextChoices):
+    CUSTOMER = "customer", _("Cliente")
+    AGENT = "agent", _("Ejecutivo")
+    BOT = "bot", _("Bot")
+
+
+class DeliveryStatus(models.TextChoices):
+    RECEIVED = "received", _("Recibido")
+    QUEUED = "queued", _("En cola")
+    SENT = "sent", _("Enviado")
+    DELIVERED = "delivered", _("Entregado")
+    READ = "read", _("Leído")
+    FAILED = "failed", _("Falló")
+
+
+class Message(TenantModel):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    account = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    is_public = models.BooleanField(_("público"), default=False)
+    author_kind = models.CharField(max_length=8, choices=AuthorKind.choices)
+    author = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(blank=True, default="")
+    html = models.TextField(blank=True, default="")  # sanitized on the way in, never raw
+    # NULL, not "": messages we have not sent yet have none, and the unique key skips NULLs.
+    provider_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_mention = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    failure_reason = models.CharField(max_length=500, blank=True, default="")
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mensaje")
+        verbose_name_plural = _("mensajes")
+        constraints = [
+            # The idempotency key of inbound (and sent) messages.
+            models.UniqueConstraint(
+                fields=["account", "provider_id"],
+                condition=Q(provider_id__isnull=False),
+                name="message_provider_id_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "ticket", "created_at", "id"], name="message_thread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def is_inbound(self) -> bool:
+        return self.direction == Direction.IN
+
+
+def _attachment_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits: unguessable
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is random; the person's file name is kept in `name` only, so a name
+    # with path separators can never escape the folder.
+    return f"attachments/{instance.tenant_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(TenantModel):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=40, unique=True, default=_attachment_token)
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120)
+    sha256 = models.CharField(max_length=64)
+    content_id = models.CharField(max_length=255, blank=True, default="")  # inline (cid:) parts
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "message"], name="attachment_message")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+class Comment(TenantModel):
+    """An internal note. Never edited, never deleted."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    mentions = models.ManyToManyField(User, through="CommentMention", related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "ticket", "created_at"], name="comment_ticket")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class CommentMention(TenantModel):
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Ticket creado")
+    MESSAGE_IN = "message_in", _("Mensaje recibido")
+    MESSAGE_OUT = "message_out", _("Respuesta enviada")
+    SEND_FAILED = "send_failed", _("Envío fallido")
+    ASSIGNED = "assigned", _("Asignación")
+    STATUS = "status", _("Estado")
+    IMPORTANT = "important", _("Marcado importante")
+    SENTIMENT = "sentiment", _("Sentimiento")
+    METADATA = "metadata", _("Tipificación")
+    CUSTOMER_METADATA = "customer_metadata", _("Datos del cliente")
+    MERGED = "merged", _("Fusión")
+    ESCALATED = "escalated", _("Escalado")
+    COMMENT = "comment", _("Comentario")
+    SLA = "sla", _("SLA")
+    BOT = "bot", _("Bot")
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", _("Persona")
+    BOT = "bot", _("Bot")
+    SYSTEM = "system", _("Sistema")
+
+
+class Event(TenantModel):
+    """One line of a ticket's history: who, what, from what to what, when."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "ticket", "created_at", "id"], name="event_ticket"),
+            models.Index(fields=["tenant", "kind", "created_at"], name="event_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.data}"

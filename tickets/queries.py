@@ -1,0 +1,179 @@
+"""Reads of the tickets app: the ticket page, its tabs, search. Each is a fixed number of
+queries whatever the size of the conversation."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+
+from django.db.models import F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.http import Http404
+
+from admin_config.models import MessageTemplate
+from helpdesk.models import User
+from tickets.identities import looks_like_rut, normalize_identity, normalize_rut
+from tickets.models import (
+    Attachment,
+    Comment,
+    Customer,
+    CustomerIdentity,
+    Event,
+    IdentityKind,
+    Message,
+    Ticket,
+)
+
+THREAD_PAGE = 50
+
+
+def ticket_by_number(number: int) -> Ticket:
+    """A ticket of the current tenant (the scoped manager filters), or 404."""
+    ticket = (
+        Ticket.objects.select_related(
+            "customer", "account", "assignee", "department", "merged_into"
+        )
+        .filter(number=number)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _message_qs() -> QuerySet[Message]:
+    return Message.objects.select_related("author", "reply_to", "ticket").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
+
+
+def thread(ticket: Ticket, *, before_id: int | None = None) -> tuple[list[Message], bool]:
+    """The latest page of the conversation (with merged tickets' messages), oldest first, and
+    whether older messages remain. Keyset on (created_at, id) via the message_thread index."""
+    ids = [ticket.pk, *ticket.merged_tickets.values_list("pk", flat=True)]
+    qs = _message_qs().filter(ticket_id__in=ids)
+    if before_id is not None:
+        pivot = Message.objects.filter(pk=before_id, ticket_id__in=ids).values("created_at").first()
+        if pivot is not None:
+            qs = qs.filter(
+                Q(created_at__lt=pivot["created_at"])
+                | Q(created_at=pivot["created_at"], id__lt=before_id)
+            )
+    page = list(qs.order_by("-created_at", "-id")[: THREAD_PAGE + 1])
+    more = len(page) > THREAD_PAGE
+    return list(reversed(page[:THREAD_PAGE])), more
+
+
+def message_for_push(message_id: int) -> Message | None:
+    return _message_qs().select_related("tenant").filter(pk=message_id).first()
+
+
+def comments(ticket: Ticket) -> list[Comment]:
+    ids = [ticket.pk, *ticket.merged_tickets.values_list("pk", flat=True)]
+    return list(
+        Comment.objects.filter(ticket_id__in=ids)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def history(ticket: Ticket) -> list[Event]:
+    return list(ticket.events.select_related("actor").order_by("-created_at", "-id")[:500])
+
+
+def previous_tickets(ticket: Ticket) -> list[Ticket]:
+    return list(
+        Ticket.objects.filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .select_related("account")
+        .order_by("-created_at", "-id")[:50]
+    )
+
+
+def mergeable_tickets(ticket: Ticket) -> list[Ticket]:
+    return list(
+        Ticket.objects.filter(customer_id=ticket.customer_id, merged_into__isnull=True)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:20]
+    )
+
+
+def assignable_users() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, tenant__isnull=False).order_by("-is_bot", "name")
+    )
+
+
+def templates_for(user: User, query: str = "") -> list[MessageTemplate]:
+    """Global templates and those of the user's departments."""
+    qs = MessageTemplate.objects.filter(
+        Q(departments__isnull=True) | Q(departments__members=user)
+    ).distinct()
+    if query:
+        qs = qs.filter(Q(shortcut__istartswith=query) | Q(name__icontains=query))
+    return list(qs.order_by("shortcut")[:10])
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    ticket_number: int | None
+    customers: list[Customer]
+    tickets: dict[int, list[Ticket]]
+
+
+def _unaccent_lower(expr: object) -> Func:
+    return Func(Lower(expr), function="f_unaccent")
+
+
+def search(query: str) -> SearchResult:
+    q = query.strip()
+    if not q:
+        return SearchResult(None, [], {})
+    number = re.fullmatch(r"#?(\d{1,12})", q)
+    if number and q.startswith("#"):
+        return SearchResult(int(number.group(1)), [], {})
+    customer_ids: list[int] = []
+    if looks_like_rut(q):
+        with contextlib.suppress(ValueError):  # not a valid RUT: the other keys still apply
+            rut = normalize_rut(q)
+            customer_ids += list(Customer.objects.filter(rut=rut).values_list("pk", flat=True))
+    identity = Q()
+    if "@" in q and not q.startswith("@"):
+        identity |= Q(kind=IdentityKind.EMAIL, value=normalize_identity(IdentityKind.EMAIL, q))
+    if q.startswith("@"):
+        identity |= Q(kind=IdentityKind.TWITTER, value=normalize_identity(IdentityKind.TWITTER, q))
+    digits = re.sub(r"\D", "", q)
+    if re.fullmatch(r"\+?[\d\s().-]{6,}", q) and len(digits) >= 6:
+        identity |= Q(kind=IdentityKind.PHONE, value=digits)
+        identity |= Q(kind=IdentityKind.PHONE, value__endswith=digits)
+    if not q.startswith("@") and "@" not in q and not digits:
+        identity |= Q(value=q)  # PSIDs, Instagram ids, visitor ids typed whole
+    if identity:
+        customer_ids += list(
+            CustomerIdentity.objects.filter(identity).values_list("customer_id", flat=True)[:50]
+        )
+    if not digits and len(q) >= 2:
+        customer_ids += list(
+            Customer.objects.annotate(folded=_unaccent_lower(F("name")))
+            .filter(folded__trigram_word_similar=_unaccent_lower(Value(q)))
+            .values_list("pk", flat=True)[:50]
+        )
+    if number and not customer_ids:
+        return SearchResult(int(number.group(1)), [], {})
+    customers = list(
+        Customer.objects.filter(pk__in=set(customer_ids))
+        .prefetch_related("identities")
+        .order_by("name")[:50]
+    )
+    tickets: dict[int, list[Ticket]] = {}
+    for ticket in (
+        Ticket.objects.filter(customer_id__in=[c.pk for c in customers])
+        .select_related("account")
+        .order_by("-created_at")[:200]
+    ):
+        tickets.setdefault(ticket.customer_id, []).append(ticket)
+    return SearchResult(int(number.group(1)) if number else None, customers, tickets)

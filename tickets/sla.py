@@ -1,0 +1,39 @@
+"""The SLA clock's periodic part: waiting tickets past their due time are flagged breached."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from tickets import live
+from tickets.models import ActorKind, Event, EventKind, Ticket, TicketStatus
+
+
+def flag_breaches(batch: int = 500) -> int:
+    """Flag (in the current tenant) the open tickets whose SLA due time has passed."""
+    now = timezone.now()
+    flagged = 0
+    with transaction.atomic():
+        due = list(
+            Ticket.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=TicketStatus.OPEN,
+                sla_breached=False,
+                sla_due_at__isnull=False,
+                sla_due_at__lte=now,
+            )
+            .order_by("sla_due_at")[:batch]
+        )
+        for ticket in due:
+            ticket.sla_breached = True
+            ticket.save(update_fields=["sla_breached"])
+            Event.objects.create(
+                tenant_id=ticket.tenant_id,
+                ticket=ticket,
+                kind=EventKind.SLA,
+                actor_kind=ActorKind.SYSTEM,
+                data={"breached": True, "due": ticket.sla_due_at.isoformat()},
+            )
+            live.ticket_changed(ticket)
+            flagged += 1
+    return flagged
