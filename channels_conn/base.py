@@ -55,4 +55,7 @@ def connector_for(kind: str) -> Connector:
     try:
         return _REGISTRY[kind]
     except KeyError:
-        raise ConnectorError(f"no connector for channel {kind!r}", permanent=True) from None
+        from django.utils.translation import gettext
+
+        reason = gettext("Este canal todavía no puede enviar mensajes desde el helpdesk.")
+        raise ConnectorError(reason, permanent=True) from None

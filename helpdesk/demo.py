@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from helpdesk.models import Role, Tenant, User
 from helpdesk.services import tenant_create, user_create
 from helpdesk.tenancy import bypass_context, tenant_context
+from tickets import demo as tickets_demo
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - development data, printed at start
 
@@ -55,4 +56,5 @@ def seed() -> list[str]:
                         password=DEMO_PASSWORD,
                     )
                     created.append(person.email)
+        created += tickets_demo.seed(tenant)
     return created

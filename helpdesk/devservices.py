@@ -47,7 +47,8 @@ class Services:
 
     def stop(self) -> None:
         for handle in reversed(self.handles):
-            if hasattr(handle, "socket_file"):
+            # Only the process that started the Redis stops it (another `make` may share it).
+            if hasattr(handle, "socket_file") and getattr(handle, "running", False):
                 _shutdown_redis(handle)
             handle._cleanup()
         self.handles.clear()

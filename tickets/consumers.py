@@ -1,6 +1,16 @@
-"""The inbox's live connection: one per open inbox tab."""
+"""Live connections of the tickets app: the inbox (one per open inbox tab) and the ticket page
+(who else has it open, who is typing, new messages and header changes)."""
 
-from helpdesk.consumers import TenantConsumer
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.html import format_html
+
+from helpdesk.consumers import CLOSE_FORBIDDEN, TenantConsumer
+from tickets.live import ticket_group
 
 
 class InboxConsumer(TenantConsumer):
@@ -8,3 +18,113 @@ class InboxConsumer(TenantConsumer):
 
     The connection indicator turns green when the socket opens (see static/js/app.js).
     """
+
+
+class TicketConsumer(TenantConsumer):
+    """One per open ticket page. Viewers are announced to each other through the ticket's
+    group: every page keeps its own list, so no shared state is needed."""
+
+    ticket_id: int
+    viewers: dict[str, str]
+
+    async def on_connected(self) -> None:
+        number = self.scope["url_route"]["kwargs"]["number"]
+        ticket_id = await self.in_tenant(_ticket_id, number)
+        if ticket_id is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.ticket_id = ticket_id
+        self.viewers = {}
+        self.name = str(self.scope["user"])
+        group = ticket_group(ticket_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+        await self._announce("hello")
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "ticket_id", None):
+            await self._announce("bye")
+        await super().disconnect(code)
+
+    async def _announce(self, kind: str) -> None:
+        await self.channel_layer.group_send(
+            ticket_group(self.ticket_id),
+            {
+                "type": "presence",
+                "kind": kind,
+                "channel": self.channel_name,
+                "user_id": self.user_id,
+                "name": self.name,
+            },
+        )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            data = json.loads(text_data or "{}")
+        except ValueError:
+            return
+        if data.get("typing") and getattr(self, "ticket_id", None):
+            await self.channel_layer.group_send(
+                ticket_group(self.ticket_id),
+                {
+                    "type": "typing",
+                    "channel": self.channel_name,
+                    "user_id": self.user_id,
+                    "name": self.name,
+                },
+            )
+
+    async def presence(self, event: dict[str, Any]) -> None:
+        if event["channel"] == self.channel_name:
+            return
+        if event["kind"] == "bye":
+            self.viewers.pop(event["channel"], None)
+        else:
+            known = event["channel"] in self.viewers
+            self.viewers[event["channel"]] = event["name"]
+            if event["kind"] == "hello" and not known:
+                # Tell the newcomer we are here too.
+                await self.channel_layer.send(
+                    event["channel"],
+                    {
+                        "type": "presence",
+                        "kind": "here",
+                        "channel": self.channel_name,
+                        "user_id": self.user_id,
+                        "name": self.name,
+                    },
+                )
+        await self._send_presence()
+
+    async def _send_presence(self) -> None:
+        names = sorted(set(self.viewers.values()))
+        html = render_to_string("tickets/partials/presence.html", {"names": names})
+        await self.send(text_data=html)
+
+    async def typing(self, event: dict[str, Any]) -> None:
+        if event["channel"] == self.channel_name or event["user_id"] == self.user_id:
+            return
+        html = render_to_string("tickets/partials/typing.html", {"name": event["name"]})
+        await self.send(text_data=html)
+
+    async def push(self, event: dict[str, Any]) -> None:
+        if event.get("refresh") == "header":
+            # The page fetches its header again (one request per viewer of this ticket).
+            await self.send(
+                text_data=str(
+                    format_html(
+                        '<div id="live-signal" hx-swap-oob="true" hx-get="/tickets/{}/header/"'
+                        ' hx-trigger="load" hx-target="#ticket-header" hx-swap="outerHTML"'
+                        " hidden></div>",
+                        self.scope["url_route"]["kwargs"]["number"],
+                    )
+                )
+            )
+            return
+        await super().push(event)
+
+
+def _ticket_id(number: int) -> int | None:
+    from tickets.models import Ticket
+
+    return Ticket.objects.filter(number=number).values_list("pk", flat=True).first()

@@ -25,9 +25,14 @@ def _clean_one(field: MetadataField, raw: Any) -> Any:
     if kind == FieldType.NUMBER:
         try:
             number = Decimal(str(raw).replace(",", "."))
+            # NaN and infinities are not numbers a person means (and JSON cannot hold them);
+            # a huge exponent makes `% 1` raise InvalidOperation too.
+            if not number.is_finite():
+                raise InvalidOperation
+            fraction = number % 1
         except InvalidOperation:
             raise ValidationError(_("«%(v)s» no es un número."), params={"v": raw}) from None
-        return float(number) if number % 1 else int(number)
+        return float(number) if fraction else int(number)
     if kind == FieldType.DATE:
         try:
             return datetime.date.fromisoformat(str(raw)).isoformat()

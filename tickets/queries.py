@@ -43,9 +43,9 @@ def ticket_by_number(number: int) -> Ticket:
 
 
 def _message_qs() -> QuerySet[Message]:
-    return Message.objects.select_related("author", "reply_to", "ticket").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
-    )
+    return Message.objects.select_related(
+        "author", "reply_to", "ticket__customer"
+    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
 
 
 def thread(ticket: Ticket, *, before_id: int | None = None) -> tuple[list[Message], bool]:
@@ -124,6 +124,10 @@ class SearchResult:
     customers: list[Customer]
     tickets: dict[int, list[Ticket]]
 
+    @property
+    def rows(self) -> list[tuple[Customer, list[Ticket]]]:
+        return [(c, self.tickets.get(c.pk, [])) for c in self.customers]
+
 
 def _unaccent_lower(expr: object) -> Func:
     return Func(Lower(expr), function="f_unaccent")
@@ -150,8 +154,9 @@ def search(query: str) -> SearchResult:
     if re.fullmatch(r"\+?[\d\s().-]{6,}", q) and len(digits) >= 6:
         identity |= Q(kind=IdentityKind.PHONE, value=digits)
         identity |= Q(kind=IdentityKind.PHONE, value__endswith=digits)
-    if not q.startswith("@") and "@" not in q and not digits:
-        identity |= Q(value=q)  # PSIDs, Instagram ids, visitor ids typed whole
+    if "@" not in q:
+        # PSIDs, Instagram ids, visitor ids typed whole (PSIDs and Instagram ids are digits).
+        identity |= Q(value=q)
     if identity:
         customer_ids += list(
             CustomerIdentity.objects.filter(identity).values_list("customer_id", flat=True)[:50]
@@ -177,3 +182,23 @@ def search(query: str) -> SearchResult:
     ):
         tickets.setdefault(ticket.customer_id, []).append(ticket)
     return SearchResult(int(number.group(1)) if number else None, customers, tickets)
+
+
+def public_context(ticket: Ticket) -> list[Message]:
+    """The public thread around the ticket's public messages: the post or mention they answer
+    and what else was said there."""
+    public = list(
+        Message.objects.filter(ticket=ticket, is_public=True)
+        .select_related("reply_to", "author")
+        .order_by("created_at", "id")[:100]
+    )
+    return public
+
+
+def recent_open_tickets(limit: int = 50) -> list[Ticket]:
+    """The most recently active open tickets (index ticket_status_updated)."""
+    return list(
+        Ticket.objects.filter(status="open", merged_into__isnull=True)
+        .select_related("customer", "account", "assignee")
+        .order_by("-updated_at", "-id")[:limit]
+    )

@@ -124,13 +124,18 @@ def _next_number(tenant_id: int) -> int:
         return int(cursor.fetchone()[0])
 
 
+def _file_name(item: IncomingFile) -> str:
+    """The base name of a file as people see it: never a path ("../../x", "C:\\x")."""
+    return re.split(r"[\\/]", item.name or "")[-1].strip()[:255] or _("adjunto")
+
+
 def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> None:
     for item in files:
-        name = re.split(r"[\\/]", item.name or "")[-1].strip() or _("adjunto")
+        name = _file_name(item)
         attachment = Attachment(
             tenant_id=message.tenant_id,
             message=message,
-            name=name[:255],
+            name=name,
             size=len(item.content),
             content_type=(item.content_type or "application/octet-stream")[:120],
             sha256=hashlib.sha256(item.content).hexdigest(),
@@ -336,7 +341,7 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             ticket.last_customer_message_at = at
             ticket.awaiting_response = True
             ticket.last_message_preview = _preview(inbound.text) or (
-                inbound.attachments[0].name if inbound.attachments else ""
+                _file_name(inbound.attachments[0])[:PREVIEW_LENGTH] if inbound.attachments else ""
             )
             _start_sla_clock(ticket, account, at)
             ticket.updated_at = timezone.now()
@@ -424,7 +429,9 @@ def message_send(
         )
         _store_attachments(message, files)
         fields = ["last_message_preview", "last_agent_message_at"]
-        ticket.last_message_preview = _preview(text) or (files[0].name if files else "")
+        ticket.last_message_preview = _preview(text) or (
+            _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
+        )
         ticket.last_agent_message_at = now
         if not author.is_bot:
             # Only a person's answer stops the SLA clock and makes the ticket "addressed".
@@ -712,7 +719,8 @@ MENTION = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.]+)")
 
 def _mentioned_users(ticket: Ticket, text: str) -> list[User]:
     """@ana@tienda.cl or @ana (the part of the email before the @, or the first name)."""
-    tokens = {t.lower() for t in MENTION.findall(text)}
+    # A sentence's final period is not part of the handle ("gracias, @ana.").
+    tokens = {t.lower().rstrip(".") for t in MENTION.findall(text)}
     if not tokens:
         return []
     people = User.objects.filter(tenant_id=ticket.tenant_id, is_active=True, is_bot=False)

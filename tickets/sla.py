@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,3 +39,21 @@ def flag_breaches(batch: int = 500) -> int:
             live.ticket_changed(ticket)
             flagged += 1
     return flagged
+
+
+AT_RISK_SHARE = 0.25  # the last quarter of the SLA time is "at risk"
+
+
+def sla_state(ticket: Ticket, now: datetime.datetime | None = None) -> str:
+    """'breached', 'risk', 'ok' while a customer waits for a human; '' otherwise."""
+    if ticket.status != TicketStatus.OPEN or ticket.sla_due_at is None:
+        return ""
+    now = now or timezone.now()
+    if ticket.sla_breached or now >= ticket.sla_due_at:
+        return "breached"
+    if ticket.waiting_since is not None:
+        total = (ticket.sla_due_at - ticket.waiting_since).total_seconds()
+        left = (ticket.sla_due_at - now).total_seconds()
+        if total > 0 and left <= total * AT_RISK_SHARE:
+            return "risk"
+    return "ok"

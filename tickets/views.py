@@ -1,9 +1,349 @@
-from django.http import HttpResponse
-from django.shortcuts import render
+"""The ticket workspace: the ticket page, its actions and tabs, search, new ticket.
 
+Views are thin: look the ticket up in the request's tenant (404 otherwise), call one service,
+render the page or, for htmx requests, the partial that changed."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any
+
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from channels_conn.models import ChannelAccount
 from helpdesk.http import AuthedRequest, tenant_user_required
+from helpdesk.models import User
+from tickets import queries, services
+from tickets.forms import EscalateForm, NewTicketForm, ReplyForm
+from tickets.metadata import active_fields
+from tickets.models import Attachment, Message, Sentiment, Ticket
+from tickets.quick import template_render
+
+TABS = ("cliente", "ticket", "comentarios", "contexto", "escalar", "bot", "anteriores", "historial")
+# Types a browser may show inline; everything else downloads (never HTML, SVG or JS inline).
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 
 
 @tenant_user_required
 def inbox(request: AuthedRequest) -> HttpResponse:
-    return render(request, "tickets/inbox.html", {"page": "inbox"})
+    return render(
+        request,
+        "tickets/inbox.html",
+        {"page": "inbox", "tickets": queries.recent_open_tickets()},
+    )
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return list(exc.messages)
+
+
+def _page_context(request: AuthedRequest, ticket: Ticket, tab: str) -> dict[str, Any]:
+    thread, more = queries.thread(ticket)
+    return {
+        "page": "inbox",
+        "ticket": ticket,
+        "thread": thread,
+        "more": more,
+        "tab": tab,
+        "tabs": TABS,
+        "users": queries.assignable_users(),
+        "mergeable": queries.mergeable_tickets(ticket),
+        "sentiments": Sentiment.choices,
+        "form": ReplyForm(),
+    }
+
+
+@require_GET
+@tenant_user_required
+def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    tab = request.GET.get("tab", "cliente")
+    if tab not in TABS:
+        tab = "cliente"
+    context = _page_context(request, ticket, tab)
+    context.update(_tab_context(ticket, tab, request.user))
+    return render(request, "tickets/ticket.html", context)
+
+
+@require_GET
+@tenant_user_required
+def ticket_header(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    context = {
+        "ticket": ticket,
+        "users": queries.assignable_users(),
+        "mergeable": queries.mergeable_tickets(ticket),
+        "sentiments": Sentiment.choices,
+    }
+    return render(request, "tickets/ticket.html#header", context)
+
+
+@require_GET
+@tenant_user_required
+def ticket_older(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    try:
+        before = int(request.GET.get("before", ""))
+    except ValueError:
+        raise Http404 from None
+    thread, more = queries.thread(ticket, before_id=before)
+    return render(
+        request, "tickets/ticket.html#older", {"ticket": ticket, "thread": thread, "more": more}
+    )
+
+
+@require_POST
+@tenant_user_required
+def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    form = ReplyForm(request.POST, request.FILES)
+    error = ""
+    if form.is_valid():
+        reply_to = None
+        if form.cleaned_data["reply_to"]:
+            reply_to = Message.objects.filter(pk=form.cleaned_data["reply_to"]).first()
+        try:
+            services.message_send(
+                ticket=ticket,
+                author=request.user,
+                text=form.cleaned_data["text"],
+                reply_to=reply_to,
+                files=form.incoming_files(),
+            )
+        except ValidationError as exc:
+            error = " ".join(_errors(exc))
+    else:
+        error = " ".join(e for errs in form.errors.values() for e in errs)
+    if not request.htmx:
+        if error:
+            flash.error(request, error)
+        return redirect("tickets:detail", number=ticket.number)
+    if error:
+        # The draft stays in the composer, with the reason.
+        return render(
+            request,
+            "tickets/ticket.html#composer",
+            {"ticket": ticket, "form": form, "error": error, "draft": request.POST.get("text", "")},
+        )
+    response = render(
+        request, "tickets/ticket.html#composer", {"ticket": ticket, "form": ReplyForm()}
+    )
+    return response
+
+
+def _user_in_tenant(value: str) -> User | None:
+    if not value:
+        return None
+    try:
+        return get_object_or_404(User, pk=int(value), is_active=True)
+    except ValueError:
+        raise Http404 from None
+
+
+@require_POST
+@tenant_user_required
+def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    actor = request.user
+    try:
+        if action == "assign":
+            services.ticket_assign(
+                ticket=ticket,
+                assignee=_user_in_tenant(request.POST.get("assignee", "")),
+                actor=actor,
+            )
+        elif action == "close":
+            services.ticket_close(ticket=ticket, actor=actor)
+        elif action == "reopen":
+            services.ticket_reopen(ticket=ticket, actor=actor)
+        elif action == "important":
+            services.ticket_mark_important(ticket=ticket, actor=actor)
+        elif action == "sentiment":
+            services.ticket_set_sentiment(
+                ticket=ticket, actor=actor, sentiment=request.POST.get("sentiment", "")
+            )
+        elif action == "merge":
+            try:
+                source_number = int(request.POST.get("source", ""))
+            except ValueError:
+                raise Http404 from None
+            source = queries.ticket_by_number(source_number)
+            services.ticket_merge(source=source, target=ticket, actor=actor)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        flash.error(request, " ".join(_errors(exc)))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@require_POST
+@tenant_user_required
+def message_retry(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    message = get_object_or_404(Message, pk=message_id, ticket=ticket)
+    try:
+        services.message_retry(message=message, actor=request.user)
+    except ValidationError as exc:
+        flash.error(request, " ".join(_errors(exc)))
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect("tickets:detail", number=ticket.number)
+
+
+# --- tabs ----------------------------------------------------------------------------------
+
+
+def _tab_context(ticket: Ticket, tab: str, user: User) -> dict[str, Any]:
+    if tab == "cliente":
+        return {"fields": active_fields("customer"), "values": ticket.customer.metadata}
+    if tab == "ticket":
+        return {"fields": active_fields("ticket"), "values": ticket.metadata}
+    if tab == "comentarios":
+        return {"comments": queries.comments(ticket)}
+    if tab == "contexto":
+        return {"context_messages": queries.public_context(ticket)}
+    if tab == "escalar":
+        return {"escalate_form": EscalateForm()}
+    if tab == "anteriores":
+        return {"previous": queries.previous_tickets(ticket)}
+    if tab == "historial":
+        return {"events": queries.history(ticket)}
+    return {}
+
+
+@tenant_user_required
+def ticket_tab(request: AuthedRequest, number: int, tab: str) -> HttpResponse:
+    if tab not in TABS:
+        raise Http404
+    ticket = queries.ticket_by_number(number)
+    errors: list[str] = []
+    if request.method == "POST":
+        errors = _tab_post(request, ticket, tab)
+        ticket = queries.ticket_by_number(number)
+        if not request.htmx:
+            for error in errors:
+                flash.error(request, error)
+            return redirect(f"/tickets/{ticket.number}/?tab={tab}")
+    context = {"ticket": ticket, "tab": tab, "tab_errors": errors, "posted": request.POST}
+    context.update(_tab_context(ticket, tab, request.user))
+    return render(request, "tickets/ticket.html#tabpanel", context)
+
+
+def _tab_post(request: AuthedRequest, ticket: Ticket, tab: str) -> list[str]:
+    actor, post = request.user, request.POST
+    try:
+        if tab == "cliente":
+            services.customer_update(
+                customer=ticket.customer,
+                actor=actor,
+                name=post.get("name", ""),
+                rut=post.get("rut", ""),
+            )
+            services.customer_set_metadata(
+                customer=ticket.customer, actor=actor, values=_metadata_values(post, "customer")
+            )
+        elif tab == "ticket":
+            services.ticket_set_metadata(
+                ticket=ticket, actor=actor, values=_metadata_values(post, "ticket")
+            )
+        elif tab == "comentarios":
+            services.comment_add(ticket=ticket, author=actor, text=post.get("text", ""))
+        elif tab == "escalar":
+            form = EscalateForm(post)
+            if not form.is_valid():
+                return [e for errs in form.errors.values() for e in errs]
+            services.ticket_escalate(
+                ticket=ticket,
+                actor=actor,
+                to=form.cleaned_data["to"],
+                note=form.cleaned_data["note"],
+            )
+        elif tab == "bot":
+            services.customer_set_bot(
+                customer=ticket.customer, actor=actor, enabled=post.get("enabled") == "1"
+            )
+        else:
+            raise Http404
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            return [f"{key}: {' '.join(msgs)}" for key, msgs in exc.message_dict.items()]
+        return _errors(exc)
+    return []
+
+
+def _metadata_values(post: Any, target: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in active_fields(target):
+        name = f"meta_{field.key}"
+        values[field.key] = post.getlist(name) if field.field_type == "multi" else post.get(name)
+    return values
+
+
+# --- attachments, quick replies, search, new ticket ----------------------------------------
+
+
+@require_GET
+@tenant_user_required
+def attachment(request: AuthedRequest, token: str) -> FileResponse:
+    item = get_object_or_404(Attachment, token=token)  # scoped: other tenants' are 404
+    inline = item.content_type in INLINE_TYPES and request.GET.get("download") != "1"
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=not inline,
+        filename=item.name,
+        content_type=item.content_type
+        if inline
+        else (mimetypes.guess_type(item.name)[0] or "application/octet-stream"),
+    )
+    if not inline:
+        response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+@tenant_user_required
+def quick_replies(request: AuthedRequest, number: int) -> HttpResponse:
+    ticket = queries.ticket_by_number(number)
+    query = request.GET.get("text", "").lstrip("/").split(" ")[0]
+    templates = queries.templates_for(request.user, query)
+    rendered = [(t, template_render(t, ticket=ticket, agent=request.user)) for t in templates]
+    return render(request, "tickets/partials/quick_replies.html", {"rendered": rendered})
+
+
+@require_GET
+@tenant_user_required
+def search(request: AuthedRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    result = queries.search(query)
+    found_number = result.ticket_number is not None and not result.customers
+    if found_number and Ticket.objects.filter(number=result.ticket_number).exists():
+        return redirect("tickets:detail", number=result.ticket_number)
+    return render(request, "tickets/search.html", {"page": "search", "q": query, "result": result})
+
+
+@tenant_user_required
+def ticket_new(request: AuthedRequest) -> HttpResponse:
+    accounts = ChannelAccount.objects.filter(active=True).order_by("kind", "name")
+    form = NewTicketForm(request.POST or None, accounts=accounts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.ticket_create(
+                account=form.cleaned_data["account"],
+                identity=form.cleaned_data["identity"],
+                customer_name=form.cleaned_data["name"],
+                author=request.user,
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(_errors(exc)))
+        else:
+            flash.success(request, _("Ticket #%(n)s creado.") % {"n": ticket.number})
+            return redirect("tickets:detail", number=ticket.number)
+    return render(request, "tickets/new.html", {"page": "inbox", "form": form})

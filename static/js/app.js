@@ -37,3 +37,97 @@
     });
   });
 })();
+
+// The ticket page: composer helpers. Event delegation, so swapped-in content works too.
+(function () {
+  "use strict";
+
+  function composer() { return document.getElementById("composer"); }
+
+  // Assignee select: posts as soon as it changes.
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]")) el.form.requestSubmit();
+    if (el.matches && el.matches("input[data-files]")) {
+      var names = Array.prototype.map.call(el.files, function (f) { return f.name; });
+      var label = el.closest("form").querySelector(".files-chosen");
+      if (label) label.textContent = names.join(", ");
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target) return;
+    var reply = target.closest("[data-reply-to]");
+    if (reply && composer()) {
+      var form = composer();
+      form.querySelector("input[name=reply_to]").value = reply.dataset.replyTo;
+      var bar = form.querySelector(".reply-to");
+      bar.querySelector("q").textContent = reply.dataset.replyText;
+      bar.hidden = false;
+      form.querySelector("textarea").focus();
+      return;
+    }
+    if (target.closest("[data-clear-reply]") && composer()) {
+      composer().querySelector("input[name=reply_to]").value = "";
+      composer().querySelector(".reply-to").hidden = true;
+      return;
+    }
+    var emoji = target.closest("[data-emoji]");
+    if (emoji && composer()) {
+      insertAtCaret(composer().querySelector("textarea"), emoji.dataset.emoji);
+      return;
+    }
+    var quick = target.closest(".quick-item");
+    if (quick && composer()) {
+      var area = composer().querySelector("textarea");
+      area.value = quick.dataset.body;
+      document.getElementById("quick-replies").innerHTML = "";
+      area.focus();
+    }
+  });
+
+  function insertAtCaret(area, text) {
+    var start = area.selectionStart || 0, end = area.selectionEnd || 0;
+    area.value = area.value.slice(0, start) + text + area.value.slice(end);
+    area.selectionStart = area.selectionEnd = start + text.length;
+    area.focus();
+  }
+
+  var lastTyping = 0;
+  document.addEventListener("input", function (event) {
+    var area = event.target;
+    if (area.id !== "composer-text") return;
+    // "/" at the start asks for quick replies.
+    var box = document.getElementById("quick-replies");
+    if (area.value.charAt(0) === "/" && area.value.indexOf("\n") === -1) {
+      htmx.ajax("GET", area.dataset.quickUrl + "?text=" + encodeURIComponent(area.value), { target: box });
+    } else if (box) {
+      box.innerHTML = "";
+    }
+    // Tell the others someone is typing, at most every 3 seconds.
+    var now = Date.now();
+    if (now - lastTyping > 3000) {
+      lastTyping = now;
+      document.body.dispatchEvent(new CustomEvent("typing"));
+    }
+  });
+
+  // Ctrl+Enter (or Cmd+Enter) sends.
+  document.addEventListener("keydown", function (event) {
+    if (event.target.id === "composer-text" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      event.target.form.requestSubmit();
+    }
+  });
+
+  // Keep the conversation scrolled to the newest message when one arrives.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var thread = document.getElementById("thread");
+    if (thread && event.detail.target === thread) thread.scrollTop = thread.scrollHeight;
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var thread = document.getElementById("thread");
+    if (thread) thread.scrollTop = thread.scrollHeight;
+  });
+})();
