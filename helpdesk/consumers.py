@@ -37,11 +37,18 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
             return
         self.tenant_id = user.tenant_id
         self.user_id = user.pk
+        if not await self.authorize():
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         for group in (tenant_group(self.tenant_id), user_group(self.user_id)):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()
         await self.on_connected()
+
+    async def authorize(self) -> bool:
+        """Hook for subclasses: may this user open this particular connection?"""
+        return True
 
     async def on_connected(self) -> None:
         """Hook for subclasses: the connection is accepted and the groups are joined."""

@@ -16,7 +16,7 @@ from django.db import models
 
 @cache
 def _fernet() -> Fernet:
-    key = settings.FIELD_ENCRYPTION_KEY
+    key: str | bytes = settings.FIELD_ENCRYPTION_KEY
     if not key:
         if not (settings.DEBUG or settings.TESTING):
             raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is required outside DEBUG")

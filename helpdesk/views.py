@@ -94,10 +94,18 @@ def _safe_next(request: HttpRequest) -> str:
     return "/"
 
 
+def _notifications_panel(request: AuthedRequest, *, all_read: bool = False) -> HttpResponse:
+    items = Notification.objects.filter(user=request.user).order_by("-created_at", "-id")[:20]
+    return render(
+        request,
+        "helpdesk/partials/notifications.html",
+        {"notifications": items, "all_read": all_read},
+    )
+
+
 @tenant_user_required
 def notifications(request: AuthedRequest) -> HttpResponse:
-    items = Notification.objects.filter(user=request.user).order_by("-created_at", "-id")[:20]
-    return render(request, "helpdesk/partials/notifications.html", {"notifications": items})
+    return _notifications_panel(request)
 
 
 @require_POST
@@ -106,7 +114,7 @@ def notifications_read(request: AuthedRequest) -> HttpResponse:
     Notification.objects.filter(user=request.user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-    return notifications(request)
+    return _notifications_panel(request, all_read=True)
 
 
 @never_cache

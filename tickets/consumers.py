@@ -9,7 +9,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 
-from helpdesk.consumers import CLOSE_FORBIDDEN, TenantConsumer
+from helpdesk.consumers import TenantConsumer
 from tickets.live import ticket_group
 
 
@@ -27,16 +27,18 @@ class TicketConsumer(TenantConsumer):
     ticket_id: int
     viewers: dict[str, str]
 
-    async def on_connected(self) -> None:
+    async def authorize(self) -> bool:
         number = self.scope["url_route"]["kwargs"]["number"]
         ticket_id = await self.in_tenant(_ticket_id, number)
         if ticket_id is None:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
+            return False  # another tenant's number, or none: refused before the handshake
         self.ticket_id = ticket_id
+        return True
+
+    async def on_connected(self) -> None:
         self.viewers = {}
         self.name = str(self.scope["user"])
-        group = ticket_group(ticket_id)
+        group = ticket_group(self.ticket_id)
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined.append(group)
         await self._announce("hello")

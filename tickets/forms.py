@@ -23,7 +23,7 @@ class ReplyForm(forms.Form):
         if len(uploads) > MAX_FILES:
             raise forms.ValidationError(_("Máximo %(n)s archivos por mensaje.") % {"n": MAX_FILES})
         for upload in uploads:
-            if upload.size > MAX_FILE_BYTES:
+            if (upload.size or 0) > MAX_FILE_BYTES:
                 raise forms.ValidationError(
                     _("«%(name)s» pesa más de 20 MB.") % {"name": upload.name}
                 )

@@ -49,13 +49,18 @@ def ticket_snapshot(ticket: Any) -> dict[str, Any]:
 
 def ticket_changed(ticket: Any) -> None:
     snapshot = ticket_snapshot(ticket)
+    # Pushes are best effort (robust): the change is committed, and a push that fails must
+    # not fail the caller nor keep the callbacks queued after it (a reply's delivery) from
+    # running; the error is logged.
     transaction.on_commit(
         lambda: publish(
             tenant_group(snapshot["tenant_id"]), {"event": "ticket", "snapshot": snapshot}
-        )
+        ),
+        robust=True,
     )
     transaction.on_commit(
-        lambda: publish(ticket_group(snapshot["id"]), {"event": "ticket", "refresh": "header"})
+        lambda: publish(ticket_group(snapshot["id"]), {"event": "ticket", "refresh": "header"}),
+        robust=True,
     )
 
 
@@ -84,7 +89,7 @@ def _message_push(message: Any, *, new: bool) -> None:
         html = _render_message(message_id, new=new)
         publish(ticket_group(ticket_id), {"event": "message", "html": html})
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)  # best effort, as in ticket_changed
 
 
 def message_added(message: Any) -> None:

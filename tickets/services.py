@@ -513,7 +513,7 @@ def message_update_status(
     *, account: ChannelAccount, provider_id: str, status: str, reason: str = ""
 ) -> None:
     """A provider's delivery receipt (delivered, read, failed) for one of our messages."""
-    order = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
+    order: list[str] = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()

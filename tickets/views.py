@@ -39,7 +39,11 @@ def inbox(request: AuthedRequest) -> HttpResponse:
 
 
 def _errors(exc: ValidationError) -> list[str]:
-    return list(exc.messages)
+    return [str(m) for m in exc.messages]
+
+
+def _form_errors(form: Any) -> list[str]:
+    return [str(e) for errs in form.errors.values() for e in errs]
 
 
 def _page_context(request: AuthedRequest, ticket: Ticket, tab: str) -> dict[str, Any]:
@@ -118,7 +122,7 @@ def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(_errors(exc))
     else:
-        error = " ".join(e for errs in form.errors.values() for e in errs)
+        error = " ".join(_form_errors(form))
     if not request.htmx:
         if error:
             flash.error(request, error)
@@ -256,7 +260,7 @@ def _tab_post(request: AuthedRequest, ticket: Ticket, tab: str) -> list[str]:
         elif tab == "escalar":
             form = EscalateForm(post)
             if not form.is_valid():
-                return [e for errs in form.errors.values() for e in errs]
+                return _form_errors(form)
             services.ticket_escalate(
                 ticket=ticket,
                 actor=actor,
