@@ -145,6 +145,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         choices=[("es", "Español"), ("en", "English")],
     )
     dark_mode = models.BooleanField(_("modo oscuro"), null=True, blank=True, default=None)
+    inbox_layout = models.CharField(
+        _("abrir tickets"),
+        max_length=10,
+        default="split",
+        choices=[("split", _("al lado de las columnas")), ("expanded", _("sobre las columnas"))],
+    )
     date_joined = models.DateTimeField(_("alta"), default=timezone.now)
     # Which notifications also arrive by email (the bell always gets them).
     email_on_assignment = models.BooleanField(_("correo al recibir un ticket"), default=False)

@@ -22,6 +22,7 @@ MATRIX = {
     "/me/notifications/": (200, 200, 200),
     "/search/": (200, 200, 200),
     "/tickets/new/": (200, 200, 200),
+    "/inbox/columns/new/": (200, 200, 200),
 }
 
 # Pages of one ticket or attachment: every role of the tenant opens them; another tenant's
@@ -36,6 +37,12 @@ TENANT_OBJECT_PAGES = {
     "/tickets/<int:number>/do/<slug:action>/",
     "/tickets/<int:number>/messages/<int:message_id>/retry/",
     "/attachments/<str:token>/",
+    # A column is its owner's only: anyone else's (same tenant or not) is a 404
+    # (tests/test_inbox.py).
+    "/inbox/columns/<int:column_id>/",
+    "/inbox/columns/<int:column_id>/page/",
+    "/inbox/columns/<int:column_id>/delete/",
+    "/inbox/columns/<int:column_id>/move/",
 }
 
 # URLs that are not tenant pages, with the reason.
@@ -50,7 +57,13 @@ PUBLIC = {
     "/accounts/reset/done/": "password reset",
     "/me/language/": "language switch, also on the login page (POST)",
 }
-POST_ONLY = {"/me/notifications/read/", "/me/theme/"}
+POST_ONLY = {
+    "/me/notifications/read/",
+    "/me/theme/",
+    "/inbox/layout/",
+    "/inbox/columns/flow/",
+    "/inbox/columns/order/",
+}
 
 
 def _all_paths() -> set[str]:

@@ -7,17 +7,35 @@ import json
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.html import format_html
 
 from helpdesk.consumers import TenantConsumer
+from tickets.consumers_inbox import InboxState, load_state, metrics_swap, ticket_swaps
 from tickets.live import ticket_group
 
 
 class InboxConsumer(TenantConsumer):
-    """Receives the tenant's events and forwards their rendered swaps to the page.
+    """One per open page of the shell. On the inbox it keeps that person's columns in memory
+    and turns each ticket event into swaps (see tickets.consumers_inbox); elsewhere it only
+    forwards HTML pushed to the tenant or the person (the bell) and lights the indicator."""
 
-    The connection indicator turns green when the socket opens (see static/js/app.js).
-    """
+    state: InboxState | None = None
+
+    async def on_connected(self) -> None:
+        if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
+            self.state = await self.in_tenant(load_state, self.user_id)
+
+    async def push(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "ticket":
+            if self.state is None:
+                return
+            html = ticket_swaps(self.state, event, timezone.now())
+            html += metrics_swap(self.state, event, self.user_id)
+            if html:
+                await self.send(text_data=html)
+            return
+        await super().push(event)
 
 
 class TicketConsumer(TenantConsumer):

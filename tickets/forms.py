@@ -59,3 +59,89 @@ class NewTicketForm(forms.Form):
     def __init__(self, *args: Any, accounts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+
+
+TRI = [("", _("No considerar")), ("1", _("Sí")), ("0", _("No"))]
+
+
+def _tri(value: str) -> bool | None:
+    return {"1": True, "0": False}.get(value)
+
+
+class ColumnForm(forms.Form):
+    """A column's settings and filters. Filter fields left empty mean "No considerar"."""
+
+    name = forms.CharField(label=_("Nombre"), max_length=60)
+    kind = forms.ChoiceField(label=_("Muestra"), choices=[])
+    sort = forms.ChoiceField(label=_("Orden"), choices=[], required=False)
+    sound = forms.BooleanField(label=_("Sonido con mensajes nuevos"), required=False)
+    desktop_notify = forms.BooleanField(label=_("Notificación de escritorio"), required=False)
+
+    def __init__(self, data: Any = None, *, column: Any = None) -> None:
+        from tickets.models import ColumnKind, ColumnSort
+
+        initial = {}
+        if column is not None:
+            initial = {
+                "name": column.name,
+                "kind": column.kind,
+                "sort": column.sort,
+                "sound": column.sound,
+                "desktop_notify": column.desktop_notify,
+            }
+        super().__init__(data, initial=initial)
+        self.column = column
+        self.fields["kind"].choices = ColumnKind.choices  # type: ignore[attr-defined]
+        self.fields["sort"].choices = ColumnSort.choices  # type: ignore[attr-defined]
+
+    def initial_filters(self) -> dict[str, Any]:
+        if self.data:
+            return self._filters_from_post()
+        return dict(self.column.filters) if self.column is not None else {"status": ["open"]}
+
+    def _ints(self, name: str) -> list[int]:
+        return [int(v) for v in self.data.getlist(name) if str(v).isdigit()]
+
+    def _filters_from_post(self) -> dict[str, Any]:
+        d = self.data
+        filters: dict[str, Any] = {
+            "channels": d.getlist("channels"),
+            "accounts": self._ints("accounts"),
+            "status": d.getlist("status"),
+            "departments": self._ints("departments"),
+            "sla": d.getlist("sla"),
+            "date_from": d.get("date_from") or None,
+            "date_to": d.get("date_to") or None,
+        }
+        mode = d.get("assignee_mode") or ""
+        if mode:
+            filters["assignee"] = {"mode": mode, "users": self._ints("assignee_users")}
+        for name in ("has_metadata", "awaiting", "has_comments", "addressed", "public", "mention"):
+            value = _tri(d.get(name, ""))
+            if value is not None:
+                filters[name] = value
+        if d.get("important") == "1":
+            filters["important"] = True
+        if d.get("published_by") in ("agent", "bot"):
+            filters["published_by"] = d["published_by"]
+        identity = (d.get("customer_identity") or "").strip()
+        if identity:
+            from tickets.queries import search
+
+            found = search(identity)
+            if found.customers:
+                filters["customer"] = found.customers[0].pk
+            else:
+                self.add_error(None, _("No encontramos un cliente con «%(q)s».") % {"q": identity})
+        return filters
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "kind": data["kind"],
+            "filters": self._filters_from_post(),
+            "sort": data.get("sort") or "updated",
+            "sound": data["sound"],
+            "desktop_notify": data["desktop_notify"],
+        }

@@ -31,6 +31,8 @@ def ticket_snapshot(ticket: Any) -> dict[str, Any]:
         "assignee_id": ticket.assignee_id,
         "department_id": ticket.department_id,
         "account_id": ticket.account_id,
+        "channel": ticket.account.kind,
+        "assignee_is_bot": bool(ticket.assignee and ticket.assignee.is_bot),
         "customer_id": ticket.customer_id,
         "important": ticket.important,
         "sentiment": ticket.sentiment,
@@ -39,6 +41,7 @@ def ticket_snapshot(ticket: Any) -> dict[str, Any]:
         "has_comments": ticket.has_comments,
         "has_metadata": bool(ticket.metadata),
         "sla_due_at": iso(ticket.sla_due_at),
+        "sla_risk_at": iso(ticket.sla_risk_at),
         "sla_breached": ticket.sla_breached,
         "updated_at": iso(ticket.updated_at),
         "created_at": iso(ticket.created_at),
@@ -47,21 +50,48 @@ def ticket_snapshot(ticket: Any) -> dict[str, Any]:
     }
 
 
-def ticket_changed(ticket: Any) -> None:
+def ticket_changed(ticket: Any, *, reason: str = "") -> None:
+    """After the commit, tell the tenant's inboxes and the ticket's pages. ``reason`` is
+    "customer_message" when a customer wrote (columns may ring for it)."""
+    ticket_id = ticket.pk
+    # Pushes are best effort (robust): the change is committed, and a push that fails (the
+    # channel layer unreachable, a template error) must not fail the caller nor keep the
+    # callbacks queued after it (a reply's delivery) from running; the error is logged.
+    transaction.on_commit(lambda: publish_ticket(ticket_id, reason=reason), robust=True)
+
+
+CARD_COLUMN = "__COL__"  # each inbox consumer puts its column id here
+CARD_ALERT = "__ALERT__"  # ... and "1" here when the column rings for a new message
+
+
+def render_card(ticket: Any) -> str:
+    tenant = ticket.tenant
+    with (
+        translation.override(tenant.language),
+        timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
+    ):
+        return render_to_string(
+            "tickets/partials/card.html", {"t": ticket, "col": CARD_COLUMN, "alert": CARD_ALERT}
+        )
+
+
+def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
+    """One query, one card render and one send per group, whatever the number of agents."""
+    from tickets.models import Ticket
+
+    ticket = (
+        Ticket.objects.select_related("account", "assignee", "customer", "tenant")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        return
     snapshot = ticket_snapshot(ticket)
-    # Pushes are best effort (robust): the change is committed, and a push that fails must
-    # not fail the caller nor keep the callbacks queued after it (a reply's delivery) from
-    # running; the error is logged.
-    transaction.on_commit(
-        lambda: publish(
-            tenant_group(snapshot["tenant_id"]), {"event": "ticket", "snapshot": snapshot}
-        ),
-        robust=True,
+    publish(
+        tenant_group(ticket.tenant_id),
+        {"event": "ticket", "snapshot": snapshot, "card": render_card(ticket), "reason": reason},
     )
-    transaction.on_commit(
-        lambda: publish(ticket_group(snapshot["id"]), {"event": "ticket", "refresh": "header"}),
-        robust=True,
-    )
+    publish(ticket_group(ticket_id), {"event": "ticket", "refresh": "header"})
 
 
 def _render_message(message_id: int, *, new: bool) -> str:

@@ -140,6 +140,8 @@ class Ticket(TenantModel):
     # waiting for a human, cleared by the human's answer.
     waiting_since = models.DateTimeField(null=True, blank=True)
     sla_due_at = models.DateTimeField(null=True, blank=True)
+    # When the wait enters its last stretch ("at risk"); stored so columns can filter on it.
+    sla_risk_at = models.DateTimeField(null=True, blank=True)
     sla_breached = models.BooleanField(default=False)
 
     merged_into = models.ForeignKey(
@@ -167,6 +169,12 @@ class Ticket(TenantModel):
             models.Index(
                 fields=["tenant", "assignee", "status", "-updated_at", "-id"],
                 name="ticket_assignee_updated",
+            ),
+            # The "waiting" sort: longest-waiting first among those awaiting an answer.
+            models.Index(
+                fields=["tenant", "waiting_since", "id"],
+                name="ticket_waiting",
+                condition=Q(awaiting_response=True, status="open"),
             ),
             models.Index(
                 fields=["tenant", "sla_due_at"],
@@ -244,6 +252,7 @@ class Message(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "ticket", "created_at", "id"], name="message_thread"),
+            models.Index(fields=["tenant", "-created_at", "-id"], name="message_recent"),
         ]
 
     def __str__(self) -> str:
@@ -350,3 +359,68 @@ class Event(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.data}"
+
+
+class ColumnKind(models.TextChoices):
+    TICKETS = "tickets", _("Tickets")
+    MESSAGES = "messages", _("Mensajes")
+    SCHEDULED = "scheduled", _("Mensajes programados")
+
+
+class ColumnSort(models.TextChoices):
+    UPDATED = "updated", _("Última actualización")
+    WAITING = "waiting", _("Tiempo de espera")
+
+
+class Column(TenantModel):
+    """One column of a person's inbox: a saved filter, shown live."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="columns")
+    name = models.CharField(_("nombre"), max_length=60)
+    position = models.PositiveIntegerField(_("posición"), default=0)
+    kind = models.CharField(
+        _("tipo"), max_length=10, choices=ColumnKind.choices, default=ColumnKind.TICKETS
+    )
+    filters = models.JSONField(_("filtros"), default=dict, blank=True)
+    sort = models.CharField(
+        _("orden"), max_length=10, choices=ColumnSort.choices, default=ColumnSort.UPDATED
+    )
+    sound = models.BooleanField(_("sonido"), default=False)
+    desktop_notify = models.BooleanField(_("notificación de escritorio"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("columna")
+        verbose_name_plural = _("columnas")
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["tenant", "user", "position"], name="column_user_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScheduledPost(TenantModel):
+    """A public post to publish later on Twitter/X or a Facebook page (the publishing itself
+    comes with the social channels)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Programado")
+        PUBLISHED = "published", _("Publicado")
+        FAILED = "failed", _("Falló")
+        CANCELLED = "cancelled", _("Cancelado")
+
+    account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("texto"))
+    publish_at = models.DateTimeField(_("publicar el"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    provider_id = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant", "status", "publish_at"], name="scheduled_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

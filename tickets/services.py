@@ -46,6 +46,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.sanitize import sanitize_html
+from tickets.sla import AT_RISK_SHARE
 
 PREVIEW_LENGTH = 200
 ESCALATION_MESSAGES = 100
@@ -294,6 +295,7 @@ def _start_sla_clock(ticket: Ticket, account: ChannelAccount, at: datetime.datet
     if ticket.waiting_since is None:
         ticket.waiting_since = at
         ticket.sla_due_at = at + datetime.timedelta(minutes=account.sla_minutes)
+        ticket.sla_risk_at = ticket.sla_due_at - (ticket.sla_due_at - at) * AT_RISK_SHARE
         ticket.sla_breached = False
 
 
@@ -329,7 +331,7 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
                 author_kind=AuthorKind.CUSTOMER,
                 text=inbound.text,
                 html=sanitize_html(inbound.html),
-                provider_id=inbound.provider_id,
+                provider_id=inbound.provider_id or None,  # NULL, never "" (see the model)
                 reply_to=reply_to,
                 is_mention=inbound.is_mention,
                 status=DeliveryStatus.RECEIVED,
@@ -347,7 +349,7 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             ticket.updated_at = timezone.now()
             ticket.save()
             _event(ticket, EventKind.MESSAGE_IN, None, message=message.pk)
-            live.ticket_changed(ticket)
+            live.ticket_changed(ticket, reason="customer_message")
             live.message_added(message)
     except IntegrityError:
         # The same provider id, received twice at the same moment: the other one won.
@@ -442,6 +444,7 @@ def message_send(
                 "first_response_at",
                 "waiting_since",
                 "sla_due_at",
+                "sla_risk_at",
                 "sla_breached",
             ]
         _event(ticket, EventKind.MESSAGE_OUT, author, message=message.pk, public=public)
@@ -460,7 +463,7 @@ def _record_human_answer(ticket: Ticket, author: User, now: datetime.datetime) -
     ticket.awaiting_response = False
     ticket.first_response_at = ticket.first_response_at or now
     ticket.waiting_since = None
-    ticket.sla_due_at = None
+    ticket.sla_due_at = ticket.sla_risk_at = None
     ticket.sla_breached = False
 
 
@@ -491,7 +494,9 @@ def message_deliver(*, message_id: int) -> None:
         raise
     with transaction.atomic():
         updated = Message.objects.filter(pk=message.pk, status=DeliveryStatus.QUEUED).update(
-            status=DeliveryStatus.SENT, provider_id=result.provider_id, sent_at=timezone.now()
+            status=DeliveryStatus.SENT,
+            provider_id=result.provider_id or None,  # NULL, never "" (see the model)
+            sent_at=timezone.now(),
         )
         if updated:
             message.refresh_from_db()
@@ -594,7 +599,7 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
         ticket.status = after
         ticket.closed_at = timezone.now()
         ticket.awaiting_response = False
-        ticket.waiting_since = ticket.sla_due_at = None
+        ticket.waiting_since = ticket.sla_due_at = ticket.sla_risk_at = None
         ticket.sla_breached = False
         _event(ticket, EventKind.STATUS, actor, before=TicketStatus.OPEN, after=after)
         _touch(
@@ -604,6 +609,7 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
             "awaiting_response",
             "waiting_since",
             "sla_due_at",
+            "sla_risk_at",
             "sla_breached",
         )
     return ticket
@@ -690,7 +696,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         source.status = TicketStatus.CLOSED if source.addressed else TicketStatus.IGNORED
         source.closed_at = timezone.now()
         source.awaiting_response = False
-        source.waiting_since = source.sla_due_at = None
+        source.waiting_since = source.sla_due_at = source.sla_risk_at = None
         target.awaiting_response = target.awaiting_response or (
             source.last_customer_message_at is not None
             and (
@@ -709,6 +715,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
             "awaiting_response",
             "waiting_since",
             "sla_due_at",
+            "sla_risk_at",
         )
         _touch(target, "awaiting_response", "has_comments")
     return target

@@ -51,9 +51,6 @@ def sla_state(ticket: Ticket, now: datetime.datetime | None = None) -> str:
     now = now or timezone.now()
     if ticket.sla_breached or now >= ticket.sla_due_at:
         return "breached"
-    if ticket.waiting_since is not None:
-        total = (ticket.sla_due_at - ticket.waiting_since).total_seconds()
-        left = (ticket.sla_due_at - now).total_seconds()
-        if total > 0 and left <= total * AT_RISK_SHARE:
-            return "risk"
+    if ticket.sla_risk_at is not None and now >= ticket.sla_risk_at:
+        return "risk"
     return "ok"

@@ -29,15 +29,6 @@ TABS = ("cliente", "ticket", "comentarios", "contexto", "escalar", "bot", "anter
 INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
 
 
-@tenant_user_required
-def inbox(request: AuthedRequest) -> HttpResponse:
-    return render(
-        request,
-        "tickets/inbox.html",
-        {"page": "inbox", "tickets": queries.recent_open_tickets()},
-    )
-
-
 def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
 
@@ -71,20 +62,27 @@ def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
         tab = "cliente"
     context = _page_context(request, ticket, tab)
     context.update(_tab_context(ticket, tab, request.user))
+    if request.htmx and request.htmx.target == "ticket-pane-body":
+        # Opened from the inbox, beside or over the columns: the workspace without the shell.
+        return render(request, "tickets/ticket.html#workspace", context)
     return render(request, "tickets/ticket.html", context)
 
 
-@require_GET
-@tenant_user_required
-def ticket_header(request: AuthedRequest, number: int) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+def _header(request: AuthedRequest, ticket: Ticket, error: str = "") -> HttpResponse:
     context = {
         "ticket": ticket,
         "users": queries.assignable_users(),
         "mergeable": queries.mergeable_tickets(ticket),
         "sentiments": Sentiment.choices,
+        "action_error": error,
     }
     return render(request, "tickets/ticket.html#header", context)
+
+
+@require_GET
+@tenant_user_required
+def ticket_header(request: AuthedRequest, number: int) -> HttpResponse:
+    return _header(request, queries.ticket_by_number(number))
 
 
 @require_GET
@@ -181,7 +179,11 @@ def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpRespo
         else:
             raise Http404
     except ValidationError as exc:
+        if request.htmx:
+            return _header(request, queries.ticket_by_number(number), " ".join(_errors(exc)))
         flash.error(request, " ".join(_errors(exc)))
+    if request.htmx:
+        return _header(request, queries.ticket_by_number(number))
     return redirect("tickets:detail", number=ticket.number)
 
 

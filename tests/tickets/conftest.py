@@ -1,0 +1,90 @@
+"""Fixtures of the tickets tests: tenant A's context, a channel account, the tenant's bot,
+attachments in a temporary folder, an eager Celery and a recording connector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from channels_conn.base import ConnectorError, connector_for, register, unregister
+from channels_conn.kinds import ChannelKind
+from channels_conn.models import ChannelAccount
+from helpdesk.celery import app
+from helpdesk.models import User
+from helpdesk.services import tenant_bot
+from helpdesk.tenancy import bypass_context, tenant_context
+from tests.conftest import Cast
+from tests.tickets.factories import BotUserFactory, ChannelAccountFactory
+from tests.tickets.helpers import RecordingConnector
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Attachments are written under the test's own temporary folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def in_a(cast: Cast) -> Iterator[Cast]:
+    """The test body runs as tenant A (row-level security and scoped managers)."""
+    with tenant_context(cast.tenant_a.pk):
+        yield cast
+
+
+@pytest.fixture
+def account(in_a: Cast) -> ChannelAccount:
+    return ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.EMAIL, name="Soporte")
+
+
+@pytest.fixture
+def bot(cast: Cast) -> User:
+    with bypass_context():
+        BotUserFactory(tenant=cast.tenant_a)
+    with tenant_context(cast.tenant_a.pk):
+        return tenant_bot(cast.tenant_a)
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """``.delay()`` runs the task here and now (configuration, not a mock)."""
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@contextmanager
+def _swap_connector(kind: str, replacement: RecordingConnector | None) -> Iterator[None]:
+    """Register ``replacement`` (or nothing) for ``kind``; put back what was there after."""
+    try:
+        previous = connector_for(kind)
+    except ConnectorError:
+        previous = None
+    unregister(kind)
+    if replacement is not None:
+        register(replacement)
+    try:
+        yield
+    finally:
+        unregister(kind)
+        if previous is not None:
+            register(previous)
+
+
+@pytest.fixture
+def connector(account: ChannelAccount) -> Iterator[RecordingConnector]:
+    """The test's own sender for the account's channel kind, unregistered afterwards."""
+    recorder = RecordingConnector(account.kind)
+    with _swap_connector(account.kind, recorder):
+        yield recorder
+
+
+@pytest.fixture
+def no_connector() -> Iterator[str]:
+    """A channel kind with no connector registered during the test."""
+    with _swap_connector(ChannelKind.WEBCHAT, None):
+        yield ChannelKind.WEBCHAT
