@@ -144,7 +144,7 @@ def column_save(
                     % {"n": MAX_COLUMNS}
                 )
             last = Column.objects.filter(user=user).aggregate(m=Max("position"))["m"]
-            column = Column(tenant_id=user.tenant_id, user=user, position=(last or 0) + 1)
+            column = Column(tenant=user.tenant, user=user, position=(last or 0) + 1)
         column.name = name
         column.kind = kind
         column.filters = clean_filters(kind, filters)

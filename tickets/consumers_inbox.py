@@ -65,9 +65,8 @@ def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetim
         # Remove the card wherever it is; put it back in place if it still matches.
         out.append(f'<div id="{card_id}" hx-swap-oob="delete"></div>')
         if col.ticket_filter.matches(s, now):
-            body = card.replace(CARD_COLUMN, str(col.pk)).replace(
-                CARD_ALERT, "1" if fresh and col.alert else ""
-            )
+            alert = ("ring" if col.alert else "new") if fresh else ""
+            body = card.replace(CARD_COLUMN, str(col.pk)).replace(CARD_ALERT, alert)
             # The page puts the card in its place by the column's order (static/js/inbox.js).
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)

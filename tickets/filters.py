@@ -144,7 +144,8 @@ class TicketFilter:
         if mode == "users":
             return Q(assignee_id__in=self.assignee_users)
         if mode == "me":
-            return Q(assignee_id=self.user_id)
+            # Without a person, "mine" is nobody's (Q(assignee_id=None) would mean unassigned).
+            return Q(assignee_id=self.user_id) if self.user_id is not None else Q(pk__in=[])
         return Q()
 
     def _sla_q(self, now: datetime.datetime) -> Q:
@@ -159,7 +160,8 @@ class TicketFilter:
         if "risk" in self.sla:
             q |= not_breached & Q(sla_risk_at__lte=now)
         if "ok" in self.sla:
-            q |= not_breached & Q(sla_risk_at__gt=now)
+            # No risk instant (waits started before it was stored) is "ok", as in sla_state.
+            q |= not_breached & (Q(sla_risk_at__gt=now) | Q(sla_risk_at__isnull=True))
         return q
 
     def to_q(self, now: datetime.datetime | None = None) -> Q:
@@ -321,7 +323,8 @@ class MessageFilter:
             assignee_users=self.assignee_users,
             user_id=self.user_id,
         )._assignee_q()
-        q = Q(**{f"ticket__{k}": v for k, v in ticket.children}) if ticket.children else Q()
+        # The same assignee condition, seen from the message through its ticket.
+        q = Q(**{f"ticket__{k}": v for k, v in ticket.children})  # type: ignore[misc]
         if self.channels:
             q &= Q(account__kind__in=self.channels)
         if self.accounts:

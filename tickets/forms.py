@@ -99,6 +99,8 @@ class ColumnForm(forms.Form):
             return self._filters_from_post()
         return dict(self.column.filters) if self.column is not None else {"status": ["open"]}
 
+    data: Any  # a QueryDict when bound
+
     def _ints(self, name: str) -> list[int]:
         return [int(v) for v in self.data.getlist(name) if str(v).isdigit()]
 

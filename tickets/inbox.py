@@ -25,7 +25,7 @@ class ColumnView:
 
 
 def _tz(user: User) -> datetime.tzinfo:
-    return zoneinfo.ZoneInfo(user.tenant.time_zone) if user.tenant_id else datetime.UTC
+    return zoneinfo.ZoneInfo(user.tenant.time_zone) if user.tenant else datetime.UTC
 
 
 def ticket_filter(column: Column, user: User) -> TicketFilter:

@@ -61,7 +61,8 @@ def ticket_changed(ticket: Any, *, reason: str = "") -> None:
 
 
 CARD_COLUMN = "__COL__"  # each inbox consumer puts its column id here
-CARD_ALERT = "__ALERT__"  # ... and "1" here when the column rings for a new message
+# ... and here "new" for a customer's new message, "ring" when the column also rings for it.
+CARD_ALERT = "__ALERT__"
 
 
 def render_card(ticket: Any) -> str:

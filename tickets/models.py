@@ -108,13 +108,22 @@ class Sentiment(models.TextChoices):
 
 class Ticket(TenantModel):
     number = models.PositiveBigIntegerField(_("número"))
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
+    # The single-column indexes Django would add are covered by composite indexes that
+    # start with tenant_id (below), which the inbox's queries need anyway.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     account = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT, related_name="tickets")
     status = models.CharField(
         _("estado"), max_length=8, choices=TicketStatus.choices, default=TicketStatus.OPEN
     )
     assignee = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tickets"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        db_index=False,
     )
     department = models.ForeignKey(
         Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
@@ -145,7 +154,12 @@ class Ticket(TenantModel):
     sla_breached = models.BooleanField(default=False)
 
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_tickets"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        db_index=False,  # see the partial index ticket_merged
     )
     previous_ticket = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="next_tickets"
@@ -175,6 +189,11 @@ class Ticket(TenantModel):
                 fields=["tenant", "waiting_since", "id"],
                 name="ticket_waiting",
                 condition=Q(awaiting_response=True, status="open"),
+            ),
+            models.Index(
+                fields=["tenant", "merged_into"],
+                name="ticket_merged",
+                condition=Q(merged_into__isnull=False),
             ),
             models.Index(
                 fields=["tenant", "sla_due_at"],

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from admin_config.models import Department
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from helpdesk.http import AuthedRequest, tenant_user_required
@@ -53,6 +54,7 @@ def _column_context(
         "column": column,
         "channels": ChannelKind.choices,
         "accounts": ChannelAccount.objects.order_by("kind", "name"),
+        "departments": Department.objects.order_by("name"),
         "users": [u for u in assignable_users() if not u.is_bot],
         "filters": form.initial_filters(),
     }

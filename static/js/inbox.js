@@ -75,12 +75,13 @@
     if (!target || !target.classList || !target.classList.contains("cards")) return;
     var col = columnOf(target);
     sortColumn(col);
-    target.querySelectorAll('.tcard[data-alert="1"]').forEach(function (card) {
+    target.querySelectorAll('.tcard[data-alert="new"], .tcard[data-alert="ring"]').forEach(function (card) {
+      var rings = card.dataset.alert === "ring";
       card.dataset.alert = "";
       card.querySelector(".unread-dot").hidden = false;
       bumpNew(col.dataset.col);
-      if (col.dataset.sound === "1") ring();
-      if (col.dataset.notify === "1") notify(col, card);
+      if (rings && col.dataset.sound === "1") ring();
+      if (rings && col.dataset.notify === "1") notify(col, card);
     });
   });
 

@@ -72,7 +72,7 @@ def test_login_live_indicator_push_and_reconnect(cast):
             # User menu: English, then dark mode, then log out.
             page.click("#user-menu summary")
             page.click("#user-menu button[value=en]")
-            page.locator("h1", has_text="Inbox").wait_for()
+            page.locator("[data-nav=inbox]", has_text="Inbox").wait_for()
             page.click("#user-menu summary")
             page.click("#user-menu button[value=true]")
             assert page.locator("html").get_attribute("data-theme") == "dark"

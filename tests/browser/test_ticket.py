@@ -63,8 +63,7 @@ def test_an_agent_answers_a_ticket_live(cast):
                 locale="es-CL", viewport={"width": 1400, "height": 900}
             ).new_page()
             _login(agent, server.url, cast.agent.email, cast.password)
-            agent.click(f"a[href='/tickets/{number}/']")
-            agent.wait_for_url(f"{server.url}/tickets/{number}/")
+            agent.goto(f"{server.url}/tickets/{number}/")
             assert "Hola, ¿mi pedido 10412?" in agent.locator("#thread").inner_text()
             assert agent.locator("[data-action=close]").inner_text() == "Ignorar"
 

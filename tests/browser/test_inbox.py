@@ -1,0 +1,107 @@
+"""The inbox proof: a message arrives, its card appears without a reload; the agent takes and
+answers it from the split view; the card moves; a second agent's inbox follows."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from channels_conn.models import ChannelAccount
+from helpdesk.tenancy import tenant_context
+from tests.live import ARTIFACTS, Daphne, chromium
+from tickets import columns as column_services
+from tickets import services
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _in_thread(fn, *args):
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def _customer_writes(tenant_id: int, account_id: int, text: str) -> None:
+    with tenant_context(tenant_id):
+        account = ChannelAccount.objects.get(pk=account_id)
+        services.message_receive(
+            account=account,
+            inbound=services.Inbound(identity="v-42", text=text, customer_name="Martina Rojas"),
+        )
+
+
+def _login(page, base, email, password):
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("form:has(input[type=password]) [type=submit]")
+    page.wait_for_url(base + "/inbox/")
+
+
+def test_cards_appear_move_and_follow_in_two_inboxes(cast):
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat")
+        columns = column_services.columns_apply_flow(user=cast.agent, flow="four")
+        unassigned, new, addressed, _waiting = (c.pk for c in columns)
+        supervisor = column_services.columns_apply_flow(user=cast.admin, flow="supervisor")
+        sup_unassigned = supervisor[0].pk
+
+    server = Daphne()
+    server.start()
+    try:
+        with chromium() as browser:
+            agent = browser.new_context(
+                locale="es-CL", viewport={"width": 1500, "height": 900}
+            ).new_page()
+            _login(agent, server.url, cast.agent.email, cast.password)
+            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            admin = browser.new_context(locale="es-CL").new_page()
+            _login(admin, server.url, cast.admin.email, cast.password)
+            admin.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+
+            _in_thread(
+                _customer_writes, cast.tenant_a.pk, account.pk, "Hola, ¿hacen envíos a Arica?"
+            )
+            card = agent.locator(f"#col-{unassigned}-cards .tcard", has_text="Martina Rojas")
+            card.wait_for(timeout=5_000)
+            admin.locator(f"#col-{sup_unassigned}-cards .tcard", has_text="Martina Rojas").wait_for(
+                timeout=5_000
+            )
+            assert "(1)" in agent.title()  # the tab shows what is new
+
+            # Split view: the ticket opens beside the columns; the agent takes it.
+            card.locator("a").click()
+            agent.locator("#ticket-pane #ticket-header").wait_for(timeout=5_000)
+            agent.select_option("#ticket-pane #assignee", str(cast.agent.pk))
+            agent.locator(f"#col-{new}-cards .tcard", has_text="Martina Rojas").wait_for(
+                timeout=5_000
+            )
+            assert agent.locator(f"#col-{unassigned}-cards .tcard").count() == 0
+            admin.locator(f"#col-{sup_unassigned}-cards .tcard").first.wait_for(
+                state="detached", timeout=5_000
+            )
+            agent.locator("#metric-open", has_text="1").wait_for(timeout=5_000)
+
+            agent.fill("#ticket-pane #composer-text", "¡Hola Martina! Sí, enviamos a Arica.")
+            agent.click("#ticket-pane [data-action=send]")
+            agent.locator(f"#col-{addressed}-cards .tcard", has_text="Martina Rojas").wait_for(
+                timeout=5_000
+            )
+            assert agent.locator(f"#col-{new}-cards .tcard").count() == 0
+            agent.locator("#metric-addressed", has_text="1").wait_for(timeout=5_000)
+
+            # The pane follows too: the answer in the thread, the header now offers "Cerrar".
+            agent.locator("#ticket-pane #thread .msg.out", has_text="Arica").wait_for(timeout=5_000)
+            agent.locator("#ticket-pane [data-action=close]", has_text="Cerrar").wait_for(
+                timeout=5_000
+            )
+            agent.locator("#ticket-pane #composer-text:placeholder-shown").wait_for()
+            ARTIFACTS.mkdir(exist_ok=True)
+            agent.screenshot(path=str(ARTIFACTS / "inbox-split-light.png"))
+            dark = browser.new_context(
+                locale="es-CL", color_scheme="dark", viewport={"width": 1500, "height": 900}
+            ).new_page()
+            _login(dark, server.url, cast.agent.email, cast.password)
+            dark.screenshot(path=str(ARTIFACTS / "inbox-dark.png"))
+    finally:
+        server.stop()

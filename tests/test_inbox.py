@@ -1,0 +1,252 @@
+"""The column inbox: recommended flows, columns as their owner's only, pinned query counts,
+keyset pages, and the live matching that needs no database."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from channels_conn.models import ChannelAccount
+from helpdesk.tenancy import bypass_context, tenant_context
+from tests.conftest import client_for
+from tickets import columns as column_services
+from tickets import services
+from tickets.consumers_inbox import load_state, metrics_swap, ticket_swaps
+from tickets.inbox import PAGE, column_next_page, inbox_columns, ticket_filter
+from tickets.live import render_card, ticket_snapshot
+from tickets.models import Column, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+def _account(tenant, kind="whatsapp"):
+    with tenant_context(tenant.pk):
+        return ChannelAccount.objects.create(tenant=tenant, kind=kind, name=kind, sla_minutes=60)
+
+
+def _receive(account, identity, text="hola"):
+    with tenant_context(account.tenant_id):
+        return services.message_receive(
+            account=account, inbound=services.Inbound(identity=identity, text=text)
+        ).message.ticket
+
+
+def test_an_agent_without_columns_gets_the_recommended_three(cast):
+    page = client_for(cast.agent).get("/inbox/").content.decode()
+    with tenant_context(cast.tenant_a.pk):
+        names = list(Column.objects.filter(user=cast.agent).values_list("name", flat=True))
+    assert names == ["Nuevos", "Abordados / respondidos", "En espera"]
+    for name in names:
+        assert name in page
+    assert 'id="metric-open"' in page and "/ws/inbox/?inbox=1" in page
+
+
+def test_an_admin_gets_the_supervisor_flow_and_flows_are_one_click(cast):
+    client = client_for(cast.admin)
+    client.get("/inbox/")
+    with tenant_context(cast.tenant_a.pk):
+        assert Column.objects.filter(user=cast.admin).count() == 4
+    client.post("/inbox/columns/flow/", {"flow": "four"})
+    with tenant_context(cast.tenant_a.pk):
+        names = list(Column.objects.filter(user=cast.admin).values_list("name", flat=True))
+    assert names[0] == "Sin asignar" and len(names) == 4
+    client.post("/inbox/columns/flow/", {"flow": ""})  # restore recommended
+    with tenant_context(cast.tenant_a.pk):
+        assert Column.objects.filter(user=cast.admin).first().name == "Sin asignar"
+
+
+def test_the_inbox_query_count_does_not_grow_with_columns_or_cards(cast):
+    account = _account(cast.tenant_a)
+    client = client_for(cast.agent)
+    client.get("/inbox/")  # creates the three recommended columns
+    first = _receive(account, "+56900000001")
+    with tenant_context(cast.tenant_a.pk):
+        services.ticket_assign(ticket=first, assignee=cast.agent, actor=cast.admin)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/inbox/").status_code == 200
+    for i in range(70):
+        ticket = _receive(account, f"+5691234{i:04d}")
+        with tenant_context(cast.tenant_a.pk):
+            services.ticket_assign(ticket=ticket, assignee=cast.agent, actor=cast.admin)
+    with tenant_context(cast.tenant_a.pk):
+        for preset in column_services.supervisor_flow() + column_services.agent_flow()[:1]:
+            column_services.column_save(
+                user=cast.agent,
+                column=None,
+                name=preset.name,
+                kind="tickets",
+                filters=preset.filters,
+                sort=preset.sort,
+                sound=False,
+                desktop_notify=False,
+            )
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/inbox/")
+    body = response.content.decode()
+    assert body.count('class="column"') == 8
+    assert body.count("data-open-ticket") >= PAGE  # full first pages
+    assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
+
+
+def test_a_column_pages_by_keyset_without_overlap(cast):
+    account = _account(cast.tenant_a)
+    base = timezone.now() - datetime.timedelta(hours=2)
+    for i in range(PAGE + 12):
+        ticket = _receive(account, f"+5698765{i:04d}")
+        with bypass_context():  # spread the activity times, some equal
+            Ticket.all_tenants.filter(pk=ticket.pk).update(
+                updated_at=base + datetime.timedelta(minutes=i // 3)
+            )
+    with tenant_context(cast.tenant_a.pk):
+        column = Column.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, name="Todo", filters={"status": ["open"]}
+        )
+        agent = type(cast.agent).objects.select_related("tenant").get(pk=cast.agent.pk)
+        first = inbox_columns(agent)[0]
+        second = column_next_page(column, agent, first.next_cursor)
+    assert len(first.items) == PAGE and first.next_cursor
+    assert len(second.items) == 12 and not second.next_cursor
+    seen = [t.pk for t in first.items] + [t.pk for t in second.items]
+    assert len(set(seen)) == PAGE + 12
+    client = client_for(cast.agent)
+    page = client.get(f"/inbox/columns/{column.pk}/page/", {"after": first.next_cursor})
+    assert page.content.decode().count("data-open-ticket") == 12
+
+
+def test_column_listing_uses_an_index(cast):
+    account = _account(cast.tenant_a)
+    with tenant_context(cast.tenant_a.pk):
+        customer = _receive(account, "+56955555555").customer
+        Ticket.objects.bulk_create(
+            Ticket(
+                tenant=cast.tenant_a,
+                number=1000 + i,
+                customer=customer,
+                account=account,
+                assignee=cast.agent if i % 2 else cast.admin,
+                status="open" if i % 3 else "closed",
+            )
+            for i in range(400)
+        )
+        column = Column.objects.create(
+            tenant=cast.tenant_a,
+            user=cast.agent,
+            name="Míos",
+            filters={"assignee": {"mode": "me"}, "status": ["open"]},
+        )
+        agent = type(cast.agent).objects.select_related("tenant").get(pk=cast.agent.pk)
+        qs = Ticket.objects.filter(ticket_filter(column, agent).to_q()).order_by(
+            "-updated_at", "-id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = qs[:50].explain()
+    assert "Index" in plan and "ticket_assignee_updated" in plan, plan
+
+
+def test_columns_belong_to_their_owner(cast):
+    with tenant_context(cast.tenant_a.pk):
+        column = Column.objects.create(tenant=cast.tenant_a, user=cast.agent, name="Mía")
+    for user in (cast.admin, cast.outsider):  # a colleague, and another tenant's user
+        client = client_for(user)
+        assert client.get(f"/inbox/columns/{column.pk}/").status_code == 404
+        assert client.get(f"/inbox/columns/{column.pk}/page/").status_code == 404
+        assert client.post(f"/inbox/columns/{column.pk}/delete/").status_code == 404
+        assert client.post(f"/inbox/columns/{column.pk}/move/").status_code == 404
+    with tenant_context(cast.tenant_a.pk):
+        assert Column.objects.filter(pk=column.pk).exists()
+
+
+def test_create_edit_reorder_and_delete_columns(cast):
+    client = client_for(cast.agent)
+    client.get("/inbox/")
+    response = client.post(
+        "/inbox/columns/new/",
+        {
+            "name": "WhatsApp urgentes",
+            "kind": "tickets",
+            "sort": "waiting",
+            "channels": "whatsapp",
+            "status": "open",
+            "important": "1",
+            "sound": "on",
+            "assignee_mode": "",
+        },
+    )
+    assert response.status_code == 302
+    with tenant_context(cast.tenant_a.pk):
+        column = Column.objects.get(name="WhatsApp urgentes")
+    assert column.filters == {"channels": ["whatsapp"], "status": ["open"], "important": True}
+    assert column.sort == "waiting" and column.sound
+    bad = client.post("/inbox/columns/new/", {"name": "", "kind": "tickets"})
+    assert bad.status_code == 200 and "error" in bad.content.decode()
+    with tenant_context(cast.tenant_a.pk):
+        ids = list(Column.objects.filter(user=cast.agent).values_list("pk", flat=True))
+    client.post("/inbox/columns/order/", {"order": json.dumps(list(reversed(ids)))})
+    with tenant_context(cast.tenant_a.pk):
+        assert list(Column.objects.filter(user=cast.agent).values_list("pk", flat=True)) == list(
+            reversed(ids)
+        )
+    client.post(f"/inbox/columns/{column.pk}/move/", {"direction": "right"})
+    with tenant_context(cast.tenant_a.pk):
+        assert (
+            list(Column.objects.filter(user=cast.agent).values_list("pk", flat=True))[1]
+            == column.pk
+        )
+    client.post(f"/inbox/columns/{column.pk}/delete/")
+    with tenant_context(cast.tenant_a.pk):
+        assert not Column.objects.filter(pk=column.pk).exists()
+
+
+def test_live_matching_moves_cards_and_counts_without_queries(cast):
+    account = _account(cast.tenant_a)
+    with tenant_context(cast.tenant_a.pk):
+        column_services.columns_apply_flow(user=cast.agent)
+        state = load_state(cast.agent.pk)
+        new, addressed, waiting = state.columns
+    ticket = _receive(account, "+56911112222", "¿Hola?")
+    with tenant_context(cast.tenant_a.pk):
+        services.ticket_assign(ticket=ticket, assignee=cast.agent, actor=cast.admin)
+        fresh = Ticket.objects.select_related("account", "assignee", "customer", "tenant").get(
+            pk=ticket.pk
+        )
+        event = json.loads(
+            json.dumps(  # events travel as JSON
+                {
+                    "snapshot": ticket_snapshot(fresh),
+                    "card": render_card(fresh),
+                    "reason": "customer_message",
+                }
+            )
+        )
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        html = ticket_swaps(state, event, now)
+        counters = metrics_swap(state, event, cast.agent.pk)
+    assert len(queries) == 0
+    assert f"afterbegin:#col-{new.pk}-cards" in html
+    assert f"afterbegin:#col-{waiting.pk}-cards" in html
+    assert f"afterbegin:#col-{addressed.pk}-cards" not in html
+    assert f'id="c{addressed.pk}-t{ticket.pk}" hx-swap-oob="delete"' in html
+    assert 'id="metric-open" hx-swap-oob="true">1<' in counters
+    assert 'id="metric-waiting" hx-swap-oob="true">1<' in counters
+
+    with tenant_context(cast.tenant_a.pk):
+        services.message_send(ticket=ticket, author=cast.agent, text="Hola, ¿en qué te ayudo?")
+        fresh = Ticket.objects.select_related("account", "assignee", "customer", "tenant").get(
+            pk=ticket.pk
+        )
+        event = {"snapshot": ticket_snapshot(fresh), "card": render_card(fresh), "reason": ""}
+    html = ticket_swaps(state, event, now)
+    assert f"afterbegin:#col-{addressed.pk}-cards" in html
+    assert f"afterbegin:#col-{new.pk}-cards" not in html
+    assert f"afterbegin:#col-{waiting.pk}-cards" not in html
+    assert 'data-alert="new"' not in html and 'data-alert="ring"' not in html
+    counters = metrics_swap(state, event, cast.agent.pk)
+    assert 'id="metric-addressed" hx-swap-oob="true">1<' in counters
+    assert 'id="metric-waiting" hx-swap-oob="true">0<' in counters
