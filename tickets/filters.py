@@ -123,7 +123,7 @@ class TicketFilter:
         start = end = None
         if self.date_from:
             start = datetime.datetime.combine(self.date_from, datetime.time.min, self.time_zone)
-        if self.date_to:
+        if self.date_to and self.date_to < datetime.date.max:  # the calendar's last day: no end
             end = datetime.datetime.combine(
                 self.date_to + datetime.timedelta(days=1), datetime.time.min, self.time_zone
             )

@@ -484,7 +484,12 @@ def message_deliver(*, message_id: int) -> None:
     )
     if message is None or message.status != DeliveryStatus.QUEUED:
         return  # delivered already (a redelivered task) or deleted
-    Message.objects.filter(pk=message.pk).update(send_attempts=message.send_attempts + 1)
+    # Claim this attempt: of two workers holding the same task, only one passes.
+    claimed = Message.objects.filter(
+        pk=message.pk, status=DeliveryStatus.QUEUED, send_attempts=message.send_attempts
+    ).update(send_attempts=message.send_attempts + 1)
+    if not claimed:
+        return
     try:
         result = connector_for(message.account.kind).send(message.account, message)
     except ConnectorError as exc:
@@ -695,8 +700,6 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
         source.merged_into = target
         source.status = TicketStatus.CLOSED if source.addressed else TicketStatus.IGNORED
         source.closed_at = timezone.now()
-        source.awaiting_response = False
-        source.waiting_since = source.sla_due_at = source.sla_risk_at = None
         target.awaiting_response = target.awaiting_response or (
             source.last_customer_message_at is not None
             and (
@@ -704,6 +707,11 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
                 or source.last_customer_message_at > target.last_agent_message_at
             )
         )
+        if target.awaiting_response:
+            _carry_sla_clock(source, target)
+        source.awaiting_response = False
+        source.waiting_since = source.sla_due_at = source.sla_risk_at = None
+        source.sla_breached = False
         target.has_comments = target.has_comments or source.has_comments
         _event(source, EventKind.MERGED, actor, into=target.number)
         _event(target, EventKind.MERGED, actor, source=source.number)
@@ -716,9 +724,29 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
             "waiting_since",
             "sla_due_at",
             "sla_risk_at",
+            "sla_breached",
         )
-        _touch(target, "awaiting_response", "has_comments")
+        _touch(
+            target,
+            "awaiting_response",
+            "has_comments",
+            "waiting_since",
+            "sla_due_at",
+            "sla_risk_at",
+            "sla_breached",
+        )
     return target
+
+
+def _carry_sla_clock(source: Ticket, target: Ticket) -> None:
+    """The customer waits since the earliest of the two waits: the target keeps that clock."""
+    if source.waiting_since is None:
+        return
+    if target.waiting_since is None or source.waiting_since < target.waiting_since:
+        target.waiting_since = source.waiting_since
+        target.sla_due_at = source.sla_due_at
+        target.sla_risk_at = source.sla_risk_at
+        target.sla_breached = source.sla_breached
 
 
 MENTION = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.]+)")

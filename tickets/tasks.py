@@ -16,12 +16,23 @@ def deliver_message(self: Task, tenant_id: int, message_id: int) -> None:
 
     try:
         services.message_deliver(message_id=message_id)
-    except ConnectorError as exc:
+    except Exception as exc:
+        # A transient provider error, or a bug in a connector: retried, then shown as failed
+        # (never left "queued" forever).
         if self.request.retries >= MAX_SEND_RETRIES:
-            services.message_fail(message_id=message_id, reason=exc.reason)
+            reason = exc.reason if isinstance(exc, ConnectorError) else _unexpected(exc)
+            services.message_fail(message_id=message_id, reason=reason)
             return
         # 5 s, 10 s, 20 s ... about 5 minutes in all: well under the broker's visibility timeout.
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+
+
+def _unexpected(exc: Exception) -> str:
+    from django.utils.translation import gettext
+
+    return gettext("Error inesperado al enviar (%(kind)s). Reintenta o avisa a soporte.") % {
+        "kind": type(exc).__name__
+    }
 
 
 @app.task(base=TenantTask, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)

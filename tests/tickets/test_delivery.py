@@ -304,3 +304,42 @@ def test_a_failing_live_push_does_not_keep_the_reply_from_being_sent(
 
     assert fresh(reply).status == DeliveryStatus.SENT
     assert connector.sent == [reply.pk]
+
+
+@db
+def test_of_two_workers_holding_the_same_delivery_only_one_sends(reply, connector):
+    stale = fresh(reply)  # what a second worker read before the first one claimed it
+    services.message_deliver(message_id=reply.pk)
+    Message.objects.filter(pk=reply.pk).update(status=DeliveryStatus.QUEUED)  # as if still queued
+    claimed = Message.objects.filter(
+        pk=reply.pk, status=DeliveryStatus.QUEUED, send_attempts=stale.send_attempts
+    ).update(send_attempts=stale.send_attempts + 1)
+    assert claimed == 0  # the stale claim loses: the attempt counter moved on
+    assert connector.sent == [reply.pk]
+
+
+class _Broken:
+    """A connector with a bug (not a ConnectorError)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def send(self, account, message):
+        raise KeyError("token")
+
+
+@db
+def test_a_connector_bug_is_retried_then_shown_as_failed_not_left_queued(reply, account):
+    from channels_conn import base
+
+    previous = base._REGISTRY.get(account.kind)
+    base.register(_Broken(account.kind))
+    try:
+        deliver_message.apply(args=[reply.tenant_id, reply.pk], retries=MAX_SEND_RETRIES)
+    finally:
+        base.unregister(account.kind)
+        if previous is not None:
+            base.register(previous)
+    reply = fresh(reply)
+    assert reply.status == DeliveryStatus.FAILED
+    assert "KeyError" in reply.failure_reason

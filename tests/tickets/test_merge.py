@@ -133,3 +133,20 @@ def test_replying_to_a_message_of_a_merged_ticket_from_the_target_is_allowed(two
     )
     assert reply.reply_to == source_message
     assert reply.ticket_id == target.pk
+
+
+def test_a_waiting_source_brings_its_sla_clock_to_an_answered_target(account, in_a):
+    target = receive(account, text="Primero por soporte").message.ticket
+    services.message_send(ticket=target, author=in_a.agent, text="Respondido en soporte")
+    other = ChannelAccountFactory(tenant=in_a.tenant_a, name="Ventas")
+    source = receive(other, text="Y ahora escribo a ventas").message.ticket
+    waiting = fresh(source)
+    clock = (waiting.waiting_since, waiting.sla_due_at, waiting.sla_risk_at)
+    assert fresh(target).waiting_since is None and clock[0] is not None
+
+    services.ticket_merge(source=source, target=target, actor=in_a.agent)
+
+    target, source = fresh(target), fresh(source)
+    assert target.awaiting_response
+    assert (target.waiting_since, target.sla_due_at, target.sla_risk_at) == clock
+    assert source.waiting_since is None and not source.sla_breached
