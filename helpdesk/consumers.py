@@ -25,6 +25,7 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
     tenant_id: int
     user_id: int
     groups_joined: list[str]
+    joins_tenant_group = True  # False for consumers that only care about one object
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -40,7 +41,10 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         if not await self.authorize():
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        for group in (tenant_group(self.tenant_id), user_group(self.user_id)):
+        groups = [user_group(self.user_id)]
+        if self.joins_tenant_group:
+            groups.insert(0, tenant_group(self.tenant_id))
+        for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()

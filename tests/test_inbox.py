@@ -250,3 +250,46 @@ def test_live_matching_moves_cards_and_counts_without_queries(cast):
     counters = metrics_swap(state, event, cast.agent.pk)
     assert 'id="metric-addressed" hx-swap-oob="true">1<' in counters
     assert 'id="metric-waiting" hx-swap-oob="true">0<' in counters
+
+
+def test_message_columns_get_new_messages_live(cast):
+    from tickets.consumers_inbox import message_swaps
+    from tickets.live import message_snapshot
+    from tickets.queries import message_for_push
+
+    account = _account(cast.tenant_a, kind="twitter")
+    with tenant_context(cast.tenant_a.pk):
+        mentions = Column.objects.create(
+            tenant=cast.tenant_a,
+            user=cast.agent,
+            name="Menciones",
+            kind="messages",
+            filters={"mention": True, "channels": ["twitter"]},
+        )
+        dms = Column.objects.create(
+            tenant=cast.tenant_a,
+            user=cast.agent,
+            name="Privados",
+            kind="messages",
+            filters={"public": False},
+        )
+        state = load_state(cast.agent.pk)
+        message = services.message_receive(
+            account=account,
+            inbound=services.Inbound(
+                identity="@ana", text="@tienda hola", is_public=True, is_mention=True
+            ),
+        ).message
+        event = json.loads(
+            json.dumps(
+                {
+                    "snapshot": message_snapshot(message_for_push(message.pk)),
+                    "card": "<p>__COL__</p>",
+                }
+            )
+        )
+    html = message_swaps(state, event)
+    assert f"afterbegin:#col-{mentions.pk}-cards" in html and f"<p>{mentions.pk}</p>" in html
+    assert f"#col-{dms.pk}-cards" not in html
+    page = client_for(cast.agent).get("/inbox/").content.decode()
+    assert "@tienda hola" in page  # and the first page lists it too

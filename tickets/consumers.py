@@ -11,7 +11,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from helpdesk.consumers import TenantConsumer
-from tickets.consumers_inbox import InboxState, load_state, metrics_swap, ticket_swaps
+from tickets.consumers_inbox import (
+    InboxState,
+    load_state,
+    message_swaps,
+    metrics_swap,
+    ticket_swaps,
+)
 from tickets.live import ticket_group
 
 
@@ -35,6 +41,11 @@ class InboxConsumer(TenantConsumer):
             if html:
                 await self.send(text_data=html)
             return
+        if event.get("event") == "message" and "snapshot" in event:
+            html = message_swaps(self.state, event) if self.state is not None else ""
+            if html:
+                await self.send(text_data=html)
+            return
         await super().push(event)
 
 
@@ -44,6 +55,7 @@ class TicketConsumer(TenantConsumer):
 
     ticket_id: int
     viewers: dict[str, str]
+    joins_tenant_group = False  # only this ticket's group matters here
 
     async def authorize(self) -> bool:
         number = self.scope["url_route"]["kwargs"]["number"]

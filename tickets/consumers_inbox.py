@@ -72,6 +72,18 @@ def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetim
     return "".join(out)
 
 
+def message_swaps(state: InboxState, event: dict[str, Any]) -> str:
+    """A new message's card goes on top of every message column it matches."""
+    s = event["snapshot"]
+    card = event.get("card", "")
+    out = []
+    for col in state.columns:
+        if col.message_filter is not None and col.message_filter.matches(s):
+            body = card.replace(CARD_COLUMN, str(col.pk))
+            out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
+    return "".join(out)
+
+
 def metrics_swap(state: InboxState, event: dict[str, Any], user_id: int) -> str:
     """Update my counters from the snapshot; '' when they did not change."""
     s = event["snapshot"]

@@ -95,12 +95,29 @@ def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
     publish(ticket_group(ticket_id), {"event": "ticket", "refresh": "header"})
 
 
-def _render_message(message_id: int, *, new: bool) -> str:
+def message_snapshot(message: Any) -> dict[str, Any]:
+    """What a message column filter looks at (with its ticket's part)."""
+    return {
+        "id": message.pk,
+        "channel": message.account.kind,
+        "account_id": message.account_id,
+        "direction": message.direction,
+        "author_kind": message.author_kind,
+        "is_public": message.is_public,
+        "is_mention": message.is_mention,
+        "created_at": message.created_at.isoformat(),
+        "ticket": ticket_snapshot(message.ticket),
+    }
+
+
+def _publish_message(message_id: int, *, new: bool) -> None:
+    """The thread's pages get the message; on a new one, the tenant's inboxes get its card for
+    their message columns (one render each, one send per group)."""
     from tickets.queries import message_for_push
 
     message = message_for_push(message_id)
     if message is None:
-        return ""
+        return
     tenant = message.tenant
     with (
         translation.override(tenant.language),
@@ -110,15 +127,24 @@ def _render_message(message_id: int, *, new: bool) -> str:
             "tickets/partials/message.html",
             {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
         )
-    return html
+        card = (
+            render_to_string("tickets/partials/mcard.html", {"m": message, "col": CARD_COLUMN})
+            if new
+            else ""
+        )
+    publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
+    if new:
+        publish(
+            tenant_group(message.tenant_id),
+            {"event": "message", "snapshot": message_snapshot(message), "card": card},
+        )
 
 
 def _message_push(message: Any, *, new: bool) -> None:
-    message_id, ticket_id = message.pk, message.ticket_id
+    message_id = message.pk
 
     def send() -> None:
-        html = _render_message(message_id, new=new)
-        publish(ticket_group(ticket_id), {"event": "message", "html": html})
+        _publish_message(message_id, new=new)
 
     transaction.on_commit(send, robust=True)  # best effort, as in ticket_changed
 

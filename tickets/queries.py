@@ -66,7 +66,12 @@ def thread(ticket: Ticket, *, before_id: int | None = None) -> tuple[list[Messag
 
 
 def message_for_push(message_id: int) -> Message | None:
-    return _message_qs().select_related("tenant").filter(pk=message_id).first()
+    return (
+        _message_qs()
+        .select_related("tenant", "account", "ticket__account", "ticket__assignee")
+        .filter(pk=message_id)
+        .first()
+    )
 
 
 def comments(ticket: Ticket) -> list[Comment]:

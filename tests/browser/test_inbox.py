@@ -30,6 +30,16 @@ def _customer_writes(tenant_id: int, account_id: int, text: str) -> None:
         )
 
 
+def _other_customer_writes(tenant_id: int, account_id: int) -> None:
+    with tenant_context(tenant_id):
+        services.message_receive(
+            account=ChannelAccount.objects.get(pk=account_id),
+            inbound=services.Inbound(
+                identity="v-77", text="Mientras estabas fuera", customer_name="Óscar Leiva"
+            ),
+        )
+
+
 def _login(page, base, email, password):
     page.goto(base + "/accounts/login/")
     page.fill("input[name=username]", email)
@@ -103,5 +113,41 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             ).new_page()
             _login(dark, server.url, cast.agent.email, cast.password)
             dark.screenshot(path=str(ARTIFACTS / "inbox-dark.png"))
+    finally:
+        server.stop()
+
+
+def test_after_a_drop_the_inbox_catches_up_without_duplicates(cast):
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat")
+        unassigned = column_services.columns_apply_flow(user=cast.agent, flow="four")[0].pk
+    _customer_writes(cast.tenant_a.pk, account.pk, "Primero")
+
+    server = Daphne()
+    server.start()
+    try:
+        with chromium() as browser:
+            page = browser.new_context(locale="es-CL").new_page()
+            _login(page, server.url, cast.agent.email, cast.password)
+            page.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            cards = page.locator(f"#col-{unassigned}-cards .tcard")
+            assert cards.count() == 1
+
+            server.stop()
+            page.locator("#conn-status:not([data-state=connected])").wait_for(timeout=10_000)
+            # While this page is offline another customer writes.
+            _in_thread(_other_customer_writes, cast.tenant_a.pk, account.pk)
+            server.start()
+            page.locator("#conn-status[data-state=connected]").wait_for(timeout=30_000)
+            page.locator(f"#col-{unassigned}-cards .tcard", has_text="Óscar Leiva").wait_for(
+                timeout=10_000
+            )
+            assert cards.count() == 2  # caught up, nothing duplicated
+            # And live again after the catch-up.
+            _in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "Ya volvió")
+            page.locator(f"#col-{unassigned}-cards .tcard", has_text="Ya volvió").wait_for(
+                timeout=5_000
+            )
+            assert cards.count() == 2
     finally:
         server.stop()
