@@ -7,9 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection
@@ -114,3 +116,19 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def login(page: Any, base: str, email: str, password: str) -> None:
+    """Log in through the form, as a person does; lands on the inbox."""
+    page.goto(base + "/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("form:has(input[type=password]) [type=submit]")
+    page.wait_for_url(base + "/inbox/")
+
+
+def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Playwright's sync API owns this thread's event loop: database work and publishing
+    (async_to_sync) run in another thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result()

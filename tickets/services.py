@@ -278,17 +278,31 @@ def _open_ticket_for(
             ticket, EventKind.STATUS, None, before=before, after=TicketStatus.OPEN, reopened=True
         )
         return ticket, False
+    return _ticket_new(customer, account, at, previous=previous), True
+
+
+def _ticket_new(
+    customer: Customer,
+    account: ChannelAccount,
+    at: datetime.datetime,
+    *,
+    previous: Ticket | None,
+    author: User | None = None,
+) -> Ticket:
+    """A new ticket with the next number, linked to the customer's previous one."""
     ticket = Ticket.objects.create(
         tenant_id=customer.tenant_id,
         number=_next_number(customer.tenant_id),
         customer=customer,
         account=account,
+        assignee=author,
         previous_ticket=previous,
         created_at=at,
         updated_at=at,
     )
-    _event(ticket, EventKind.CREATED, None, account=account.name)
-    return ticket, True
+    extra = {"proactive": True} if author is not None else {}
+    _event(ticket, EventKind.CREATED, author, account=account.name, **extra)
+    return ticket
 
 
 def _start_sla_clock(ticket: Ticket, account: ChannelAccount, at: datetime.datetime) -> None:
@@ -850,19 +864,8 @@ def ticket_create(
             customer=customer, account=account, status=TicketStatus.OPEN
         ).exists():
             raise ActionRefused(_("Ese cliente ya tiene un ticket abierto en esta cuenta."))
-        now = timezone.now()
         previous = Ticket.objects.filter(customer=customer).order_by("-id").first()
-        ticket = Ticket.objects.create(
-            tenant_id=account.tenant_id,
-            number=_next_number(account.tenant_id),
-            customer=customer,
-            account=account,
-            assignee=author,
-            previous_ticket=previous,
-            created_at=now,
-            updated_at=now,
-        )
-        _event(ticket, EventKind.CREATED, author, account=account.name, proactive=True)
+        ticket = _ticket_new(customer, account, timezone.now(), previous=previous, author=author)
         _event(
             ticket, EventKind.ASSIGNED, author, before=None, after=author.pk, after_name=str(author)
         )

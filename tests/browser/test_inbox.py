@@ -3,22 +3,15 @@ answers it from the split view; the card moves; a second agent's inbox follows."
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import tenant_context
-from tests.live import ARTIFACTS, Daphne, chromium
+from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
 from tickets import columns as column_services
 from tickets import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _in_thread(fn, *args):
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def _customer_writes(tenant_id: int, account_id: int, text: str) -> None:
@@ -40,14 +33,6 @@ def _other_customer_writes(tenant_id: int, account_id: int) -> None:
         )
 
 
-def _login(page, base, email, password):
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("form:has(input[type=password]) [type=submit]")
-    page.wait_for_url(base + "/inbox/")
-
-
 def test_cards_appear_move_and_follow_in_two_inboxes(cast):
     with tenant_context(cast.tenant_a.pk):
         account = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat")
@@ -63,13 +48,13 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             agent = browser.new_context(
                 locale="es-CL", viewport={"width": 1500, "height": 900}
             ).new_page()
-            _login(agent, server.url, cast.agent.email, cast.password)
+            login(agent, server.url, cast.agent.email, cast.password)
             agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
             admin = browser.new_context(locale="es-CL").new_page()
-            _login(admin, server.url, cast.admin.email, cast.password)
+            login(admin, server.url, cast.admin.email, cast.password)
             admin.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
 
-            _in_thread(
+            in_thread(
                 _customer_writes, cast.tenant_a.pk, account.pk, "Hola, ¿hacen envíos a Arica?"
             )
             card = agent.locator(f"#col-{unassigned}-cards .tcard", has_text="Martina Rojas")
@@ -111,7 +96,7 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             dark = browser.new_context(
                 locale="es-CL", color_scheme="dark", viewport={"width": 1500, "height": 900}
             ).new_page()
-            _login(dark, server.url, cast.agent.email, cast.password)
+            login(dark, server.url, cast.agent.email, cast.password)
             dark.screenshot(path=str(ARTIFACTS / "inbox-dark.png"))
     finally:
         server.stop()
@@ -128,7 +113,7 @@ def test_after_a_drop_the_inbox_catches_up_without_duplicates(cast):
     try:
         with chromium() as browser:
             page = browser.new_context(locale="es-CL").new_page()
-            _login(page, server.url, cast.agent.email, cast.password)
+            login(page, server.url, cast.agent.email, cast.password)
             page.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
             cards = page.locator(f"#col-{unassigned}-cards .tcard")
             assert cards.count() == 1
@@ -136,7 +121,7 @@ def test_after_a_drop_the_inbox_catches_up_without_duplicates(cast):
             server.stop()
             page.locator("#conn-status:not([data-state=connected])").wait_for(timeout=10_000)
             # While this page is offline another customer writes.
-            _in_thread(_other_customer_writes, cast.tenant_a.pk, account.pk)
+            in_thread(_other_customer_writes, cast.tenant_a.pk, account.pk)
             server.start()
             page.locator("#conn-status[data-state=connected]").wait_for(timeout=30_000)
             page.locator(f"#col-{unassigned}-cards .tcard", has_text="Óscar Leiva").wait_for(
@@ -144,7 +129,7 @@ def test_after_a_drop_the_inbox_catches_up_without_duplicates(cast):
             )
             assert cards.count() == 2  # caught up, nothing duplicated
             # And live again after the catch-up.
-            _in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "Ya volvió")
+            in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "Ya volvió")
             page.locator(f"#col-{unassigned}-cards .tcard", has_text="Ya volvió").wait_for(
                 timeout=5_000
             )

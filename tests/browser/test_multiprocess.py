@@ -7,20 +7,12 @@ import pytest
 
 from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import tenant_context
-from tests.live import Daphne, chromium
+from tests.live import Daphne, chromium, login
 from tickets import columns as column_services
 from tickets import services
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base, email, password):
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("form:has(input[type=password]) [type=submit]")
-    page.wait_for_url(base + "/inbox/")
 
 
 def test_a_change_through_one_process_reaches_a_browser_on_the_other(cast):
@@ -42,13 +34,13 @@ def test_a_change_through_one_process_reaches_a_browser_on_the_other(cast):
     try:
         with chromium() as browser:
             watcher = browser.new_context(locale="es-CL").new_page()
-            _login(watcher, two.url, cast.admin.email, cast.password)  # on process two
+            login(watcher, two.url, cast.admin.email, cast.password)  # on process two
             watcher.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
             card = watcher.locator(f"#col-{unassigned}-cards .tcard", has_text="Rosa Pérez")
             card.wait_for(timeout=5_000)
 
             actor = browser.new_context(locale="es-CL").new_page()
-            _login(actor, one.url, cast.agent.email, cast.password)  # on process one
+            login(actor, one.url, cast.agent.email, cast.password)  # on process one
             actor.goto(f"{one.url}/tickets/{number}/")
             actor.select_option("#assignee", str(cast.agent.pk))
             # The card leaves "Sin asignar" in the browser served by the other process.

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from helpdesk.live import publish, tenant_group
-from tests.live import ARTIFACTS, Daphne, chromium
+from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 BADGE = '<span class="badge" id="bell-count" hx-swap-oob="true">{}</span>'
 
 
 def _push(tenant_id: int, html: str) -> None:
-    """Publish as a service would. Playwright's sync API owns this thread's event loop, so the
-    publish runs in another thread."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(publish, tenant_group(tenant_id), {"html": html}).result()
-
-
-def _login(page, base: str, email: str, password: str) -> None:
-    page.goto(base + "/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("form:has(input[type=password]) [type=submit]")
-    page.wait_for_url(base + "/inbox/")
+    """Publish as a service would."""
+    in_thread(publish, tenant_group(tenant_id), {"html": html})
 
 
 def test_login_live_indicator_push_and_reconnect(cast):
@@ -44,7 +32,7 @@ def test_login_live_indicator_push_and_reconnect(cast):
             page.click("form:has(input[type=password]) [type=submit]")
             assert "El correo o la contraseña no son correctos" in page.content()
 
-            _login(page, server.url, cast.agent.email, cast.password)
+            login(page, server.url, cast.agent.email, cast.password)
             status = page.locator("#conn-status")
             status.and_(page.locator("[data-state=connected]")).wait_for(timeout=10_000)
             assert status.inner_text().strip() == "Conectado"
@@ -91,7 +79,7 @@ def test_menus_follow_the_role(cast):
     try:
         with chromium() as browser:
             admin = browser.new_context(locale="es-CL").new_page()
-            _login(admin, server.url, cast.admin.email, cast.password)
+            login(admin, server.url, cast.admin.email, cast.password)
             assert admin.locator(".mainnav").inner_text().split() == [
                 "Bandeja",
                 "Analítica",
@@ -102,7 +90,7 @@ def test_menus_follow_the_role(cast):
             assert admin.locator("[data-section]").count() == 13
 
             analyst = browser.new_context(locale="es-CL").new_page()
-            _login(analyst, server.url, cast.analyst.email, cast.password)
+            login(analyst, server.url, cast.analyst.email, cast.password)
             analyst.click("[data-nav=admin]")
             analyst.wait_for_url(server.url + "/admin/exports/")
             assert analyst.locator("h1").inner_text() == "Exportaciones"

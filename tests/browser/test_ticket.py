@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from admin_config.models import MessageTemplate
 from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import tenant_context
-from tests.live import ARTIFACTS, Daphne, chromium
+from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
 from tickets import services
 from tickets.models import DeliveryStatus, Message, Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _in_thread(fn, *args):
-    """Playwright's sync API owns this thread's event loop: database and channel-layer work
-    that publishes (async_to_sync) runs in another thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def _customer_writes(tenant_id: int, account_id: int, text: str) -> None:
@@ -30,14 +21,6 @@ def _customer_writes(tenant_id: int, account_id: int, text: str) -> None:
             account=account,
             inbound=services.Inbound(identity="+56 9 1111 2222", text=text, customer_name="Josefa"),
         )
-
-
-def _login(page, base, email, password):
-    page.goto(base + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("form:has(input[type=password]) [type=submit]")
-    page.wait_for_url(base + "/inbox/")
 
 
 def test_an_agent_answers_a_ticket_live(cast):
@@ -62,18 +45,18 @@ def test_an_agent_answers_a_ticket_live(cast):
             agent = browser.new_context(
                 locale="es-CL", viewport={"width": 1400, "height": 900}
             ).new_page()
-            _login(agent, server.url, cast.agent.email, cast.password)
+            login(agent, server.url, cast.agent.email, cast.password)
             agent.goto(f"{server.url}/tickets/{number}/")
             assert "Hola, ¿mi pedido 10412?" in agent.locator("#thread").inner_text()
             assert agent.locator("[data-action=close]").inner_text() == "Ignorar"
 
             colleague = browser.new_context(locale="es-CL").new_page()
-            _login(colleague, server.url, cast.admin.email, cast.password)
+            login(colleague, server.url, cast.admin.email, cast.password)
             colleague.goto(f"{server.url}/tickets/{number}/")
             agent.locator("#presence", has_text=cast.admin.name).wait_for(timeout=10_000)
 
             # The customer writes again: it appears without a reload.
-            _in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "¿Siguen ahí?")
+            in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "¿Siguen ahí?")
             agent.locator("#thread .msg.in", has_text="¿Siguen ahí?").wait_for(timeout=5_000)
 
             # "/" quick reply, then send with the button.
