@@ -33,7 +33,7 @@ from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import tenant_context
-from tickets.models import Customer, Ticket
+from tickets.models import Customer, DeliveryStatus, Direction, Message, Ticket
 from tickets.services import (
     Inbound,
     comment_add,
@@ -989,8 +989,22 @@ def _seed_tenant(
         player = _Player(tenant, rows)
         for conversation in conversations:
             player.play(conversation)
+        _mark_history_delivered()
         created.append(f"{tenant.slug}: {Ticket.objects.count()} tickets")
         return created
+
+
+def _mark_history_delivered() -> None:
+    """The demo's answers belong to conversations that happened before the demo began: they
+    were delivered and read then (the send tasks queued for them find nothing to do)."""
+    for message in Message.objects.filter(
+        direction=Direction.OUT, status=DeliveryStatus.QUEUED
+    ).only("pk", "created_at"):
+        Message.objects.filter(pk=message.pk).update(
+            status=DeliveryStatus.READ,
+            sent_at=message.created_at,
+            provider_id=f"demo-out-{message.pk}",
+        )
 
 
 def seed(tenant: Tenant) -> list[str]:

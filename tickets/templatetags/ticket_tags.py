@@ -110,3 +110,11 @@ def event_text(event: Any) -> str:
 @register.filter
 def get_item(mapping: Any, key: str) -> Any:
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def rut(value: str) -> str:
+    """'123456785' -> '12.345.678-5'."""
+    from tickets.identities import format_rut
+
+    return format_rut(value) if value else ""
