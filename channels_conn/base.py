@@ -43,17 +43,22 @@ _REGISTRY: dict[str, Connector] = {}
 
 def register(connector: Connector) -> Connector:
     """Make ``connector`` the sender for its channel kind (each channel module calls this)."""
-    _REGISTRY[connector.kind] = connector
+    _REGISTRY[_key(connector.kind)] = connector
     return connector
 
 
+def _key(kind: str) -> str:
+    # A TextChoices member hashes by its name, not its value: key the registry by the value.
+    return str(getattr(kind, "value", kind))
+
+
 def unregister(kind: str) -> None:
-    _REGISTRY.pop(kind, None)
+    _REGISTRY.pop(_key(kind), None)
 
 
 def connector_for(kind: str) -> Connector:
     try:
-        return _REGISTRY[kind]
+        return _REGISTRY[_key(kind)]
     except KeyError:
         from django.utils.translation import gettext
 

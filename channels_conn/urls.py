@@ -1,10 +1,12 @@
-"""Provider webhooks (WhatsApp, Facebook, Instagram, X) and the web chat mount here.
+"""Public channel endpoints: the web chat (and, with the other channels, their webhooks)."""
 
-Each channel issue adds its routes; the include in helpdesk/urls.py is already in place so the
-isolation tests walk them as soon as they exist.
-"""
+from django.urls import path
 
-from django.urls import URLPattern
+from channels_conn.webchat import views as webchat
 
 app_name = "channels_conn"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("chat/<uuid:account_uuid>/", webchat.chat_page, name="chat"),
+    path("chat/<uuid:account_uuid>/send/", webchat.chat_send, name="chat_send"),
+    path("chat/<uuid:account_uuid>/widget.js", webchat.widget_js, name="chat_widget"),
+]

@@ -23,6 +23,11 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.flag_sla_breaches_all",
         "schedule": 60.0,
     },
+    "poll-mailboxes": {
+        "task": "channels_conn.tasks.poll_all_mailboxes",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "worker-heartbeat": {
         "task": "helpdesk.tasks.heartbeat",
         "schedule": 60.0,

@@ -32,6 +32,18 @@ def _database_is_empty() -> bool:
         return not Tenant.objects.exists()
 
 
+def _chat_pages() -> list[tuple[str, str]]:
+    """The web chat pages, to print at start (the demo's among them)."""
+    from channels_conn.models import ChannelAccount
+    from helpdesk.tenancy import bypass_context
+
+    with bypass_context():
+        return [
+            (f"{a.tenant.name} · {a.name}", f"/chat/{a.uuid}/")
+            for a in ChannelAccount.all_tenants.select_related("tenant").filter(kind="webchat")
+        ]
+
+
 def _processes(port: str) -> dict[str, list[str]]:
     bindir = Path(PYTHON).parent
     beat_schedule = ROOT / "var" / "celerybeat-schedule"
@@ -79,9 +91,12 @@ def main() -> int:
     print(
         f"\n  Helpdesk on http://127.0.0.1:{port}/  ·  demo logins: admin@demo.test, "
         "analyst@demo.test, agent@demo.test, agent2@demo.test, admin@acme.test "
-        "(password demo1234)\n",
+        "(password demo1234)",
         flush=True,
     )
+    for name, path in _chat_pages():
+        print(f"  Web chat «{name}»: http://127.0.0.1:{port}{path}", flush=True)
+    print(flush=True)
     children = {
         name: subprocess.Popen(cmd, cwd=ROOT)  # noqa: S603
         for name, cmd in _processes(port).items()

@@ -57,7 +57,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @tenant_user_required
 def help_page(request: AuthedRequest) -> HttpResponse:
-    return render(request, "helpdesk/help.html", {"page": "help"})
+    from channels_conn.models import ChannelAccount
+
+    chats = ChannelAccount.objects.filter(kind="webchat", active=True).order_by("name")
+    return render(request, "helpdesk/help.html", {"page": "help", "chats": chats})
 
 
 @require_POST

@@ -56,6 +56,9 @@ PUBLIC = {
     "/accounts/reset/<uidb64>/<token>/": "password reset",
     "/accounts/reset/done/": "password reset",
     "/me/language/": "language switch, also on the login page (POST)",
+    "/chat/<uuid:account_uuid>/": "the web chat page (tests/test_webchat.py)",
+    "/chat/<uuid:account_uuid>/send/": "a visitor's message (tests/test_webchat.py)",
+    "/chat/<uuid:account_uuid>/widget.js": "the web chat widget script",
 }
 POST_ONLY = {
     "/me/notifications/read/",

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
+from channels_conn.webchat import presence
 from helpdesk.consumers import TenantConsumer
 from tickets.consumers_inbox import (
     InboxState,
@@ -29,8 +31,15 @@ class InboxConsumer(TenantConsumer):
     state: InboxState | None = None
 
     async def on_connected(self) -> None:
+        await database_sync_to_async(presence.agent_connected)(self.tenant_id)
+        self.counted = True
         if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
             self.state = await self.in_tenant(load_state, self.user_id)
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            await database_sync_to_async(presence.agent_disconnected)(self.tenant_id)
+        await super().disconnect(code)
 
     async def push(self, event: dict[str, Any]) -> None:
         if event.get("event") == "ticket":
@@ -59,10 +68,10 @@ class TicketConsumer(TenantConsumer):
 
     async def authorize(self) -> bool:
         number = self.scope["url_route"]["kwargs"]["number"]
-        ticket_id = await self.in_tenant(_ticket_id, number)
-        if ticket_id is None:
+        found = await self.in_tenant(_ticket_and_visitor, number)
+        if found is None:
             return False  # another tenant's number, or none: refused before the handshake
-        self.ticket_id = ticket_id
+        self.ticket_id, self.visitor_group = found
         return True
 
     async def on_connected(self) -> None:
@@ -105,6 +114,11 @@ class TicketConsumer(TenantConsumer):
                     "name": self.name,
                 },
             )
+            if self.visitor_group:  # a web chat customer sees the agent typing too
+                await self.channel_layer.group_send(
+                    self.visitor_group,
+                    {"type": "agent_typing", "name": self.scope["user"].get_short_name()},
+                )
 
     async def presence(self, event: dict[str, Any]) -> None:
         if event["channel"] == self.channel_name:
@@ -156,7 +170,25 @@ class TicketConsumer(TenantConsumer):
         await super().push(event)
 
 
-def _ticket_id(number: int) -> int | None:
-    from tickets.models import Ticket
+def _ticket_and_visitor(number: int) -> tuple[int, str] | None:
+    """The ticket's id and, for a web chat ticket, its visitor's group ("" otherwise)."""
+    from channels_conn.webchat.visitors import visitor_group
+    from tickets.models import CustomerIdentity, Ticket
 
-    return Ticket.objects.filter(number=number).values_list("pk", flat=True).first()
+    row = (
+        Ticket.objects.filter(number=number)
+        .values_list("pk", "account_id", "account__kind", "customer_id")
+        .first()
+    )
+    if row is None:
+        return None
+    ticket_id, account_id, kind, customer_id = row
+    group = ""
+    if kind == "webchat":
+        visitor = (
+            CustomerIdentity.objects.filter(customer_id=customer_id, kind="webchat")
+            .values_list("value", flat=True)
+            .first()
+        )
+        group = visitor_group(account_id, visitor) if visitor else ""
+    return ticket_id, group

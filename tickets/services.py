@@ -40,6 +40,7 @@ from tickets.models import (
     Direction,
     Event,
     EventKind,
+    IdentityKind,
     Message,
     Sentiment,
     Ticket,
@@ -79,6 +80,13 @@ class Inbound:
     reply_to_provider_id: str | None = None
     received_at: datetime.datetime | None = None
     attachments: Sequence[IncomingFile] = field(default_factory=tuple)
+    # Email threading: the number of the ticket this message answers (from "[#1042]" in the
+    # subject or its In-Reply-To). Used only when that ticket is open on the same account;
+    # otherwise the normal rule applies. A sender other than the ticket's customer is accepted
+    # and recorded as ``foreign_sender`` in the MESSAGE_IN event.
+    thread_ticket_number: int | None = None
+    # Sent by a robot (auto-reply, list, bounce): recorded so automatic actions can skip it.
+    auto_submitted: bool = False
 
 
 @dataclass(frozen=True)
@@ -313,6 +321,17 @@ def _start_sla_clock(ticket: Ticket, account: ChannelAccount, at: datetime.datet
         ticket.sla_breached = False
 
 
+def _threaded_ticket(account: ChannelAccount, number: int | None) -> Ticket | None:
+    """The open ticket ``number`` of ``account``, locked; None when absent or not open."""
+    if number is None:
+        return None
+    return (
+        Ticket.objects.select_for_update()
+        .filter(account=account, number=number, status=TicketStatus.OPEN, merged_into__isnull=True)
+        .first()
+    )
+
+
 def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
     """Store a customer's message on its ticket. Idempotent on the provider id."""
     if inbound.provider_id:
@@ -330,7 +349,11 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
                 name=inbound.customer_name,
             )
             customer = Customer.objects.select_for_update().get(pk=customer.pk)
-            ticket, created = _open_ticket_for(customer, account, at)
+            threaded = _threaded_ticket(account, inbound.thread_ticket_number)
+            if threaded is not None:
+                ticket, created = threaded, False
+            else:
+                ticket, created = _open_ticket_for(customer, account, at)
             reply_to = None
             if inbound.reply_to_provider_id:
                 reply_to = Message.objects.filter(
@@ -362,7 +385,12 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             _start_sla_clock(ticket, account, at)
             ticket.updated_at = timezone.now()
             ticket.save()
-            _event(ticket, EventKind.MESSAGE_IN, None, message=message.pk)
+            extra: dict[str, Any] = {}
+            if ticket.customer_id != customer.pk:
+                extra["foreign_sender"] = True
+            if inbound.auto_submitted:
+                extra["auto_submitted"] = True
+            _event(ticket, EventKind.MESSAGE_IN, None, message=message.pk, **extra)
             live.ticket_changed(ticket, reason="customer_message")
             live.message_added(message)
     except IntegrityError:
@@ -872,3 +900,25 @@ def ticket_create(
         message_send(ticket=ticket, author=author, text=text, is_public=False)
         ticket.refresh_from_db()
     return ticket
+
+
+def customer_add_email(*, customer: Customer, email: str) -> None:
+    """A web chat visitor left their email: it becomes one of their identities, unless another
+    customer already owns it (then an agent can link them; nothing is merged silently)."""
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ActionRefused(_("«%(email)s» no es un correo válido.") % {"email": email}) from None
+    value = normalize_identity(IdentityKind.EMAIL, email)
+    with transaction.atomic():
+        if CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL, value=value).exists():
+            return
+        CustomerIdentity.objects.create(
+            tenant_id=customer.tenant_id,
+            customer=customer,
+            kind=IdentityKind.EMAIL,
+            value=value,
+            display=value,
+        )

@@ -1,0 +1,1 @@
+"""The email channel: parse (MIME to a ParsedEmail), imap (receive), smtp (send)."""

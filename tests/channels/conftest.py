@@ -1,0 +1,104 @@
+"""A real Dovecot (IMAP) and a real aiosmtpd (SMTP) on loopback for the email tests.
+
+Dovecot is configured exactly as ../shared/CHANNELS.md §5 says (as root, in a temporary
+folder, on a free port) and stopped after the module; tests seed it with IMAP APPEND."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from channels_conn.email.devserver import PASSWORD, USER, Dovecot, free_port
+from channels_conn.kinds import ChannelKind
+from channels_conn.models import ChannelAccount
+from helpdesk.tenancy import tenant_context
+from tests.conftest import Cast
+from tests.tickets.factories import ChannelAccountFactory
+
+ADDRESS = "soporte@tienda.test"
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    if os.geteuid() != 0 or shutil.which("dovecot") is None:
+        pytest.fail("the email tests need root and Dovecot (see CHANNELS.md §5)")
+    with Dovecot.running() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:
+    """Dovecot with an empty mailbox for this test."""
+    dovecot.reset()
+    yield dovecot
+    dovecot.reset()
+
+
+@dataclass
+class Collector:
+    envelopes: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@dataclass
+class Smtp:
+    port: int
+    handler: Collector
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[Smtp]:
+    handler = Collector()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Smtp(port, handler)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def in_a(cast: Cast) -> Iterator[Cast]:
+    with tenant_context(cast.tenant_a.pk):
+        yield cast
+
+
+@pytest.fixture
+def email_account(in_a: Cast, dovecot: Dovecot, smtp_server: Smtp) -> ChannelAccount:
+    """Tenant A's mailbox on the test Dovecot and the test SMTP server."""
+    account: ChannelAccount = ChannelAccountFactory(
+        tenant=in_a.tenant_a,
+        kind=ChannelKind.EMAIL,
+        name="Soporte",
+        settings={
+            "address": ADDRESS,
+            "imap_host": "127.0.0.1",
+            "imap_port": dovecot.port,
+            "imap_ssl": False,
+            "imap_user": USER,
+            "imap_folder": "INBOX",
+            "processed_policy": "seen",
+            "max_size": 100_000,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_server.port,
+            "smtp_starttls": False,
+        },
+        credentials={"imap_password": PASSWORD, "smtp_password": ""},
+    )
+    return account

@@ -1,0 +1,153 @@
+"""The web chat: a visitor without an account writes, is remembered, gets answers live."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from celery.contrib.testing.worker import start_worker
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from channels_conn.models import ChannelAccount
+from channels_conn.webchat.visitors import cookie_name
+from helpdesk.asgi import application
+from helpdesk.celery import app
+from helpdesk.tenancy import bypass_context, tenant_context
+from tickets import services
+from tickets.models import CustomerIdentity, DeliveryStatus, Message, Ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat(cast) -> ChannelAccount:
+    with tenant_context(cast.tenant_a.pk):
+        return ChannelAccount.objects.create(
+            tenant=cast.tenant_a,
+            kind="webchat",
+            name="Chat del sitio",
+            settings={"allowed_origins": ["https://tienda-a.example"], "greeting": "¡Hola!"},
+        )
+
+
+def test_the_chat_page_is_public_and_frameable_only_by_allowed_sites(chat):
+    page = Client().get(f"/chat/{chat.uuid}/")
+    assert page.status_code == 200
+    assert "¡Hola!" in page.content.decode()
+    csp = page["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://tienda-a.example" in csp
+    assert "X-Frame-Options" not in page
+    assert Client().get("/chat/00000000-0000-0000-0000-000000000000/").status_code == 404
+    widget = Client().get(f"/chat/{chat.uuid}/widget.js")
+    assert widget["Content-Type"].startswith("application/javascript")
+    url = re.search(r'var url = (".*?");', widget.content.decode())
+    assert url is not None and json.loads(url.group(1)).endswith(f"/chat/{chat.uuid}/?embed=1")
+
+
+def test_a_visitor_writes_is_remembered_and_sees_the_conversation(chat, cast):
+    visitor = Client()
+    response = visitor.post(
+        f"/chat/{chat.uuid}/send/",
+        {"text": "Hola, ¿tienen stock?", "name": "Paula", "email": "Paula@Correo.cl"},
+    )
+    assert response.status_code == 302
+    assert cookie_name(str(chat.uuid)) in response.cookies
+    visitor.post(f"/chat/{chat.uuid}/send/", {"text": "¿Talla M?"})
+    with tenant_context(cast.tenant_a.pk):
+        ticket = Ticket.objects.get()
+        assert ticket.customer.name == "Paula"
+        kinds = set(ticket.customer.identities.values_list("kind", "value"))
+        assert ("email", "paula@correo.cl") in kinds
+        assert Message.objects.filter(ticket=ticket).count() == 2
+        services.message_send(ticket=ticket, author=cast.agent, text="¡Sí, hay talla M!")
+    page = visitor.get(f"/chat/{chat.uuid}/").content.decode()
+    assert "¿Talla M?" in page and "¡Sí, hay talla M!" in page
+    # Another browser is another visitor: it sees nothing of Paula's chat.
+    assert "¿Talla M?" not in Client().get(f"/chat/{chat.uuid}/").content.decode()
+
+
+def test_bad_input_is_refused_with_a_clear_error(chat, cast):
+    visitor = Client()
+    empty = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "  "}, HTTP_HX_REQUEST="true")
+    assert "Escribe un mensaje" in empty.content.decode()
+    long = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "x" * 2001}, HTTP_HX_REQUEST="true")
+    assert "muy largo" in long.content.decode()
+    foreign = visitor.post(
+        f"/chat/{chat.uuid}/send/", {"text": "hola"}, HTTP_ORIGIN="https://evil.example"
+    )
+    assert foreign.status_code == 403
+    allowed = visitor.post(
+        f"/chat/{chat.uuid}/send/", {"text": "hola"}, HTTP_ORIGIN="https://tienda-a.example"
+    )
+    assert allowed.status_code == 302
+    with bypass_context():
+        assert Message.all_tenants.count() == 1
+
+
+def test_too_many_messages_per_minute_are_refused(chat):
+    from django.core.cache import cache
+
+    cache.clear()
+    visitor = Client()
+    for i in range(20):
+        visitor.post(f"/chat/{chat.uuid}/send/", {"text": f"m{i}"})
+    refused = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "uno más"}, HTTP_HX_REQUEST="true")
+    assert "muy rápido" in refused.content.decode()
+    with bypass_context():
+        assert Message.all_tenants.count() == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_agents_answer_reaches_the_visitors_window_live(chat, cast):
+    visitor = Client()
+    visitor.post(f"/chat/{chat.uuid}/send/", {"text": "¿Hay alguien?"})
+    cookie = visitor.cookies[cookie_name(str(chat.uuid))].value
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/chat/{chat.uuid}/",
+        headers=[
+            (b"cookie", f"{cookie_name(str(chat.uuid))}={cookie}".encode()),
+            (b"origin", b"http://127.0.0.1"),
+        ],
+    )
+    with tenant_context(cast.tenant_a.pk):
+        ticket = Ticket.objects.get()
+
+    def answer():
+        with tenant_context(cast.tenant_a.pk):
+            return services.message_send(ticket=ticket, author=cast.agent, text="¡Sí! Te leo.")
+
+    async def scenario():
+        assert (await socket.connect())[0]
+        reply = await sync_to_async(answer)()
+        frame = await socket.receive_from(timeout=10)
+        await socket.disconnect()
+        return reply, frame
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        reply, frame = async_to_sync(scenario)()
+    assert "¡Sí! Te leo." in frame and "beforeend:#chat-thread" in frame
+    with tenant_context(cast.tenant_a.pk):
+        assert Message.objects.get(pk=reply.pk).status == DeliveryStatus.SENT
+
+
+def test_a_visitor_socket_without_a_chat_is_refused(chat):
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/chat/{chat.uuid}/",
+        headers=[
+            (b"cookie", f"{cookie_name(str(chat.uuid))}=forged".encode()),
+            (b"origin", b"http://127.0.0.1"),
+        ],
+    )
+
+    async def scenario():
+        connected, _ = await socket.connect()
+        assert not connected
+
+    async_to_sync(scenario)()
+    with bypass_context():
+        assert not CustomerIdentity.all_tenants.exists()
