@@ -9,6 +9,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 from channels_conn.webchat.visitors import read_visitor, visitor_group
 from helpdesk.consumers import CLOSE_FORBIDDEN
@@ -91,7 +92,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     "type": "typing",
                     "channel": self.channel_name,
                     "user_id": 0,
-                    "name": found[3] or "Cliente",
+                    "name": found[3] or gettext("Cliente"),
                 },
             )
 
