@@ -154,7 +154,9 @@ def _walk(msg: Message, *, into_messages: bool = True) -> list[tuple[Message, in
             continue
         payload = part.get_payload()
         if isinstance(payload, list):
-            stack.extend((child, depth + 1) for child in reversed(payload))
+            stack.extend(
+                (child, depth + 1) for child in reversed(payload) if isinstance(child, Message)
+            )
     return out
 
 

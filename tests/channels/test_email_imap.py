@@ -218,3 +218,17 @@ def test_server_dying_between_batches_resumes_from_the_saved_uid(
         f"mid{n}@example.test" for n in range(3)
     ]
     assert InboundEmail.objects.count() == 3
+
+
+def test_move_policy_moves_stored_mail_to_the_processed_folder(
+    email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    email_account.settings = {**email_account.settings, "processed_policy": "move:Processed"}
+    mailbox.append(mail("mv@example.test"))
+    poll_account(email_account)
+    assert Message.objects.filter(provider_id="mv@example.test").exists()
+    with mailbox.client() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["ALL"]) == []
+        client.select_folder("Processed", readonly=True)
+        assert len(client.search(["ALL"])) == 1
