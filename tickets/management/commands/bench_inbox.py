@@ -13,6 +13,11 @@ Quick check (a throwaway embedded database under $HELPDESK_VAR_DIR)::
     DEBUG=1 python -m helpdesk.devservices -- python manage.py bench_inbox \\
         --tickets 20000 --messages 100000 --subscribers 50
 
+--keep leaves the tenant in place afterwards, and a later --keep run with the same --tickets
+reuses it (re-ANALYZEd) instead of seeding again. --layer pubsub runs the fan-out on
+channels_redis's RedisPubSubChannelLayer for comparison. The machine's load average is
+printed: other processes on it skew every figure.
+
 Loading: PostgreSQL refuses ``COPY ... FROM`` into a table under row-level security ("COPY
 FROM not supported with row-level security"), for the application role and, since the policies
 are FORCEd, for the tables' owner too. So the rows are COPYed into temporary tables (the
@@ -122,6 +127,7 @@ def column_presets() -> list[tuple[str, dict[str, Any], str]]:
         ("Todos esperando", {"status": ["open"], "awaiting": True}, waiting),
         ("SLA vencido", {"status": ["open"], "sla": ["breached"]}, updated),
         ("WhatsApp abiertos", {"channels": ["whatsapp"], "status": ["open"]}, updated),
+        # The SLA clocks still running (at risk or on time), longest wait first.
         ("SLA en riesgo", {"status": ["open"], "sla": ["risk", "ok"]}, waiting),
         ("Importantes", {"status": ["open"], "important": True}, updated),
         ("Mis cerrados", {"assignee": {"mode": "me"}, "status": ["closed"]}, updated),
@@ -190,6 +196,12 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=30)
         parser.add_argument("--events", type=int, default=10, help="fan-out events measured")
         parser.add_argument(
+            "--layer",
+            choices=["configured", "pubsub"],
+            default="configured",
+            help="channel layer of the fan-out: the configured one, or channels_redis's pub/sub",
+        )
+        parser.add_argument(
             "--keep",
             action="store_true",
             help="keep the bench tenant afterwards; reuse a kept one of the same --tickets",
@@ -215,7 +227,7 @@ class Command(BaseCommand):
             self._measure_inbox(seeded.agent, o["rounds"])
             self._measure_next_pages(seeded.agent, o["rounds"])
             self._explain(seeded.agent)
-            self._measure_fanout(seeded, o["subscribers"], o["events"])
+            self._measure_fanout(seeded, o["subscribers"], o["events"], o["layer"])
         finally:
             if seeded is not None and not o["keep"]:
                 started = time.perf_counter()
@@ -268,6 +280,7 @@ class Command(BaseCommand):
             if o["keep"] and same_size and agent is not None:
                 self.head("Seeding")
                 self.out(f"reusing the kept bench tenant ({counter.last_number} tickets; --keep)")
+                self._analyze(vacuum=False)
                 return Seeded(existing, agent)
             self.out("a previous bench tenant exists (another size, or not kept): dropping it")
             self._drop(existing.pk)
@@ -376,16 +389,24 @@ class Command(BaseCommand):
                 tenant_id=tenant.pk, defaults={"last_number": n_tickets}
             )
         step = time.perf_counter()
-        # ANALYZE needs the tables' owner (or MAINTAIN); VACUUM also sets the visibility map,
-        # as autovacuum would have in a database that grew to this size.
-        with as_owner(), connection.cursor() as c:
-            c.execute("VACUUM (ANALYZE) tickets_customer, tickets_ticket, tickets_message")
+        self._analyze(vacuum=True)
         seeded.seconds["vacuum analyze"] = time.perf_counter() - step
         total = time.perf_counter() - started
         rows = sum(seeded.counts.values())
         self.out(f"{'vacuum analyze':<14} {seeded.seconds['vacuum analyze']:8.1f} s")
         self.out(f"{'total':<14} {total:8.1f} s  {rows:>10,} rows  {rows / total:>9,.0f} rows/s")
         return seeded
+
+    def _analyze(self, *, vacuum: bool) -> None:
+        """ANALYZE every table (it needs the tables' owner, or MAINTAIN), the small ones too:
+        a tiny table whose statistics predate the tenant's rows (its channel accounts: fewer
+        changes than autovacuum's threshold of 50) makes the planner merge-join the tickets
+        through the account_id index, i.e. read them all (seconds at 1M tickets). VACUUM also
+        sets the visibility map, as autovacuum would have in a database that grew this big."""
+        with as_owner(), connection.cursor() as c:
+            if vacuum:
+                c.execute("VACUUM (ANALYZE) tickets_customer, tickets_ticket, tickets_message")
+            c.execute("ANALYZE")
 
     def _rows(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         with connection.cursor() as c:
@@ -644,40 +665,47 @@ class Command(BaseCommand):
 
     def _drop(self, tenant_id: int) -> None:
         """Delete the bench tenant: the big tables in batches (each DELETE checks the foreign
-        keys of what it removes), then the rest through the ORM."""
+        keys of what it removes), then the rest through the ORM. A big table just emptied is
+        vacuumed before the next one, whose foreign-key checks probe it (through millions of
+        dead index entries otherwise)."""
+        with bypass_context(), connection.cursor() as c:
+            c.execute(
+                "UPDATE tickets_ticket SET merged_into_id = NULL, previous_ticket_id = NULL"
+                " WHERE tenant_id = %s"
+                " AND (merged_into_id IS NOT NULL OR previous_ticket_id IS NOT NULL)",
+                [tenant_id],
+            )
+            c.execute(
+                "UPDATE tickets_message SET reply_to_id = NULL"
+                " WHERE tenant_id = %s AND reply_to_id IS NOT NULL",
+                [tenant_id],
+            )
+        for table in (
+            "tickets_attachment",
+            "tickets_message",
+            "tickets_event",
+            "tickets_commentmention",
+            "tickets_comment",
+            "tickets_ticket",
+            "tickets_customeridentity",
+            "tickets_customer",
+        ):
+            deleted = 0
+            with bypass_context(), connection.cursor() as c:
+                while True:
+                    c.execute(
+                        f"DELETE FROM {table} WHERE id IN"  # noqa: S608
+                        f" (SELECT id FROM {table} WHERE tenant_id = %s LIMIT 250000)",
+                        [tenant_id],
+                    )
+                    if c.rowcount == 0:
+                        break
+                    deleted += c.rowcount
+            if deleted >= 100_000:
+                with as_owner(), connection.cursor() as c:
+                    c.execute(f"VACUUM {table}")
         with bypass_context():
-            with connection.cursor() as c:
-                c.execute(
-                    "UPDATE tickets_ticket SET merged_into_id = NULL, previous_ticket_id = NULL"
-                    " WHERE tenant_id = %s"
-                    " AND (merged_into_id IS NOT NULL OR previous_ticket_id IS NOT NULL)",
-                    [tenant_id],
-                )
-                c.execute(
-                    "UPDATE tickets_message SET reply_to_id = NULL"
-                    " WHERE tenant_id = %s AND reply_to_id IS NOT NULL",
-                    [tenant_id],
-                )
-                for table in (
-                    "tickets_attachment",
-                    "tickets_message",
-                    "tickets_event",
-                    "tickets_commentmention",
-                    "tickets_comment",
-                    "tickets_ticket",
-                    "tickets_customeridentity",
-                    "tickets_customer",
-                ):
-                    while True:
-                        c.execute(
-                            f"DELETE FROM {table} WHERE id IN"  # noqa: S608
-                            f" (SELECT id FROM {table} WHERE tenant_id = %s LIMIT 250000)",
-                            [tenant_id],
-                        )
-                        if c.rowcount == 0:
-                            break
-            tenant = Tenant.objects.get(pk=tenant_id)
-            tenant.delete()
+            Tenant.objects.get(pk=tenant_id).delete()
 
     # --- the agent's columns ------------------------------------------------------------------
 
@@ -802,6 +830,23 @@ class Command(BaseCommand):
             for line in self._plan(union):
                 if "Scan" in line or "Execution Time" in line or "Sort  " in line:
                     self.out(f"   {line.strip()}")
+            self.out("-- next page of every column: execution time, how the tickets are read")
+            for v in views:
+                if not v.next_cursor:
+                    continue
+                with CaptureQueriesContext(connection) as page:
+                    column_next_page(v.column, agent, v.next_cursor)
+                plan = self._plan(page.captured_queries[-1]["sql"])
+                took = next((ln for ln in plan if ln.startswith("Execution Time")), "?")
+                scan = next((ln for ln in plan if "Scan" in ln and "tickets_ticket" in ln), "?")
+                scan = scan.strip().removeprefix("->  ").split("  (")[0]
+                rows = next((ln for ln in plan if "Scan" in ln and "tickets_ticket" in ln), "")
+                read = rows.split("actual time=")[-1].split("rows=")[-1].split()[0] if rows else "?"
+                sort = " + Sort" if any(ln.strip().startswith("->  Sort") for ln in plan) else ""
+                self.out(
+                    f"   {v.column.name:<18} {took.removeprefix('Execution Time: '):>11}"
+                    f"  {scan} ({read} rows read){sort}"
+                )
 
     def _plan(self, sql: str) -> list[str]:
         with connection.cursor() as c:
@@ -819,34 +864,46 @@ class Command(BaseCommand):
             kept.append(line)
         return kept
 
-    def _patch_channel_layer(self) -> None:
+    def _patch_channel_layer(self, layer: str) -> None:
         """redis-py 8 gives every connection a 5 s socket_timeout by default, the same as
         channels_redis's blocking BZPOPMIN: a consumer that receives nothing for ~5 s dies with
         redis.exceptions.TimeoutError (django/channels_redis#422). Until the settings pass
-        socket_timeout=None, the benchmark's own layer does, and says so."""
+        socket_timeout=None, the benchmark's own layer does, and says so. ``layer="pubsub"``
+        measures channels_redis's RedisPubSubChannelLayer instead (one PUBLISH per group
+        message, dispatched to the sockets by each process) for comparison."""
         import redis
         from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
         from django.conf import settings
         from django.utils.module_loading import import_string
 
         config: dict[str, Any] = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER]
+        backend = config["BACKEND"]
+        if layer == "pubsub":
+            backend = "channels_redis.pubsub.RedisPubSubChannelLayer"
         hosts = config.get("CONFIG", {}).get("hosts", [])
-        if int(redis.__version__.split(".")[0]) < 8 or not all(isinstance(h, str) for h in hosts):
+        old_redis = int(redis.__version__.split(".")[0]) < 8
+        if backend == config["BACKEND"] and (
+            old_redis or not all(isinstance(h, str) for h in hosts)
+        ):
+            self.out(f"channel layer: {backend}, as configured")
             return
         options = {
             **config["CONFIG"],
             "hosts": [{"address": h, "socket_timeout": None} for h in hosts],
         }
-        channel_layers.set(DEFAULT_CHANNEL_LAYER, import_string(config["BACKEND"])(**options))
+        channel_layers.set(DEFAULT_CHANNEL_LAYER, import_string(backend)(**options))
         self.out(
-            f"NOTE: redis-py {redis.__version__}: the configured channel layer has the 5 s"
-            " default socket_timeout, which kills consumers idle for 5 s (channels_redis#422);"
-            " this run uses hosts=[{'address': REDIS_URL, 'socket_timeout': None}]"
+            f"channel layer: {backend}, hosts=[{{'address': REDIS_URL, 'socket_timeout': None}}]"
         )
+        if not old_redis:
+            self.out(
+                f"NOTE: redis-py {redis.__version__}: with the configured hosts (the 5 s default"
+                " socket_timeout) a consumer idle for 5 s dies (channels_redis#422)"
+            )
 
     # --- (d) fan-out -----------------------------------------------------------------------------
 
-    def _measure_fanout(self, seeded: Seeded, subscribers: int, events: int) -> None:
+    def _measure_fanout(self, seeded: Seeded, subscribers: int, events: int, layer: str) -> None:
         self.head(f"(d) fan-out: one ticket event to {subscribers} inbox websockets")
         self.load_average("this step")
         agent = seeded.agent
@@ -862,7 +919,7 @@ class Command(BaseCommand):
         if not ids:
             self.out("the agent has no open ticket: nothing to publish")
             return
-        self._patch_channel_layer()
+        self._patch_channel_layer(layer)
         result = async_to_sync(_fanout)(subscribers, cookie, ids, self.tenant_id, events, self.out)
         end_to_end, publish_ms, connect_s = result
         self.out(f"{subscribers} sockets x {n_columns} columns connected in {connect_s:.1f} s")
