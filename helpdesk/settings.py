@@ -124,7 +124,14 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+        # socket_timeout None: channels_redis waits for messages with a 5 s blocking read, and
+        # redis-py's default 5 s socket timeout would kill every idle consumer
+        # (channels_redis#422).
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            "capacity": 1500,
+            "expiry": 30,
+        },
     }
 }
 CELERY_BROKER_URL = _celery_redis_url(REDIS_URL)

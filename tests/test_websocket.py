@@ -90,3 +90,23 @@ def test_publish_from_sync_code_reaches_the_tenant(cast):
         await comm.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_an_idle_connection_still_receives(cast):
+    """channels_redis reads with a 5 s blocking call: a Redis client socket timeout of 5 s
+    (redis-py's default) would kill every consumer idle that long."""
+    import asyncio
+
+    layer = get_channel_layer()
+    comm = _communicator(cast.agent)
+
+    async def scenario():
+        assert (await comm.connect())[0]
+        await asyncio.sleep(6)
+        await layer.group_send(
+            tenant_group(cast.tenant_a.pk), {"type": "push", "html": "<b>despierto</b>"}
+        )
+        assert await comm.receive_from(timeout=3) == "<b>despierto</b>"
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
