@@ -119,7 +119,13 @@ def _page(
 @require_GET
 @xframe_options_exempt
 def chat_page(request: HttpRequest, account_uuid: str) -> HttpResponse:
-    return _page(request, _account(account_uuid))
+    """A new visitor gets their id right away, so the live socket is open before they write."""
+    account = _account(account_uuid)
+    visitor = read_visitor(request.COOKIES, str(account.uuid))
+    response = _page(request, account, visitor)
+    if visitor is None:
+        remember(response, request, str(account.uuid), new_visitor())
+    return response
 
 
 @require_POST

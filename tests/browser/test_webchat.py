@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from channels_conn.models import ChannelAccount
 from helpdesk.celery import app
@@ -48,9 +49,15 @@ def test_visitor_and_agent_talk_live(cast):
             card.locator("a").click()
             agent.locator("#ticket-pane #composer-text").wait_for(timeout=5_000)
             agent.fill("#ticket-pane #composer-text", "¡Hola Camila! Sí, en 3 a 5 días hábiles.")
-            visitor.locator("#chat-typing", has_text=cast.agent.get_short_name()).wait_for(
-                timeout=5_000
-            )
+            typing = visitor.locator("#chat-typing", has_text=cast.agent.get_short_name())
+            # The page announces typing at most every 3 s: type on until the visitor sees it.
+            for _ in range(4):
+                try:
+                    typing.wait_for(timeout=3_500)
+                    break
+                except PlaywrightTimeout:
+                    agent.type("#ticket-pane #composer-text", " ")
+            typing.wait_for(timeout=1_000)
             agent.click("#ticket-pane [data-action=send]")
             visitor.locator(".cmsg.them", has_text="3 a 5 días").wait_for(timeout=10_000)
 
