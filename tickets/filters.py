@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Q
@@ -43,6 +44,15 @@ def _strings(value: Any, allowed: tuple[str, ...] | None = None) -> frozenset[st
 
 def _flag(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
+
+
+def _assignee(d: dict[str, Any]) -> tuple[str | None, frozenset[int]]:
+    """The stored {"mode": ..., "users": [...]} of a column, validated."""
+    assignee = d.get("assignee")
+    if not isinstance(assignee, dict):
+        return None, frozenset()
+    mode = assignee.get("mode")
+    return (mode if mode in ASSIGNEE_MODES else None), _ids(assignee.get("users"))
 
 
 def _date(value: Any) -> datetime.date | None:
@@ -87,8 +97,7 @@ class TicketFilter:
     ) -> TicketFilter:
         """Build from a column's stored JSON; unknown or malformed values are ignored."""
         d = data or {}
-        assignee = d.get("assignee") or {}
-        mode = assignee.get("mode") if isinstance(assignee, dict) else None
+        mode, users = _assignee(d)
         customer = d.get("customer")
         awaiting = _flag(d.get("awaiting"))
         sort = sort if sort in SORTS else "updated"
@@ -97,10 +106,8 @@ class TicketFilter:
         return cls(
             channels=_strings(d.get("channels")),
             accounts=_ids(d.get("accounts")),
-            assignee_mode=mode if mode in ASSIGNEE_MODES else None,
-            assignee_users=_ids(assignee.get("users"))
-            if isinstance(assignee, dict)
-            else frozenset(),
+            assignee_mode=mode,
+            assignee_users=users,
             statuses=_strings(d.get("status"), ("open", "closed", "ignored")),
             has_metadata=_flag(d.get("has_metadata")),
             customer=int(customer) if isinstance(customer, int) else None,
@@ -131,21 +138,22 @@ class TicketFilter:
 
     # --- as SQL ----------------------------------------------------------------------------
 
-    def _assignee_q(self) -> Q:
-        mode = self.assignee_mode
+    def _assignee_q(self, via: str = "") -> Q:
+        """``via`` reaches the ticket from another model ("ticket__" for messages)."""
+        mode, a = self.assignee_mode, f"{via}assignee"
         if mode == "nobody":
-            return Q(assignee__isnull=True)
+            return Q(**{f"{a}__isnull": True})
         if mode == "anyone":
-            return Q(assignee__isnull=False)
+            return Q(**{f"{a}__isnull": False})
         if mode == "human":
-            return Q(assignee__isnull=False, assignee__is_bot=False)
+            return Q(**{f"{a}__isnull": False, f"{a}__is_bot": False})
         if mode == "bot":
-            return Q(assignee__is_bot=True)
+            return Q(**{f"{a}__is_bot": True})
         if mode == "users":
-            return Q(assignee_id__in=self.assignee_users)
+            return Q(**{f"{a}_id__in": self.assignee_users})
         if mode == "me":
             # Without a person, "mine" is nobody's (Q(assignee_id=None) would mean unassigned).
-            return Q(assignee_id=self.user_id) if self.user_id is not None else Q(pk__in=[])
+            return Q(**{f"{a}_id": self.user_id}) if self.user_id is not None else Q(pk__in=[])
         return Q()
 
     def _sla_q(self, now: datetime.datetime) -> Q:
@@ -295,8 +303,7 @@ class MessageFilter:
         time_zone: datetime.tzinfo = datetime.UTC,
     ) -> MessageFilter:
         d = data or {}
-        assignee = d.get("assignee") or {}
-        mode = assignee.get("mode") if isinstance(assignee, dict) else None
+        mode, users = _assignee(d)
         customer = d.get("customer")
         by = d.get("published_by")
         return cls(
@@ -304,10 +311,8 @@ class MessageFilter:
             accounts=_ids(d.get("accounts")),
             customer=int(customer) if isinstance(customer, int) else None,
             awaiting=_flag(d.get("awaiting")),
-            assignee_mode=mode if mode in ASSIGNEE_MODES else None,
-            assignee_users=_ids(assignee.get("users"))
-            if isinstance(assignee, dict)
-            else frozenset(),
+            assignee_mode=mode,
+            assignee_users=users,
             public=_flag(d.get("public")),
             mention=_flag(d.get("mention")),
             published_by=by if by in ("agent", "bot") else None,
@@ -317,14 +322,20 @@ class MessageFilter:
             time_zone=time_zone,
         )
 
-    def to_q(self) -> Q:
-        ticket = TicketFilter(
+    @cached_property
+    def _ticket_part(self) -> TicketFilter:
+        """The assignee and date rules are the tickets' own: one implementation for both."""
+        return TicketFilter(
             assignee_mode=self.assignee_mode,
             assignee_users=self.assignee_users,
             user_id=self.user_id,
-        )._assignee_q()
-        # The same assignee condition, seen from the message through its ticket.
-        q = Q(**{f"ticket__{k}": v for k, v in ticket.children})  # type: ignore[misc]
+            date_from=self.date_from,
+            date_to=self.date_to,
+            time_zone=self.time_zone,
+        )
+
+    def to_q(self) -> Q:
+        q = self._ticket_part._assignee_q(via="ticket__")
         if self.channels:
             q &= Q(account__kind__in=self.channels)
         if self.accounts:
@@ -339,9 +350,7 @@ class MessageFilter:
             q &= Q(is_mention=self.mention)
         if self.published_by:
             q &= Q(direction="out", author_kind=self.published_by)
-        start, end = TicketFilter(
-            date_from=self.date_from, date_to=self.date_to, time_zone=self.time_zone
-        )._bounds()
+        start, end = self._ticket_part._bounds()
         if start:
             q &= Q(created_at__gte=start)
         if end:
@@ -349,14 +358,8 @@ class MessageFilter:
         return q
 
     def matches(self, s: dict[str, Any]) -> bool:
-        assignee_ok = TicketFilter(
-            assignee_mode=self.assignee_mode,
-            assignee_users=self.assignee_users,
-            user_id=self.user_id,
-        )._assignee_ok(s["ticket"])
-        start, end = TicketFilter(
-            date_from=self.date_from, date_to=self.date_to, time_zone=self.time_zone
-        )._bounds()
+        assignee_ok = self._ticket_part._assignee_ok(s["ticket"])
+        start, end = self._ticket_part._bounds()
         created = _parse(s["created_at"])
         return all(
             (
