@@ -1,7 +1,9 @@
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from admin_config.sections import sections_for
+from admin_config.models import ConfigChange
+from admin_config.sections import SECTIONS, sections_for
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 
@@ -15,4 +17,25 @@ def index(request: AuthedRequest) -> HttpResponse:
         request,
         "admin_config/index.html",
         {"page": "admin", "sections": sections_for(request.user.role)},
+    )
+
+
+@role_required(Role.ADMIN)
+def audit_log(request: AuthedRequest) -> HttpResponse:
+    """Every configuration change, newest first: who, when, what, before and after."""
+    changes = ConfigChange.objects.select_related("actor").order_by("-at", "-id")
+    section = request.GET.get("section", "")
+    if section:
+        changes = changes.filter(section=section)
+    page = Paginator(changes, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "admin_config/audit.html",
+        {
+            "page": "admin",
+            "section": "audit",
+            "sections": SECTIONS,
+            "changes": page,
+            "filter_section": section,
+        },
     )

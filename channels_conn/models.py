@@ -19,6 +19,19 @@ class ChannelAccount(TenantModel):
     settings = models.JSONField(_("ajustes"), default=dict, blank=True)
     credentials = EncryptedJSONField(_("credenciales"), blank=True, default="")
     sla_minutes = models.PositiveIntegerField(_("SLA (minutos)"), default=60)
+    resolution_minutes = models.PositiveIntegerField(
+        _("tiempo de resolución (minutos)"), null=True, blank=True
+    )
+    # With a schedule the SLA counts business time only; without one it runs around the clock
+    # (and the out-of-hours reply uses the tenant's main schedule).
+    schedule = models.ForeignKey(
+        "admin_config.BusinessSchedule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("horario de atención"),
+    )
     active = models.BooleanField(_("activa"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -96,6 +96,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrador")
 
 
+class Availability(models.TextChoices):
+    AVAILABLE = "available", _("Disponible")
+    AWAY = "away", _("Ausente")
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -156,6 +161,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_on_assignment = models.BooleanField(_("correo al recibir un ticket"), default=False)
     email_on_mention = models.BooleanField(_("correo al ser mencionado"), default=False)
     email_on_sla_breach = models.BooleanField(_("correo por SLA vencido"), default=False)
+    # Administration: workload, availability and the assignment engine's bookkeeping.
+    max_open_tickets = models.PositiveIntegerField(
+        _("máximo de tickets abiertos"),
+        default=10,
+        help_text=_("Cuántos tickets abiertos puede tener asignados a la vez."),
+    )
+    availability = models.CharField(
+        _("disponibilidad"),
+        max_length=10,
+        choices=Availability.choices,
+        default=Availability.AVAILABLE,
+    )
+    # When the engine last gave this person a ticket: ties go to who waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Open inbox sockets of this person (across workers) and when one last spoke: "connected"
+    # means sockets > 0 and seen recently, so a killed worker cannot keep someone online.
+    presence_sockets = models.IntegerField(default=0)
+    presence_seen_at = models.DateTimeField(null=True, blank=True)
+    # Set when invited by email; cleared when they set their password.
+    invited_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

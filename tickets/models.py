@@ -152,6 +152,11 @@ class Ticket(TenantModel):
     # When the wait enters its last stretch ("at risk"); stored so columns can filter on it.
     sla_risk_at = models.DateTimeField(null=True, blank=True)
     sla_breached = models.BooleanField(default=False)
+    # The optional resolution deadline of the account (from the ticket's opening).
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # The skills bot's conversation: "asking" while it waits for the customer's choice.
+    bot_stage = models.CharField(max_length=16, blank=True, default="")
+    bot_attempts = models.PositiveSmallIntegerField(default=0)
 
     merged_into = models.ForeignKey(
         "self",

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from admin_config import flow
 from admin_config.models import ForbiddenWord, MetadataField, TenantSettings
 from channels_conn.models import ChannelAccount
 from helpdesk.models import User
@@ -391,6 +392,7 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             if inbound.auto_submitted:
                 extra["auto_submitted"] = True
             _event(ticket, EventKind.MESSAGE_IN, None, message=message.pk, **extra)
+            flow.after_receive(ticket, message, created=created)
             live.ticket_changed(ticket, reason="customer_message")
             live.message_added(message)
     except IntegrityError:

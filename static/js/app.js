@@ -22,6 +22,14 @@
   window.addEventListener("offline", function () { setConnection("offline"); });
   window.addEventListener("online", function () { setConnection("reconnecting"); });
 
+  // Forms that destroy something ask first: <form data-confirm="¿Eliminar…?">.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+
   // Close an open dropdown when clicking elsewhere or pressing Escape.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.dropdown[open]").forEach(function (d) {

@@ -1,0 +1,67 @@
+"""The configuration audit log: what is recorded, and who sees it."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin_config import audit
+from admin_config.models import ConfigChange, ForbiddenWord
+from helpdesk.tenancy import tenant_context
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_update_records_only_what_changed(cast):
+    with tenant_context(cast.tenant_a.pk):
+        word = ForbiddenWord.objects.create(word="tonto")
+        before = audit.snapshot(word)
+        word.word = "tontito"
+        word.save()
+        change = audit.record(
+            actor=cast.admin,
+            section="forbidden-words",
+            action=ConfigChange.Action.UPDATE,
+            obj=word,
+            before=before,
+            after=audit.snapshot(word),
+        )
+        assert change is not None
+        assert change.before == {"word": "tonto"} and change.after == {"word": "tontito"}
+        same = audit.snapshot(word)
+        assert (
+            audit.record(
+                actor=cast.admin,
+                section="forbidden-words",
+                action=ConfigChange.Action.UPDATE,
+                obj=word,
+                before=same,
+                after=same,
+            )
+            is None
+        )
+
+
+def test_secrets_never_reach_the_log(cast):
+    assert "password" not in audit.snapshot(cast.admin)
+
+
+def test_the_log_page_shows_this_tenants_changes_only(cast):
+    for tenant, actor, text in (
+        (cast.tenant_a, cast.admin, "palabra-de-a"),
+        (cast.tenant_b, cast.outsider, "palabra-de-b"),
+    ):
+        with tenant_context(tenant.pk):
+            word = ForbiddenWord.objects.create(word=text)
+            audit.record(
+                actor=actor,
+                section="forbidden-words",
+                action=ConfigChange.Action.CREATE,
+                obj=word,
+                after=audit.snapshot(word),
+            )
+    page = client_for(cast.admin).get("/admin/audit/").content.decode()
+    assert "palabra-de-a" in page and "palabra-de-b" not in page
+    assert cast.admin.name in page
+    other = client_for(cast.outsider).get("/admin/audit/").content.decode()
+    assert "palabra-de-b" in other and "palabra-de-a" not in other
