@@ -8,3 +8,13 @@ Public API (used by the SLA clock and the out-of-hours reply):
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tickets.models import Message, Ticket
+
+
+def out_of_hours_reply(ticket: Ticket, message: Message, *, created: bool) -> None:
+    """The account's out-of-hours reply, when its schedule is closed."""
+    del ticket, message, created  # built with business hours (issue 6 #5, #6)

@@ -39,7 +39,7 @@ class TenantModelForm(forms.ModelForm):
         self.instance.tenant_id = tenant_id
 
     def _get_validation_exclusions(self) -> set[str]:
-        exclusions: set[str] = set(super()._get_validation_exclusions())
+        exclusions: set[str] = set(super()._get_validation_exclusions())  # type: ignore[misc]
         exclusions.discard("tenant")
         return exclusions
 
@@ -138,7 +138,8 @@ class CrudSection:
         if request.method == "POST":
             form = self.form_class(request.POST, instance=instance, **kwargs)
             if form.is_valid():
-                after = (lambda obj: self.after_save(obj, form)) if self.after_save else None
+                hook = self.after_save
+                after = (lambda obj: hook(obj, form)) if hook else None
                 try:
                     save_with_audit(
                         actor=request.user, section=self.section, form=form, after_save=after

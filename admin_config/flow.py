@@ -5,9 +5,10 @@ the ticket are saved and before the live push, so agents see the ticket already 
 Each step lives in its own module:
 
 1. routing rules (new tickets only): department, important, a chosen agent;
-2. automatic replies: welcome on a new ticket, out-of-hours;
-3. the skills bot: asks for a department, reads the answer;
-4. the assignment engine: gives an unassigned ticket to an eligible agent (after commit).
+2. automatic replies: welcome on a new ticket, then out-of-hours;
+3. the skills bot: asks a new ticket's customer for a department, reads the answer;
+4. the assignment engine: an unassigned ticket goes to an eligible agent (unless the skills
+   bot is still waiting for the customer's choice).
 """
 
 from __future__ import annotations
@@ -19,4 +20,13 @@ if TYPE_CHECKING:
 
 
 def after_receive(ticket: Ticket, message: Message, *, created: bool) -> None:
-    del ticket, message, created  # the steps join here as they are built
+    # Imported here: the steps send messages through tickets.services, which calls this.
+    from admin_config import assignment, automation, business_hours, routing, skills_bot
+
+    if created:
+        routing.apply_rules(ticket, message)
+    automation.on_customer_message(ticket, message, created=created)
+    business_hours.out_of_hours_reply(ticket, message, created=created)
+    skills_bot.on_customer_message(ticket, message, created=created)
+    if ticket.assignee_id is None and ticket.bot_stage != skills_bot.ASKING:
+        assignment.request_assignment(ticket)

@@ -9,13 +9,17 @@ from tickets.models import Ticket
 VARIABLES = ("cliente", "ejecutivo", "ticket")
 
 
-def template_render(template: MessageTemplate, *, ticket: Ticket, agent: User) -> str:
+def fill_variables(text: str, *, ticket: Ticket, agent: User) -> str:
+    """``text`` with {cliente}, {ejecutivo} and {ticket} replaced."""
     values = {
         "cliente": ticket.customer.name or "",
         "ejecutivo": agent.name,
         "ticket": f"#{ticket.number}",
     }
-    body = template.body
     for key, value in values.items():
-        body = body.replace("{" + key + "}", value)
-    return body.strip()
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def template_render(template: MessageTemplate, *, ticket: Ticket, agent: User) -> str:
+    return fill_variables(template.body, ticket=ticket, agent=agent).strip()
