@@ -6,7 +6,19 @@ import pytest
 from django.core.management import call_command
 from stdnum.cl import rut as cl_rut
 
-from admin_config.models import MetadataField
+from admin_config.models import (
+    AccountAutomation,
+    AssignmentMode,
+    AssignmentRule,
+    BusinessSchedule,
+    Department,
+    ForbiddenWord,
+    MessageTemplate,
+    MetadataField,
+    RoutingRule,
+    SkillsBot,
+    WhatsAppTemplate,
+)
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from helpdesk.models import Tenant
@@ -75,3 +87,29 @@ def test_seed_demo_fills_the_ticket_workspace_once():
         assert acme_tickets.count() >= 2
         assert not acme_tickets.filter(account__tenant=demo).exists()
         assert not acme_tickets.filter(customer__tenant=demo).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_configures_the_administration():
+    """Issue 6: departments, business hours, templates, a skills bot on one account and
+    forbidden words, plus automatic replies, assignment modes, routing and WhatsApp templates."""
+    call_command("seed_demo")
+    with bypass_context():
+        demo = Tenant.objects.get(slug="demo")
+        assert Department.all_tenants.filter(tenant=demo).count() >= 3
+        schedule = BusinessSchedule.all_tenants.get(tenant=demo, is_default=True)
+        assert schedule.intervals.count() >= 10 and schedule.holidays.exists()
+        assert MessageTemplate.all_tenants.filter(tenant=demo).exists()
+        assert ForbiddenWord.all_tenants.filter(tenant=demo).exists()
+        bots = SkillsBot.all_tenants.filter(tenant=demo, enabled=True)
+        assert bots.count() == 1 and bots.get().options.count() >= 3
+        assert AccountAutomation.all_tenants.filter(tenant=demo).count() >= 2
+        assert AssignmentRule.all_tenants.filter(
+            tenant=demo, mode=AssignmentMode.AUTOMATIC
+        ).exists()
+        assert RoutingRule.all_tenants.filter(tenant=demo).count() >= 2
+        assert WhatsAppTemplate.all_tenants.filter(
+            tenant=demo, status=WhatsAppTemplate.Status.APPROVED
+        ).exists()
+        # The scripted history was played before the automation existed: no bot messages.
+        assert not Message.all_tenants.filter(tenant=demo, author__is_bot=True).exists()

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cl import rut as cl_rut
 
+from admin_config import demo as admin_demo
 from admin_config.models import (
     Department,
     DepartmentMembership,
@@ -991,6 +992,8 @@ def _seed_tenant(
             player.play(conversation)
         _mark_history_delivered()
         created.append(f"{tenant.slug}: {Ticket.objects.count()} tickets")
+        if configure:
+            created += [f"{tenant.slug}: {line}" for line in admin_demo.configure(tenant, rows)]
         return created
 
 
