@@ -99,6 +99,7 @@ def _inbound_of(parsed: ParsedEmail, provider_id: str, thread: int | None) -> ti
         attachments=files,
         thread_ticket_number=thread,
         auto_submitted=parsed.auto_submitted,
+        preview=parsed.preview_text,
     )
 
 

@@ -355,6 +355,11 @@ class EventKind(models.TextChoices):
     COMMENT = "comment", _("Comentario")
     SLA = "sla", _("SLA")
     BOT = "bot", _("Bot")
+    SPLIT = "split", _("Mensaje separado")
+    DEPARTMENT = "department", _("Departamento")
+    ROUTED = "routed", _("Regla de enrutamiento")
+    AUTOMATION = "automation", _("Acción automática")
+    IDENTITY = "identity", _("Identidad vinculada")
 
 
 class ActorKind(models.TextChoices):

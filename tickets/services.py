@@ -88,6 +88,9 @@ class Inbound:
     thread_ticket_number: int | None = None
     # Sent by a robot (auto-reply, list, bounce): recorded so automatic actions can skip it.
     auto_submitted: bool = False
+    # The card's one-line preview when it should differ from the text's first line (an
+    # email's reply without the quoted history). The full text is kept either way.
+    preview: str = ""
 
 
 @dataclass(frozen=True)
@@ -380,7 +383,7 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
                 ticket.subject = inbound.subject[:255]
             ticket.last_customer_message_at = at
             ticket.awaiting_response = True
-            ticket.last_message_preview = _preview(inbound.text) or (
+            ticket.last_message_preview = _preview(inbound.preview or inbound.text) or (
                 _file_name(inbound.attachments[0])[:PREVIEW_LENGTH] if inbound.attachments else ""
             )
             _start_sla_clock(ticket, account, at)
@@ -388,7 +391,9 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             ticket.save()
             extra: dict[str, Any] = {}
             if ticket.customer_id != customer.pk:
+                # Kept so the message can be split into its sender's own ticket.
                 extra["foreign_sender"] = True
+                extra["sender"] = customer.pk
             if inbound.auto_submitted:
                 extra["auto_submitted"] = True
             _event(ticket, EventKind.MESSAGE_IN, None, message=message.pk, **extra)
@@ -924,3 +929,129 @@ def customer_add_email(*, customer: Customer, email: str) -> None:
             value=value,
             display=value,
         )
+
+
+# --- splitting and linking -----------------------------------------------------------------
+
+
+def _message_sender(message: Message) -> Customer:
+    """Who wrote an inbound message: recorded in its event when it was not the customer."""
+    event = Event.objects.filter(
+        ticket_id=message.ticket_id, kind=EventKind.MESSAGE_IN, data__message=message.pk
+    ).first()
+    sender_id = (event.data or {}).get("sender") if event else None
+    if sender_id:
+        sender = Customer.objects.filter(pk=sender_id).first()
+        if sender is not None:
+            return sender
+    return message.ticket.customer
+
+
+def _refresh_preview(ticket: Ticket) -> None:
+    last = Message.objects.filter(ticket=ticket).order_by("-created_at", "-id").first()
+    ticket.last_message_preview = _preview(last.text) if last else ""
+
+
+def message_split(*, message: Message, actor: User) -> Ticket:
+    """Move a customer's message that was threaded into the wrong ticket into a new ticket of
+    its sender, on the same account. The new ticket waits for an answer like any other."""
+    if message.direction != Direction.IN:
+        raise ActionRefused(_("Solo se puede separar un mensaje del cliente."))
+    with transaction.atomic():
+        source = _lock(message.ticket)
+        if source.status != TicketStatus.OPEN or source.merged_into_id:
+            raise ActionRefused(_("Solo se separan mensajes de un ticket abierto."))
+        if not Message.objects.filter(ticket=source).exclude(pk=message.pk).exists():
+            raise ActionRefused(_("Es el único mensaje del ticket: no hay nada que separar."))
+        sender = Customer.objects.select_for_update().get(pk=_message_sender(message).pk)
+        account = ChannelAccount.objects.get(pk=message.account_id)
+        target = _ticket_new(sender, account, message.created_at, previous=None)
+        Message.objects.filter(pk=message.pk).update(ticket=target)
+        target.subject = source.subject
+        target.last_customer_message_at = message.created_at
+        target.awaiting_response = True
+        target.last_message_preview = _preview(message.text)
+        _start_sla_clock(target, account, message.created_at)
+        target.updated_at = timezone.now()
+        target.save()
+        _event(target, EventKind.SPLIT, actor, message=message.pk, from_ticket=source.number)
+        _event(source, EventKind.SPLIT, actor, message=message.pk, to_ticket=target.number)
+        _refresh_preview(source)
+        _touch(source, "last_message_preview")
+        live.ticket_changed(target, reason="customer_message")
+        from admin_config import assignment
+
+        assignment.request_assignment(target)
+    return target
+
+
+LINKABLE_KINDS = (IdentityKind.EMAIL, IdentityKind.PHONE)
+
+
+def _linkable_identity(kind: str, value: str) -> str:
+    """The normalized value of an email or phone an agent types, or a refusal."""
+    from django.core.validators import validate_email
+
+    if kind == IdentityKind.EMAIL:
+        try:
+            validate_email(value.strip())
+        except ValidationError:
+            raise ActionRefused(
+                _("«%(email)s» no es un correo válido.") % {"email": value}
+            ) from None
+    elif kind == IdentityKind.PHONE:
+        if not 8 <= len(re.sub(r"\D", "", value)) <= 15:
+            raise ActionRefused(
+                _("«%(phone)s» no es un teléfono válido: usa el formato +56 9 1234 5678.")
+                % {"phone": value}
+            )
+    else:
+        raise ActionRefused(_("Solo se pueden vincular correos y teléfonos."))
+    return normalize_identity(kind, value)
+
+
+def customer_link_identity(
+    *, customer: Customer, actor: User, kind: str, value: str, ticket: Ticket | None = None
+) -> CustomerIdentity:
+    """Link another email or phone to a customer: their messages from it now arrive as this
+    customer. When another customer record had it, the identity moves here; if that record is
+    left with no way to reach it, its tickets move here too and the empty record goes, so
+    nothing is lost and nothing is merged behind the agent's back."""
+    normalized = _linkable_identity(kind, value)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        identity = (
+            CustomerIdentity.objects.select_for_update()
+            .select_related("customer")
+            .filter(kind=kind, value=normalized)
+            .first()
+        )
+        moved_tickets: list[int] = []
+        if identity is not None and identity.customer_id == customer.pk:
+            raise ActionRefused(_("Esa identidad ya es de este cliente."))
+        if identity is None:
+            identity = CustomerIdentity.objects.create(
+                tenant_id=customer.tenant_id,
+                customer=customer,
+                kind=kind,
+                value=normalized,
+                display=display_identity(kind, normalized),
+            )
+        else:
+            previous = Customer.objects.select_for_update().get(pk=identity.customer_id)
+            identity.customer = customer
+            identity.save(update_fields=["customer"])
+            if not previous.identities.exists():
+                moved_tickets = list(previous.tickets.values_list("number", flat=True))
+                previous.tickets.update(customer=customer)
+                previous.delete()
+        if ticket is not None:
+            _event(
+                ticket,
+                EventKind.IDENTITY,
+                actor,
+                identity=identity.display or identity.value,
+                moved_tickets=moved_tickets,
+            )
+            live.ticket_changed(ticket)
+    return identity

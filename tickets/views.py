@@ -138,6 +138,13 @@ def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
     return response
 
 
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404 from None
+
+
 def _user_in_tenant(value: str) -> User | None:
     if not value:
         return None
@@ -176,6 +183,16 @@ def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpRespo
                 raise Http404 from None
             source = queries.ticket_by_number(source_number)
             services.ticket_merge(source=source, target=ticket, actor=actor)
+        elif action == "split":
+            message = get_object_or_404(
+                Message, pk=_int_or_404(request.POST.get("message", "")), ticket=ticket
+            )
+            new = services.message_split(message=message, actor=actor)
+            flash.success(
+                request,
+                _("El mensaje quedó en el ticket nuevo #%(n)s.") % {"n": new.number},
+            )
+            return redirect("tickets:detail", number=new.number)
         else:
             raise Http404
     except ValidationError as exc:
@@ -243,7 +260,15 @@ def ticket_tab(request: AuthedRequest, number: int, tab: str) -> HttpResponse:
 def _tab_post(request: AuthedRequest, ticket: Ticket, tab: str) -> list[str]:
     actor, post = request.user, request.POST
     try:
-        if tab == "cliente":
+        if tab == "cliente" and post.get("op") == "link":
+            services.customer_link_identity(
+                customer=ticket.customer,
+                actor=actor,
+                kind=post.get("kind", ""),
+                value=post.get("value", ""),
+                ticket=ticket,
+            )
+        elif tab == "cliente":
             services.customer_update(
                 customer=ticket.customer,
                 actor=actor,

@@ -104,6 +104,23 @@ def event_text(event: Any) -> str:
             if d.get("enabled")
             else _("Bot desactivado para el cliente")
         )
+    return _event_text_more(kind, d)
+
+
+def _event_text_more(kind: str, d: dict[str, Any]) -> str:
+    """The history lines of splitting, departments, routing and automatic actions."""
+    if kind == EventKind.SPLIT:
+        if "to_ticket" in d:
+            return _("Un mensaje se separó al ticket #%(n)s") % {"n": d["to_ticket"]}
+        return _("Separado del ticket #%(n)s") % {"n": d.get("from_ticket")}
+    if kind == EventKind.DEPARTMENT:
+        return _("Departamento: %(name)s") % {"name": d.get("after_name") or _("ninguno")}
+    if kind == EventKind.ROUTED:
+        return _("Regla de enrutamiento «%(rule)s»") % {"rule": d.get("rule", "")}
+    if kind == EventKind.AUTOMATION:
+        return str(d.get("text") or _("Acción automática"))
+    if kind == EventKind.IDENTITY:
+        return _("Se vinculó %(identity)s al cliente") % {"identity": d.get("identity", "")}
     return str(kind)
 
 
