@@ -924,3 +924,39 @@ def customer_add_email(*, customer: Customer, email: str) -> None:
             value=value,
             display=value,
         )
+
+
+# --- departments ---------------------------------------------------------------------------
+
+from admin_config.models import Department  # noqa: E402 - kept with the departments' code
+
+# The history kind of a department change (EventKind has no member for it yet; adding one is a
+# model change, so the string is used as it is and the history tab names it).
+DEPARTMENT_EVENT = "department"
+
+
+def ticket_set_department(*, ticket: Ticket, department: Department | None, actor: User) -> Ticket:
+    """Move a ticket to a department (or to none). An unassigned open ticket then asks the
+    assignment engine, which looks for someone in its new department."""
+    from admin_config import assignment
+
+    if department is not None and department.tenant_id != ticket.tenant_id:
+        raise ActionRefused(_("Ese departamento no existe."))
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        before = ticket.department_id
+        if before == (department.pk if department else None):
+            return ticket
+        ticket.department = department
+        _event(
+            ticket,
+            DEPARTMENT_EVENT,
+            actor,
+            before=before,
+            after=department.pk if department else None,
+            after_name=department.name if department else "",
+        )
+        _touch(ticket, "department")
+        if ticket.assignee_id is None and ticket.status == TicketStatus.OPEN:
+            assignment.request_assignment(ticket)
+    return ticket
