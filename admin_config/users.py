@@ -58,9 +58,7 @@ def people() -> QuerySet[User]:
     return (
         User.objects.filter(is_bot=False, tenant__isnull=False)
         .annotate(
-            open_tickets=Coalesce(
-                Subquery(open_tickets, output_field=IntegerField()), Value(0)
-            )
+            open_tickets=Coalesce(Subquery(open_tickets, output_field=IntegerField()), Value(0))
         )
         .prefetch_related(Prefetch("departments", queryset=Department.objects.order_by("name")))
         .order_by("-is_active", "name", "pk")
@@ -121,7 +119,7 @@ def _set_departments(user: User, departments: Iterable[Department]) -> None:
         DepartmentMembership.objects.filter(user=user).values_list("department_id", flat=True)
     )
     DepartmentMembership.objects.bulk_create(
-        DepartmentMembership(tenant_id=user.tenant_id, user=user, department_id=pk)
+        DepartmentMembership(tenant_id=user.tenant_id or 0, user=user, department_id=pk)
         for pk in sorted(wanted - have)
     )
 
@@ -141,8 +139,7 @@ def _refuse_losing_last_admin(user: User) -> None:
     admins = _lock_admins(user.tenant_id or 0)
     if [a.pk for a in admins] == [user.pk]:
         raise Refused(
-            _("%(name)s es el último administrador activo: nombra a otro antes.")
-            % {"name": user}
+            _("%(name)s es el último administrador activo: nombra a otro antes.") % {"name": user}
         )
 
 
@@ -249,9 +246,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
         _record(actor, ConfigChange.Action.UPDATE, user, before)
-        for ticket in Ticket.objects.filter(assignee=user, status=TicketStatus.OPEN).order_by(
-            "pk"
-        ):
+        for ticket in Ticket.objects.filter(assignee=user, status=TicketStatus.OPEN).order_by("pk"):
             ticket_assign(ticket=ticket, assignee=None, actor=actor)
         _end_sessions(user)
         _after_commit_drain(user.tenant_id or 0)

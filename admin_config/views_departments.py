@@ -59,9 +59,7 @@ class DepartmentForm(TenantModelForm):
 
 def _member_ids(department: Department) -> list[int]:
     return sorted(
-        DepartmentMembership.objects.filter(department=department).values_list(
-            "user_id", flat=True
-        )
+        DepartmentMembership.objects.filter(department=department).values_list("user_id", flat=True)
     )
 
 
@@ -74,7 +72,7 @@ def _save_members(form: DepartmentForm) -> Any:
         DepartmentMembership.objects.filter(department=obj, user_id__in=shown - wanted).delete()
         have = set(_member_ids(obj))  # type: ignore[arg-type]
         DepartmentMembership.objects.bulk_create(
-            DepartmentMembership(tenant_id=form.tenant_id, department=obj, user_id=pk)
+            DepartmentMembership(tenant_id=form.tenant_id, department_id=obj.pk, user_id=pk)
             for pk in sorted(wanted - have)
         )
         return {"members": _member_ids(obj)}  # type: ignore[arg-type]

@@ -49,9 +49,7 @@ def _send_invitation(request: AuthedRequest, user: User) -> None:
             % {"email": user.email},
         )
     else:
-        messages.success(
-            request, _("Invitación enviada a %(email)s.") % {"email": user.email}
-        )
+        messages.success(request, _("Invitación enviada a %(email)s.") % {"email": user.email})
 
 
 @role_required(Role.ADMIN)
@@ -146,7 +144,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         )
     form = InvitationPasswordForm(person, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with tenant_context(person.tenant_id):
+        with tenant_context(person.tenant_id or 0):
             person = users.invitation_accept(
                 user=person, password=form.cleaned_data["new_password1"]
             )

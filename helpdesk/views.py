@@ -107,9 +107,7 @@ def preferences(request: AuthedRequest) -> HttpResponse:
         language = form.cleaned_data["language"]
         if language:
             # The page after the redirect speaks the new language right away.
-            response.set_cookie(
-                LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax"
-            )
+            response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
         with translation.override(language or request.tenant.language):
             messages.success(request, _("Preferencias guardadas."))
         return response

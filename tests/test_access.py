@@ -59,7 +59,7 @@ PUBLIC = {
     "/accounts/password-reset/sent/": "password reset",
     "/accounts/reset/<uidb64>/<token>/": "password reset",
     "/accounts/reset/done/": "password reset",
-    "/accounts/invite/<str:token>/": "an invited person sets a password (tests/admin/test_users.py)",
+    "/accounts/invite/<str:token>/": "an invited person sets a password (tests/admin)",
     "/me/language/": "language switch, also on the login page (POST)",
     "/chat/<uuid:account_uuid>/": "the web chat page (tests/test_webchat.py)",
     "/chat/<uuid:account_uuid>/send/": "a visitor's message (tests/test_webchat.py)",

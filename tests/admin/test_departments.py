@@ -121,7 +121,9 @@ def test_validation_errors_are_in_spanish(cast):
     twin = admin.post("/admin/departments/new/", {"name": "ventas"})
     assert twin.status_code == 200
     assert "Ya existe un departamento con ese nombre." in twin.content.decode()
-    foreign = admin.post("/admin/departments/new/", {"name": "Nuevo", "members": [cast.outsider.pk]})
+    foreign = admin.post(
+        "/admin/departments/new/", {"name": "Nuevo", "members": [cast.outsider.pk]}
+    )
     assert "Escoja una opción válida" in foreign.content.decode()
     assert admin.post("/admin/departments/new/", {"name": "Soporte"}).status_code == 302
     assert len(_changes(cast)) == 1

@@ -109,9 +109,11 @@ def test_inviting_creates_the_person_without_password_and_mails_a_link(cast):
         assert camila.tenant_id == cast.tenant_a.pk
         assert not camila.has_usable_password() and camila.invited_at is not None
         assert camila.max_open_tickets == 8 and camila.role == Role.AGENT
-        assert set(DepartmentMembership.objects.filter(user=camila).values_list(
-            "department__name", flat=True
-        )) == {"Ventas", "Soporte"}
+        assert set(
+            DepartmentMembership.objects.filter(user=camila).values_list(
+                "department__name", flat=True
+            )
+        ) == {"Ventas", "Soporte"}
         assert all(m.tenant_id == cast.tenant_a.pk for m in DepartmentMembership.objects.all())
     (message,) = mail.outbox
     assert message.to == ["camila@a.test"]
@@ -180,9 +182,12 @@ def test_the_link_sets_a_password_and_logs_the_person_in(cast):
     with bypass_context():
         camila = User.objects.get(email="camila@a.test")
     assert camila.check_password(NEW_PASSWORD) and camila.invited_at is None
-    assert Client().post(
-        "/accounts/login/", {"username": "camila@a.test", "password": NEW_PASSWORD}
-    )["Location"] == "/"
+    assert (
+        Client().post("/accounts/login/", {"username": "camila@a.test", "password": NEW_PASSWORD})[
+            "Location"
+        ]
+        == "/"
+    )
 
     # Used once: the same link no longer works.
     again = Client().get(link)
@@ -200,9 +205,7 @@ def test_the_link_expires_after_72_hours(cast):
         page = Client().get(link)
         assert page.status_code == 410
         assert "Esta invitación venció" in page.content.decode()
-        posted = Client().post(
-            link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-        )
+        posted = Client().post(link, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
         assert posted.status_code == 410
     with bypass_context():
         assert not User.objects.get(email="camila@a.test").has_usable_password()
@@ -332,9 +335,7 @@ def test_the_last_active_admin_cannot_be_deactivated(cast):
 def test_nobody_deactivates_themselves(cast):
     with bypass_context():
         UserFactory(tenant=cast.tenant_a, role=Role.ADMIN)
-    response = client_for(cast.admin).post(
-        f"/admin/users/{cast.admin.pk}/deactivate/", follow=True
-    )
+    response = client_for(cast.admin).post(f"/admin/users/{cast.admin.pk}/deactivate/", follow=True)
     assert "No puedes desactivarte a ti mismo." in response.content.decode()
     assert _db(cast.admin).is_active
     assert not _changes(cast)
@@ -363,7 +364,9 @@ def test_a_deactivated_person_is_logged_out_cannot_log_in_and_loses_open_tickets
     after = agent_browser.get("/inbox/")
     assert after.status_code == 302 and after["Location"].startswith("/accounts/login/")
     assert not [
-        s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(cast.agent.pk)
+        s
+        for s in Session.objects.all()
+        if s.get_decoded().get("_auth_user_id") == str(cast.agent.pk)
     ]
     again = Client().post(
         "/accounts/login/", {"username": cast.agent.email, "password": cast.password}
@@ -401,7 +404,13 @@ def test_reactivating_lets_them_back_in(cast):
 
 @pytest.mark.parametrize(
     ("method", "suffix"),
-    [("get", ""), ("post", ""), ("post", "deactivate/"), ("post", "reactivate/"), ("post", "resend/")],
+    [
+        ("get", ""),
+        ("post", ""),
+        ("post", "deactivate/"),
+        ("post", "reactivate/"),
+        ("post", "resend/"),
+    ],
 )
 def test_another_tenants_person_is_not_found(cast, method, suffix):
     client = client_for(cast.admin)

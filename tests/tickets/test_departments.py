@@ -84,7 +84,9 @@ def test_the_ticket_page_changes_the_department(in_a, sales, ticket):
     plain = agent.post(f"/tickets/{ticket.number}/do/department/", {"department": ""})
     assert plain.status_code == 302
     assert fresh(ticket).department_id is None
-    assert "Sin departamento" in agent.get(f"/tickets/{ticket.number}/tab/historial/").content.decode()
+    assert (
+        "Sin departamento" in agent.get(f"/tickets/{ticket.number}/tab/historial/").content.decode()
+    )
 
 
 @pytest.mark.parametrize("value", ["x", "999999"])
