@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import connection
 from django.test import Client
 
 from admin_config import users
@@ -461,3 +464,40 @@ def test_my_preferences_choose_the_emails_and_the_language(cast):
     bad = agent.post("/me/preferences/", {"language": "klingon"})
     assert bad.status_code == 200
     assert _db(cast.agent).language == "en"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
+    """The admins' rows are locked in a fixed order: the second demotion waits for the first,
+    then sees it would leave nobody, and is refused (real PostgreSQL, two connections)."""
+    with bypass_context():
+        second = UserFactory(tenant=cast.tenant_a, role=Role.ADMIN, email="admin2@a.test")
+    barrier = threading.Barrier(2)
+
+    def demote(actor: User, target: User) -> str:
+        try:
+            with tenant_context(cast.tenant_a.pk):
+                barrier.wait(timeout=10)
+                data = users.PersonData(
+                    name=target.name,
+                    email=target.email,
+                    role=Role.AGENT,
+                    departments=(),
+                    max_open_tickets=10,
+                )
+                try:
+                    users.user_update(actor=actor, user=target, data=data)
+                except users.Refused:
+                    return "refused"
+                return "demoted"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(
+            pool.map(lambda pair: demote(*pair), [(cast.admin, second), (second, cast.admin)])
+        )
+    assert sorted(results) == ["demoted", "refused"]
+    with bypass_context():
+        admins = User.objects.filter(tenant=cast.tenant_a, role=Role.ADMIN, is_active=True)
+        assert admins.count() == 1
