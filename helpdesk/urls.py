@@ -29,6 +29,8 @@ urlpatterns = [
     ),
     path("me/language/", views.set_language, name="set_language"),
     path("me/theme/", views.set_theme, name="set_theme"),
+    path("me/availability/", views.set_availability, name="set_availability"),
+    path("me/preferences/", views.preferences, name="preferences"),
     path("me/notifications/", views.notifications, name="notifications"),
     path("me/notifications/read/", views.notifications_read, name="notifications_read"),
     path("help/", views.help_page, name="help"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
@@ -76,6 +78,40 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = redirect(_safe_next(request))
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+@require_POST
+@tenant_user_required
+def set_availability(request: AuthedRequest) -> HttpResponse:
+    """Available / Away from the user menu. Becoming available drains the queue (issue 6)."""
+    from admin_config.users import Refused, user_set_availability
+
+    try:
+        request.user = user_set_availability(
+            user=request.user, availability=request.POST.get("availability", "")
+        )
+    except Refused as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(_safe_next(request))
+
+
+@tenant_user_required
+def preferences(request: AuthedRequest) -> HttpResponse:
+    """My notification emails and my language."""
+    from admin_config.forms_users import NotificationPreferencesForm
+
+    form = NotificationPreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        response = redirect("preferences")
+        language = form.cleaned_data["language"]
+        if language:
+            # The page after the redirect speaks the new language right away.
+            response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
+        with translation.override(language or request.tenant.language):
+            messages.success(request, _("Preferencias guardadas."))
+        return response
+    return render(request, "helpdesk/preferences.html", {"page": "preferences", "form": form})
 
 
 @require_POST

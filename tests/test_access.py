@@ -23,6 +23,7 @@ MATRIX = {
     "/admin/": (403, 302, 200),  # an analyst's Admin is Exports only
     "/admin/exports/": (403, 200, 200),
     "/me/notifications/": (200, 200, 200),
+    "/me/preferences/": (200, 200, 200),
     "/search/": (200, 200, 200),
     "/tickets/new/": (200, 200, 200),
     "/inbox/columns/new/": (200, 200, 200),
@@ -58,6 +59,7 @@ PUBLIC = {
     "/accounts/password-reset/sent/": "password reset",
     "/accounts/reset/<uidb64>/<token>/": "password reset",
     "/accounts/reset/done/": "password reset",
+    "/accounts/invite/<str:token>/": "an invited person sets a password (tests/admin)",
     "/me/language/": "language switch, also on the login page (POST)",
     "/chat/<uuid:account_uuid>/": "the web chat page (tests/test_webchat.py)",
     "/chat/<uuid:account_uuid>/send/": "a visitor's message (tests/test_webchat.py)",
@@ -66,6 +68,7 @@ PUBLIC = {
 POST_ONLY = {
     "/me/notifications/read/",
     "/me/theme/",
+    "/me/availability/",
     "/inbox/layout/",
     "/inbox/columns/flow/",
     "/inbox/columns/order/",

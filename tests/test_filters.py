@@ -29,7 +29,7 @@ from helpdesk.services import tenant_bot
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast
 from tests.tickets.factories import BotUserFactory
-from tickets.filters import ASSIGNEE_MODES, SLA_STATES, TicketFilter
+from tickets.filters import ASSIGNEE_MODES, NO_DEPARTMENT, SLA_STATES, TicketFilter
 from tickets.live import ticket_snapshot
 from tickets.models import Customer, Ticket, TicketStatus
 
@@ -182,7 +182,7 @@ def _filter_data(draw: st.DrawFn, pool: Pool) -> dict[str, Any]:
         "important": st.booleans() | junk,
         "has_comments": st.booleans() | junk,
         "addressed": st.booleans() | junk,
-        "departments": _some([*pool.departments, missing_id]),
+        "departments": _some([*pool.departments, NO_DEPARTMENT, missing_id, str(NO_DEPARTMENT)]),
         "sla": _some([*SLA_STATES, "late"]),
         "date_from": _iso_day() | junk,
         "date_to": _iso_day() | junk,
@@ -337,3 +337,29 @@ def test_a_range_up_to_the_calendars_last_day_has_no_end() -> None:
     start, end = f._bounds()
     assert start is not None and end is None
     assert f.matches({**_BLANK, "created_at": NOW.isoformat()}, NOW)
+
+
+@pytest.mark.django_db
+def test_departments_filter_one_or_more_or_none(cast: Cast, pool: Pool) -> None:
+    """A column lists one or more departments, and "Sin departamento" (id 0) for tickets
+    without one; with none checked the department is not considered."""
+    with tenant_context(cast.tenant_a.pk):
+        sales, support = pool.departments
+        common = {"account_id": pool.accounts[0], "customer_id": pool.customers[0]}
+        tickets = {
+            name: Ticket.objects.create(number=next(_numbers), department_id=dept, **common).pk
+            for name, dept in (("sales", sales), ("support", support), ("none", None))
+        }
+        rows = list(Ticket.objects.select_related("account", "assignee"))
+        cases = [
+            ([sales], {"sales"}),
+            ([sales, support], {"sales", "support"}),
+            ([NO_DEPARTMENT], {"none"}),
+            ([support, NO_DEPARTMENT], {"support", "none"}),
+            ([], {"sales", "support", "none"}),
+        ]
+        for departments, names in cases:
+            f = TicketFilter.from_data({"departments": departments})
+            expected = {tickets[n] for n in names}
+            assert set(Ticket.objects.filter(f.to_q(NOW)).values_list("pk", flat=True)) == expected
+            assert {t.pk for t in rows if f.matches(_json_snapshot(t), NOW)} == expected

@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 ASSIGNEE_MODES = ("nobody", "anyone", "human", "bot", "users", "me")
+# In a column's "departments", this id stands for "no department" (ids start at 1).
+NO_DEPARTMENT = 0
 SLA_STATES = ("ok", "risk", "breached")
 SORTS = ("updated", "waiting")
 
@@ -172,6 +174,14 @@ class TicketFilter:
             q |= not_breached & (Q(sla_risk_at__gt=now) | Q(sla_risk_at__isnull=True))
         return q
 
+    def _department_q(self) -> Q:
+        if not self.departments:
+            return Q()
+        q = Q(department_id__in=self.departments - {NO_DEPARTMENT})
+        if NO_DEPARTMENT in self.departments:
+            q |= Q(department__isnull=True)
+        return q
+
     def to_q(self, now: datetime.datetime | None = None) -> Q:
         now = now or timezone.now()
         q = Q(merged_into__isnull=True)
@@ -193,8 +203,7 @@ class TicketFilter:
             if value is not None:
                 column = "awaiting_response" if name == "awaiting" else name
                 q &= Q(**{column: value})
-        if self.departments:
-            q &= Q(department_id__in=self.departments)
+        q &= self._department_q()
         q &= self._sla_q(now)
         start, end = self._bounds()
         if start:
@@ -255,7 +264,7 @@ class TicketFilter:
             self.important is None or s["important"] == self.important,
             self.has_comments is None or s["has_comments"] == self.has_comments,
             self.addressed is None or s["addressed"] == self.addressed,
-            not self.departments or s["department_id"] in self.departments,
+            not self.departments or (s["department_id"] or NO_DEPARTMENT) in self.departments,
         )
         if not all(checks) or not self._sla_ok(s, now):
             return False

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from admin_config import flow
-from admin_config.models import ForbiddenWord, MetadataField, TenantSettings
+from admin_config.models import Department, ForbiddenWord, MetadataField, TenantSettings
 from channels_conn.models import ChannelAccount
 from helpdesk.models import User
 from tickets import live
@@ -1055,3 +1055,33 @@ def customer_link_identity(
             )
             live.ticket_changed(ticket)
     return identity
+
+
+# --- departments ---------------------------------------------------------------------------
+
+
+def ticket_set_department(*, ticket: Ticket, department: Department | None, actor: User) -> Ticket:
+    """Move a ticket to a department (or to none). An unassigned open ticket then asks the
+    assignment engine, which looks for someone in its new department."""
+    from admin_config import assignment
+
+    if department is not None and department.tenant_id != ticket.tenant_id:
+        raise ActionRefused(_("Ese departamento no existe."))
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        before = ticket.department_id
+        if before == (department.pk if department else None):
+            return ticket
+        ticket.department = department
+        _event(
+            ticket,
+            EventKind.DEPARTMENT,
+            actor,
+            before=before,
+            after=department.pk if department else None,
+            after_name=department.name if department else "",
+        )
+        _touch(ticket, "department")
+        if ticket.assignee_id is None and ticket.status == TicketStatus.OPEN:
+            assignment.request_assignment(ticket)
+    return ticket

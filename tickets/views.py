@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from admin_config.models import Department
 from channels_conn.models import ChannelAccount
 from helpdesk.http import AuthedRequest, tenant_user_required
 from helpdesk.models import User
@@ -154,6 +155,15 @@ def _user_in_tenant(value: str) -> User | None:
         raise Http404 from None
 
 
+def _department(value: str) -> Department | None:
+    if not value:
+        return None
+    try:
+        return get_object_or_404(Department, pk=int(value))  # scoped: another tenant's is 404
+    except ValueError:
+        raise Http404 from None
+
+
 @require_POST
 @tenant_user_required
 def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpResponse:
@@ -175,6 +185,12 @@ def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpRespo
         elif action == "sentiment":
             services.ticket_set_sentiment(
                 ticket=ticket, actor=actor, sentiment=request.POST.get("sentiment", "")
+            )
+        elif action == "department":
+            services.ticket_set_department(
+                ticket=ticket,
+                department=_department(request.POST.get("department", "")),
+                actor=actor,
             )
         elif action == "merge":
             try:
@@ -225,7 +241,11 @@ def _tab_context(ticket: Ticket, tab: str, user: User) -> dict[str, Any]:
     if tab == "cliente":
         return {"fields": active_fields("customer"), "values": ticket.customer.metadata}
     if tab == "ticket":
-        return {"fields": active_fields("ticket"), "values": ticket.metadata}
+        return {
+            "fields": active_fields("ticket"),
+            "values": ticket.metadata,
+            "departments": Department.objects.order_by("name"),
+        }
     if tab == "comentarios":
         return {"comments": queries.comments(ticket)}
     if tab == "contexto":
