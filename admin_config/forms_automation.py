@@ -91,7 +91,7 @@ class AccountAutomationForm(TenantModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for enabled, text in (
             ("welcome_enabled", "welcome_text"),
             ("out_of_hours_enabled", "out_of_hours_text"),

@@ -97,7 +97,7 @@ class SkillsBotForm(TenantModelForm):
         return [d for _pos, _index, d in sorted(picked, key=lambda t: (t[0], t[1]))]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for name in ("greeting", "retry_text"):
             data[name] = (data.get(name) or "").strip()
         if data.get("enabled"):

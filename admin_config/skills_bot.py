@@ -121,9 +121,8 @@ def _finish(ticket: Ticket, department: Department | None, **data: object) -> No
 def _person_took_over(ticket: Ticket) -> bool:
     if ticket.addressed:
         return True
-    if ticket.assignee_id is None:
-        return False
-    return not ticket.assignee.is_bot
+    assignee = ticket.assignee
+    return assignee is not None and not assignee.is_bot
 
 
 def on_customer_message(ticket: Ticket, message: Message, *, created: bool) -> None:

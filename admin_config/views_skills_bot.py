@@ -64,9 +64,10 @@ def skills_bot_account(request: AuthedRequest, account_id: int) -> HttpResponse:
         tenant_id=tenant_id, account=account
     )
     departments = list(Department.objects.order_by("name"))
-    kwargs = {"instance": bot, "tenant_id": tenant_id, "departments": departments}
     if request.method == "POST":
-        form = SkillsBotForm(request.POST, **kwargs)
+        form = SkillsBotForm(
+            request.POST, instance=bot, tenant_id=tenant_id, departments=departments
+        )
         if form.is_valid():
             chosen = form.chosen()
             save_with_audit(
@@ -79,7 +80,7 @@ def skills_bot_account(request: AuthedRequest, account_id: int) -> HttpResponse:
             messages.success(request, _("Cambios guardados."))
             return redirect("admin_config:skills_bot")
     else:
-        form = SkillsBotForm(**kwargs)
+        form = SkillsBotForm(instance=bot, tenant_id=tenant_id, departments=departments)
     options = [o.department for o in bot.options.select_related("department")] if bot.pk else []
     return render(
         request,

@@ -6,6 +6,7 @@ page that configures it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
 from django.test import Client
@@ -21,6 +22,12 @@ from tickets import services
 from tickets.models import AuthorKind, EventKind, Message, Ticket
 
 pytestmark = pytest.mark.django_db
+
+
+def new_account(**fields: object) -> ChannelAccount:
+    """A channel account row (typed: the factory is not)."""
+    return cast(ChannelAccount, ChannelAccountFactory(**fields))
+
 
 GREETING = "¡Hola! ¿Con qué área quieres hablar?"
 RETRY = "No te entendí. Responde con un número:"
@@ -171,7 +178,7 @@ def test_the_bot_stops_asking_once_an_agent_takes_the_ticket(chat, in_a):
 
 
 def test_automatic_mail_is_not_asked(in_a, departments):
-    mailbox = ChannelAccountFactory(tenant=in_a.tenant_a, name="Correo")
+    mailbox = new_account(tenant=in_a.tenant_a, name="Correo")
     bot = SkillsBot.objects.create(
         tenant_id=mailbox.tenant_id, account=mailbox, enabled=True, greeting="Hola"
     )
@@ -211,7 +218,7 @@ def test_matching_rules():
 
 def test_the_page_lists_accounts_with_their_bot(chat, in_a):
     with bypass_context():
-        ChannelAccountFactory(tenant=in_a.tenant_b, name="Cuenta ajena")
+        new_account(tenant=in_a.tenant_b, name="Cuenta ajena")
     body = client_for(in_a.admin).get("/admin/skills-bot/").content.decode()
     assert "Chat del sitio" in body and "Cuenta ajena" not in body
     assert "Activo" in body and "Soporte Técnico" in body
@@ -219,7 +226,7 @@ def test_the_page_lists_accounts_with_their_bot(chat, in_a):
 
 
 def test_configuring_the_bot_orders_the_departments_and_is_audited(in_a, departments):
-    account = ChannelAccountFactory(tenant=in_a.tenant_a, name="WhatsApp")
+    account = new_account(tenant=in_a.tenant_a, name="WhatsApp")
     admin = client_for(in_a.admin)
     url = f"/admin/skills-bot/{account.pk}/"
     form = admin.get(url).content.decode()
@@ -269,7 +276,7 @@ def test_configuring_the_bot_orders_the_departments_and_is_audited(in_a, departm
 
 
 def test_the_bot_form_explains_what_is_wrong(in_a, departments):
-    account = ChannelAccountFactory(tenant=in_a.tenant_a)
+    account = new_account(tenant=in_a.tenant_a)
     ventas = departments["Ventas"].pk
     with bypass_context():
         foreign = Department.all_tenants.create(tenant=in_a.tenant_b, name="Ajeno")
@@ -288,7 +295,7 @@ def test_the_bot_form_explains_what_is_wrong(in_a, departments):
 
 def test_another_tenants_account_is_not_found(in_a):
     with bypass_context():
-        theirs = ChannelAccountFactory(tenant=in_a.tenant_b)
+        theirs = new_account(tenant=in_a.tenant_b)
     admin = client_for(in_a.admin)
     assert admin.get(f"/admin/skills-bot/{theirs.pk}/").status_code == 404
     assert admin.post(f"/admin/skills-bot/{theirs.pk}/", {"enabled": "on"}).status_code == 404
