@@ -7,8 +7,9 @@ whatever the case, accents or surrounding spaces. An answer it does not understa
 ask again, at most ``MAX_RETRIES`` times; the next one sends the ticket to the bot's default
 department (or to none). Then the ticket goes to the assignment engine in that department.
 
-The bot stays quiet for a customer an agent turned it off for, for automatic mail, and once a
-person has taken or answered the ticket. Every outcome is a line in the ticket's history.
+The bot stays quiet for a customer an agent turned it off for, for automatic mail, for public
+messages (comments, mentions), for tickets a routing rule already placed, and once a person has
+taken or answered the ticket. Every outcome is a line in the ticket's history.
 """
 
 from __future__ import annotations
@@ -164,6 +165,8 @@ def _start(ticket: Ticket, message: Message) -> None:
 
     if ticket.assignee_id is not None or ticket.department_id is not None:
         return  # a routing rule already decided where the ticket goes
+    if message.is_public:
+        return  # a comment or a mention: a menu is a private conversation, not a public reply
     bot = _bot_for(ticket)
     if bot is None or ticket.customer.bot_disabled or is_automatic(message):
         return

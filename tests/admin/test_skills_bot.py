@@ -177,7 +177,7 @@ def test_the_bot_stops_asking_once_an_agent_takes_the_ticket(chat, in_a):
     assert ticket.bot_stage == "" and ticket.department is None
 
 
-def test_automatic_mail_is_not_asked(in_a, departments):
+def test_automatic_mail_and_public_messages_are_not_asked(in_a, departments):
     mailbox = new_account(tenant=in_a.tenant_a, name="Correo")
     bot = SkillsBot.objects.create(
         tenant_id=mailbox.tenant_id, account=mailbox, enabled=True, greeting="Hola"
@@ -190,6 +190,11 @@ def test_automatic_mail_is_not_asked(in_a, departments):
         inbound=services.Inbound(identity="noreply@x.test", text="Auto", auto_submitted=True),
     ).message.ticket
     assert robot.bot_stage == "" and bot_texts(robot) == []
+    comment = services.message_receive(
+        account=mailbox,
+        inbound=services.Inbound(identity="pepe@x.test", text="Hola", is_public=True),
+    ).message.ticket
+    assert comment.bot_stage == "" and bot_texts(comment) == []  # never a public menu
     person = services.message_receive(
         account=mailbox, inbound=services.Inbound(identity="ana@x.test", text="Hola")
     ).message.ticket
