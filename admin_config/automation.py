@@ -2,6 +2,9 @@
 ticket, and (as beat tasks, see admin_config/tasks.py) closing addressed tickets the customer
 stopped answering and ignoring tickets nobody addressed.
 
+"After N hours" means N hours with nothing happening on the ticket (no message, no change by
+an agent): a ticket an agent just reopened or is working on is never closed under them.
+
 The sweeps are idempotent and catch up by construction: each looks for every ticket *past*
 its deadline (not "due in the last minute"), and handles each one in its own short
 transaction that locks the ticket with SKIP LOCKED and checks the conditions again, so two
@@ -87,9 +90,10 @@ def _due_automations(field: str) -> QuerySet[AccountAutomation]:
 
 
 def close_candidates(automation: AccountAutomation, now: datetime.datetime) -> QuerySet[Ticket]:
-    """Addressed open tickets of the account whose last answer is older than the setting and
-    that the customer has not answered, minus those already reported as blocked since they
-    last changed."""
+    """Addressed open tickets of the account that the customer has not answered and where
+    nothing happened for longer than the setting (so a ticket an agent reopens or works on
+    is not closed under them), minus those already reported as blocked since they last
+    changed. ``updated_at`` bounds the scan on the ``ticket_status_updated`` index."""
     assert automation.close_after_hours
     cutoff = now - datetime.timedelta(hours=automation.close_after_hours)
     reported = Event.objects.filter(
@@ -106,6 +110,7 @@ def close_candidates(automation: AccountAutomation, now: datetime.datetime) -> Q
             awaiting_response=False,
             merged_into__isnull=True,
             last_agent_message_at__lte=cutoff,
+            updated_at__lte=cutoff,
         )
         .filter(~Exists(reported))
         .order_by("last_agent_message_at", "id")
@@ -113,9 +118,10 @@ def close_candidates(automation: AccountAutomation, now: datetime.datetime) -> Q
 
 
 def ignore_candidates(automation: AccountAutomation, now: datetime.datetime) -> QuerySet[Ticket]:
-    """Unaddressed open tickets of the account whose customer has not written for longer than
-    the setting. ``waiting_since`` (the start of the customer's wait, never later than their
-    last message) bounds the scan on the ``ticket_waiting`` partial index."""
+    """Unaddressed open tickets of the account whose customer has not written, and where
+    nothing else happened, for longer than the setting. ``waiting_since`` (the start of the
+    customer's wait, never later than their last message) bounds the scan on the
+    ``ticket_waiting`` partial index."""
     assert automation.ignore_after_hours
     cutoff = now - datetime.timedelta(hours=automation.ignore_after_hours)
     return Ticket.objects.filter(
@@ -126,6 +132,7 @@ def ignore_candidates(automation: AccountAutomation, now: datetime.datetime) -> 
         merged_into__isnull=True,
         waiting_since__lte=cutoff,
         last_customer_message_at__lte=cutoff,
+        updated_at__lte=cutoff,
     ).order_by("waiting_since", "id")
 
 

@@ -148,6 +148,21 @@ def test_a_customer_reply_restarts_the_wait(account, in_a):
         assert fresh(ticket).status == TicketStatus.OPEN
 
 
+def test_a_ticket_an_agent_reopens_is_not_closed_again_at_once(account, in_a):
+    configure(account, close_after_hours=2)
+    with time_machine.travel(START, tick=False):
+        ticket = answered(account, in_a.agent)
+    with time_machine.travel(START + datetime.timedelta(hours=3), tick=False):
+        assert automation.close_idle_tickets().done == 1
+    with time_machine.travel(START + datetime.timedelta(hours=30), tick=False):
+        services.ticket_reopen(ticket=ticket, actor=in_a.agent)
+    with time_machine.travel(START + datetime.timedelta(hours=31), tick=False):
+        assert automation.close_idle_tickets().done == 0
+    with time_machine.travel(START + datetime.timedelta(hours=32, minutes=1), tick=False):
+        assert automation.close_idle_tickets().done == 1
+    assert len(events(ticket, EventKind.STATUS)) == 3  # closed, reopened, closed
+
+
 def test_missing_required_typification_leaves_the_ticket_open_and_says_so_once(account, in_a):
     MetadataFieldFactory(tenant=in_a.tenant_a, key="motivo", label="Motivo", required=True)
     configure(account, close_after_hours=1, close_message="Adiós")
@@ -164,7 +179,9 @@ def test_missing_required_typification_leaves_the_ticket_open_and_says_so_once(a
     assert "falta tipificación (Motivo)" in page.content.decode()
     with time_machine.travel(START + datetime.timedelta(hours=3), tick=False):
         services.ticket_set_metadata(ticket=ticket, actor=in_a.agent, values={"motivo": "Envío"})
-    with time_machine.travel(START + datetime.timedelta(hours=4), tick=False):
+    with time_machine.travel(START + datetime.timedelta(hours=3, minutes=59), tick=False):
+        assert automation.close_idle_tickets().done == 0  # an hour since the change, not yet
+    with time_machine.travel(START + datetime.timedelta(hours=4, minutes=1), tick=False):
         assert automation.close_idle_tickets().done == 1
     assert fresh(ticket).status == TicketStatus.CLOSED and bot_texts(ticket) == ["Adiós"]
 
