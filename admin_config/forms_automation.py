@@ -53,12 +53,12 @@ class ReopenWindowForm(TenantModelForm):
 class AccountAutomationForm(TenantModelForm):
     close_after_hours = _hours_field(
         _("Cerrar tickets abordados sin respuesta del cliente tras (horas)"),
-        _("Vacío: no se cierran solos."),
+        _("Horas sin actividad en el ticket. Vacío: no se cierran solos."),
         minimum=1,
     )
     ignore_after_hours = _hours_field(
         _("Ignorar tickets no abordados tras (horas)"),
-        _("Cuenta desde el último mensaje del cliente. Vacío: no se ignoran solos."),
+        _("Horas sin actividad en el ticket. Vacío: no se ignoran solos."),
         minimum=1,
     )
 
