@@ -59,6 +59,9 @@ class TenantSettings(TenantModel):
         verbose_name = _("ajustes")
         constraints = [models.UniqueConstraint(fields=["tenant"], name="tenant_settings_one")]
 
+    def __str__(self) -> str:
+        return str(_("Ajustes de la empresa"))
+
 
 class FieldType(models.TextChoices):
     TEXT = "text", _("Texto")
@@ -246,6 +249,9 @@ class AccountAutomation(TenantModel):
         _("ignorar no abordados tras (horas)"), null=True, blank=True
     )
 
+    def __str__(self) -> str:
+        return str(_("Acciones automáticas de %(account)s") % {"account": self.account.name})
+
 
 class SkillsBot(TenantModel):
     """Asks a new ticket's customer which department they need, by number or by name."""
@@ -264,6 +270,9 @@ class SkillsBot(TenantModel):
         related_name="+",
         verbose_name=_("departamento por defecto"),
     )
+
+    def __str__(self) -> str:
+        return str(_("Bot de habilidades de %(account)s") % {"account": self.account.name})
 
 
 class SkillsBotOption(TenantModel):

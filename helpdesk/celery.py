@@ -28,6 +28,13 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Automatic closing and ignoring of idle tickets (admin_config/automation.py). The
+    # sweeps are idempotent, so a run that overlaps the previous one does no harm.
+    "auto-actions": {
+        "task": "admin_config.tasks.auto_actions_all",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     "worker-heartbeat": {
         "task": "helpdesk.tasks.heartbeat",
         "schedule": 60.0,

@@ -98,6 +98,18 @@ def event_text(event: Any) -> str:
         if d.get("late"):
             return _("Primera respuesta en %(m)s min (fuera de SLA)") % {"m": minutes}
         return _("Respuesta en %(m)s min (a tiempo)") % {"m": minutes}
+    if kind == EventKind.BOT and d.get("auto") == "close_blocked":
+        return _("El bot no cerró el ticket: falta tipificación (%(f)s)") % {
+            "f": ", ".join(d.get("missing", []))
+        }
+    if kind == EventKind.BOT and "skills" in d:
+        if d["skills"] == "chosen":
+            return _("Bot de habilidades: el cliente eligió %(d)s") % {"d": d.get("department")}
+        if d["skills"] == "default":
+            return _("Bot de habilidades: sin respuesta válida, va a %(d)s") % {
+                "d": d.get("department") or _("ningún departamento")
+            }
+        return _("Bot de habilidades: dejó de preguntar")
     if kind == EventKind.BOT:
         return (
             _("Bot activado para el cliente")
