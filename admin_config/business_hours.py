@@ -251,9 +251,8 @@ def add_business_minutes(
     if not plan.ever_open:
         return None
     remaining = datetime.timedelta(minutes=minutes)
-    if remaining <= datetime.timedelta(0):
-        if is_open(plan, start) or is_open(plan, start - TICK):
-            return start.astimezone(plan.tz)
+    if remaining <= datetime.timedelta(0) and (is_open(plan, start) or is_open(plan, start - TICK)):
+        return start.astimezone(plan.tz)
     for a, b in _open_after(plan, start):
         a = max(a, start)
         if remaining <= b - a:

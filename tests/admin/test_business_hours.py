@@ -3,9 +3,9 @@ both daylight-saving changes of America/Santiago, and a schedule that is never o
 
 Santiago's clock changes, as zoneinfo has them:
 - 2025-04-06 03:00 UTC and 2026-04-05 03:00 UTC: midnight back to Saturday 23:00 (-03 → -04),
-  so Saturday's 23:00–24:00 happens twice;
+  so Saturday's 23:00-24:00 happens twice;
 - 2025-09-07 04:00 UTC and 2026-09-06 04:00 UTC: Sunday's midnight jumps to 01:00
-  (-04 → -03), so Sunday's 00:00–01:00 never happens.
+  (-04 → -03), so Sunday's 00:00-01:00 never happens.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def test_an_interval_across_the_april_fold_counts_the_repeated_hour_twice():
 
 def test_an_interval_across_the_september_gap_loses_the_missing_hour():
     early_sunday = Plan("America/Santiago", ((6, T(0), T(2)),))
-    # 00:00–01:00 never happens that Sunday: open 01:00–02:00 (-03) only.
+    # 00:00-01:00 never happens that Sunday: open 01:00-02:00 (-03) only.
     due = add_business_minutes(early_sunday, at(2026, 9, 5, 12), 60)
     assert due == at(2026, 9, 6, 2) == utc(2026, 9, 6, 5)
     assert add_business_minutes(early_sunday, at(2026, 9, 5, 12), 61) == at(2026, 9, 13, 0, 1)
@@ -134,7 +134,8 @@ def test_an_interval_across_the_september_gap_loses_the_missing_hour():
 
 def test_several_intervals_a_day_skip_the_lunch_break():
     split = Plan(
-        "America/Santiago", tuple((d, s, e) for d in range(5) for s, e in ((T(9), T(13)), (T(14), T(18))))
+        "America/Santiago",
+        tuple((d, s, e) for d in range(5) for s, e in ((T(9), T(13)), (T(14), T(18)))),
     )
     assert add_business_minutes(split, at(2025, 6, 4, 12, 30), 60) == at(2025, 6, 4, 14, 30)
     assert add_business_minutes(split, at(2025, 6, 4, 13, 15), 30) == at(2025, 6, 4, 14, 30)
