@@ -85,6 +85,13 @@ class ScheduleForm(TenantModelForm):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].widget.choices = _zone_choices()  # type: ignore[attr-defined]
 
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        taken = BusinessSchedule.objects.filter(tenant_id=self.tenant_id, name__iexact=name)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("Ya hay un horario llamado «%(name)s».") % {"name": name})
+        return name
+
 
 class EndTimeField(forms.TimeField):
     """ "Until 00:00" is until midnight: stored as the last instant of the day."""
@@ -96,6 +103,7 @@ class EndTimeField(forms.TimeField):
 
 class EndTimeInput(forms.TimeInput):
     input_type = "time"
+    supports_microseconds = True  # so END_OF_DAY (…59.999999) reaches format_value intact
 
     def format_value(self, value: Any) -> str | None:
         if value == END_OF_DAY:
@@ -143,7 +151,7 @@ class RowsFormSet(forms.BaseFormSet):
     def rows(self) -> list[dict[str, Any]]:
         """The cleaned, filled, not removed rows."""
         return [
-            f.cleaned_data
+            {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
             for f in self.forms
             if f.cleaned_data and not (self.can_delete and self._should_delete_form(f))  # type: ignore[attr-defined]
         ]
