@@ -27,6 +27,7 @@ from admin_config.business_hours import (
     schedule_for,
 )
 from admin_config.models import BusinessInterval, BusinessSchedule, Holiday
+from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tests.tickets.factories import ChannelAccountFactory
 
@@ -36,13 +37,13 @@ T = datetime.time
 WEEKDAYS_9_TO_18 = tuple((d, T(9), T(18)) for d in range(5))
 
 
-def at(*args: int) -> datetime.datetime:
+def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime.datetime:
     """A Santiago wall time."""
-    return datetime.datetime(*args, tzinfo=SCL)
+    return datetime.datetime(y, mo, d, h, mi, tzinfo=SCL)
 
 
-def utc(*args: int) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=UTC)
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime.datetime:
+    return datetime.datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 OFFICE = Plan("America/Santiago", WEEKDAYS_9_TO_18)
@@ -209,7 +210,7 @@ def test_last_closing_is_when_the_current_closure_began():
 
 def test_schedule_for_prefers_the_accounts_own_then_the_main_one(cast):
     with tenant_context(cast.tenant_a.pk):
-        account = ChannelAccountFactory(tenant=cast.tenant_a)
+        account: ChannelAccount = ChannelAccountFactory(tenant=cast.tenant_a)
         assert schedule_for(account) is None
         main = BusinessSchedule.objects.create(name="Principal", is_default=True)
         BusinessSchedule.objects.create(name="Otro")

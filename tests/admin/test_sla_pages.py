@@ -16,6 +16,7 @@ from admin_config.models import (
     Holiday,
     TenantSettings,
 )
+from admin_config.views_hours import DASH
 from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
@@ -86,7 +87,7 @@ def test_the_list_shows_the_main_schedule_first_and_only_this_tenants(cast, offi
     page = client_for(cast.admin).get(HOURS).content.decode()
     assert page.index("Oficina") < page.index("Apertura")
     assert "Horario de B" not in page
-    assert "Lun</b> 09:00–18:00" in page and "Principal" in page
+    assert f"Lun</b> 09:00{DASH}18:00" in page and "Principal" in page
 
 
 def test_the_list_and_form_are_for_admins_only(cast, office):
@@ -126,7 +127,11 @@ def test_create_a_schedule_with_several_intervals_a_day_and_holidays(cast):
         ]
     (change,) = changes(cast.tenant_a.pk, "business-hours")
     assert change.action == ConfigChange.Action.CREATE and change.actor_id == cast.admin.pk
-    assert change.after["intervals"] == ["Lun 09:00–13:00", "Lun 14:00–18:00", "Sáb 20:00–24:00"]
+    assert change.after["intervals"] == [
+        f"Lun 09:00{DASH}13:00",
+        f"Lun 14:00{DASH}18:00",
+        f"Sáb 20:00{DASH}24:00",
+    ]
     assert change.after["holidays"] == ["2025-12-25 Navidad"]
     assert change.after["name"] == "Oficina"
 
@@ -151,8 +156,8 @@ def test_edit_replaces_the_rows_and_logs_before_and_after(cast, office):
         assert list(office.holidays.values_list("name", flat=True)) == ["Glorias del Ejército"]
     (change,) = changes(cast.tenant_a.pk, "business-hours")
     assert change.action == ConfigChange.Action.UPDATE
-    assert change.before["intervals"][0] == "Lun 09:00–18:00"
-    assert change.after["intervals"][0] == "Lun 08:30–17:30"
+    assert change.before["intervals"][0] == f"Lun 09:00{DASH}18:00"
+    assert change.after["intervals"][0] == f"Lun 08:30{DASH}17:30"
     assert change.before["holidays"] == ["2025-09-18 Fiestas"]
     assert "name" not in change.after  # only what changed
 
@@ -162,7 +167,7 @@ def test_an_interval_until_midnight_is_shown_as_00_00_in_the_form(cast, office):
         BusinessInterval.objects.create(schedule=office, weekday=6, start=T(20), end=END_OF_DAY)
     page = client_for(cast.admin).get(f"{HOURS}{office.pk}/").content.decode()
     assert 'value="00:00"' in page
-    assert "Dom</b> 20:00–24:00" in client_for(cast.admin).get(HOURS).content.decode()
+    assert f"Dom</b> 20:00{DASH}24:00" in client_for(cast.admin).get(HOURS).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -179,9 +184,12 @@ def test_an_interval_until_midnight_is_shown_as_00_00_in_the_form(cast, office):
                     {"weekday": 1, "start": "12:00", "end": "18:00"},
                 ]
             ),
-            "Los tramos del martes se superponen: 09:00–13:00 y 12:00–18:00.",
+            f"Los tramos del martes se superponen: 09:00{DASH}13:00 y 12:00{DASH}18:00.",
         ),
-        (schedule_post(time_zone="Marte/Olympus"), "«Marte/Olympus» no es una zona horaria válida."),
+        (
+            schedule_post(time_zone="Marte/Olympus"),
+            "«Marte/Olympus» no es una zona horaria válida.",
+        ),
         (
             schedule_post(
                 holidays=[
@@ -191,7 +199,10 @@ def test_an_interval_until_midnight_is_shown_as_00_00_in_the_form(cast, office):
             ),
             "El feriado del 25-12-2025 está repetido.",
         ),
-        (schedule_post(holidays=[{"date": "2025-12-25", "name": ""}]), "Este campo es obligatorio."),
+        (
+            schedule_post(holidays=[{"date": "2025-12-25", "name": ""}]),
+            "Este campo es obligatorio.",
+        ),
         (schedule_post(name=""), "Este campo es obligatorio."),
     ],
 )

@@ -143,7 +143,9 @@ def team(in_a):
     admin outside the department."""
     tenant = in_a.tenant_a
     sales = Department.objects.create(name="Ventas")
-    boss = UserFactory(tenant=tenant, role=Role.ADMIN, email="jefa@a.test", email_on_sla_breach=True)
+    boss = UserFactory(
+        tenant=tenant, role=Role.ADMIN, email="jefa@a.test", email_on_sla_breach=True
+    )
     quiet = UserFactory(tenant=tenant, role=Role.ADMIN, email="quieto@a.test")
     member = UserFactory(tenant=tenant, role=Role.AGENT, email="vendedor@a.test")
     outside = UserFactory(tenant=tenant, role=Role.ADMIN, email="fuera@a.test")
