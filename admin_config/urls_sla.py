@@ -1,5 +1,7 @@
-"""URLs of one administration section (see admin_config/urls.py)."""
+"""URLs of one administration section (see admin_config/urls.py): SLA."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from admin_config import views_sla
+
+urlpatterns = [path("admin/sla/", views_sla.sla, name="sla")]

@@ -48,7 +48,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.sanitize import sanitize_html
-from tickets.sla import AT_RISK_SHARE
+from tickets.sla import resolution_deadline, sla_deadlines
 
 PREVIEW_LENGTH = 200
 ESCALATION_MESSAGES = 100
@@ -311,6 +311,7 @@ def _ticket_new(
         previous_ticket=previous,
         created_at=at,
         updated_at=at,
+        resolution_due_at=resolution_deadline(account, at),
     )
     extra = {"proactive": True} if author is not None else {}
     _event(ticket, EventKind.CREATED, author, account=account.name, **extra)
@@ -320,8 +321,8 @@ def _ticket_new(
 def _start_sla_clock(ticket: Ticket, account: ChannelAccount, at: datetime.datetime) -> None:
     if ticket.waiting_since is None:
         ticket.waiting_since = at
-        ticket.sla_due_at = at + datetime.timedelta(minutes=account.sla_minutes)
-        ticket.sla_risk_at = ticket.sla_due_at - (ticket.sla_due_at - at) * AT_RISK_SHARE
+        # Business time when the account has a schedule; no due time when it is never open.
+        ticket.sla_due_at, ticket.sla_risk_at = sla_deadlines(account, at)
         ticket.sla_breached = False
 
 
@@ -852,6 +853,12 @@ def _notify(user: User, text: str, ticket: Ticket, *, email: bool) -> None:
     from helpdesk.notify import notify
 
     notify(user=user, text=text, url=f"/tickets/{ticket.number}/", email=email)
+
+
+def ticket_notify(*, user: User, ticket: Ticket, text: str, email: bool) -> None:
+    """The bell about ``ticket`` for ``user`` (pushed after the commit), and an email when
+    ``email`` (the caller checks the person's preference)."""
+    _notify(user, text, ticket, email=email)
 
 
 def ticket_escalate(*, ticket: Ticket, actor: User, to: str, note: str) -> Ticket:

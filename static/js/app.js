@@ -139,3 +139,33 @@
     if (thread) thread.scrollTop = thread.scrollHeight;
   });
 })();
+
+// Administration: rows edited in a form (Django formsets, e.g. business hours). A button
+// [data-rows-add="<prefix>"] appends a copy of <template id="<prefix>-template"> to
+// #<prefix>-rows and counts it in <prefix>-TOTAL_FORMS; a [data-row-remove] checkbox dims
+// its row (the server drops it on save).
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-rows-add]") : null;
+    if (!button) return;
+    var prefix = button.dataset.rowsAdd;
+    var form = button.closest("form");
+    var total = form.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
+    var template = document.getElementById(prefix + "-template");
+    var rows = document.getElementById(prefix + "-rows");
+    if (!total || !template || !rows) return;
+    rows.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__prefix__/g, total.value));
+    total.value = String(Number(total.value) + 1);
+    var first = rows.lastElementChild && rows.lastElementChild.querySelector("select, input");
+    if (first) first.focus();
+  });
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches && box.matches("[data-row-remove]")) {
+      box.closest("tr").classList.toggle("removed", box.checked);
+    }
+  });
+})();
