@@ -435,15 +435,19 @@ def test_the_bot_is_not_editable(cast):
 # --- my availability and my preferences ------------------------------------------------------
 
 
-def test_the_user_menu_toggles_my_availability(cast):
+def test_the_user_menu_toggles_my_availability(cast, django_capture_on_commit_callbacks):
     agent = client_for(cast.agent)
     menu = agent.get("/inbox/").content.decode()
     assert 'data-availability="available"' in menu and "/me/availability/" in menu
-    response = agent.post("/me/availability/", {"availability": "away", "next": "/help/"})
+    with django_capture_on_commit_callbacks() as away_callbacks:
+        response = agent.post("/me/availability/", {"availability": "away", "next": "/help/"})
     assert response.status_code == 302 and response["Location"] == "/help/"
     assert _db(cast.agent).availability == Availability.AWAY
+    assert not away_callbacks  # going away drains nothing
     assert 'data-availability="away"' in agent.get("/help/").content.decode()
-    agent.post("/me/availability/", {"availability": "available"})
+    with django_capture_on_commit_callbacks(execute=True) as back_callbacks:
+        agent.post("/me/availability/", {"availability": "available"})
+    assert len(back_callbacks) == 1  # the queue drains once this commits
     assert _db(cast.agent).availability == Availability.AVAILABLE
     agent.post("/me/availability/", {"availability": "asleep"})
     assert _db(cast.agent).availability == Availability.AVAILABLE
