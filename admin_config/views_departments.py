@@ -7,12 +7,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import IntegrityError, models
+from django.db import IntegrityError, models, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from admin_config import assignment
 from admin_config.crud import TenantModelForm, delete_with_audit, save_with_audit
 from admin_config.models import (
     Department,
@@ -75,6 +76,9 @@ def _save_members(form: DepartmentForm) -> Any:
             DepartmentMembership(tenant_id=form.tenant_id, department_id=obj.pk, user_id=pk)
             for pk in sorted(wanted - have)
         )
+        # New members may be eligible for the department's queued tickets.
+        tenant_id = form.tenant_id
+        transaction.on_commit(lambda: assignment.drain_queue(tenant_id))
         return {"members": _member_ids(obj)}  # type: ignore[arg-type]
 
     return after_save

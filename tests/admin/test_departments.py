@@ -3,6 +3,8 @@ the audit log and tenant isolation."""
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 
 from admin_config.models import (
@@ -100,7 +102,7 @@ def test_editing_name_and_members_records_before_and_after(cast):
 
 def test_a_deactivated_member_keeps_their_department_through_an_edit(cast):
     with bypass_context():
-        gone = UserFactory(tenant=cast.tenant_a, is_active=False)
+        gone: User = UserFactory(tenant=cast.tenant_a, is_active=False)
     with _in_a(cast):
         sales = Department.objects.create(name="Ventas")
         DepartmentMembership.objects.create(department=sales, user=gone)
@@ -134,7 +136,9 @@ def test_deleting_asks_first_and_keeps_the_tickets(cast):
         sales = Department.objects.create(name="Ventas")
         DepartmentMembership.objects.create(department=sales, user=cast.agent)
         account = ChannelAccountFactory(tenant=cast.tenant_a)
-        tickets = [TicketFactory(account=account, department=sales) for _ in range(2)]
+        tickets = [
+            typing.cast(Ticket, TicketFactory(account=account, department=sales)) for _ in range(2)
+        ]
         only_sales = MessageTemplate.objects.create(name="Precio", shortcut="precio", body="$")
         TemplateDepartment.objects.create(template=only_sales, department=sales)
     admin = client_for(cast.admin)

@@ -7,6 +7,7 @@ import datetime
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import time_machine
@@ -44,7 +45,7 @@ def _departments(cast: Cast, *names: str) -> list[Department]:
         return [Department.objects.create(name=n) for n in names]
 
 
-def _invite(cast: Cast, **extra: object) -> object:
+def _invite(cast: Cast, **extra: object) -> Any:
     data = {
         "name": "Camila Rojas",
         "email": "camila@a.test",
@@ -68,10 +69,10 @@ def test_the_list_shows_people_with_role_departments_workload_and_state(cast):
     (sales,) = _departments(cast, "Ventas")
     with bypass_context():
         BotUserFactory(tenant=cast.tenant_a)
-        away = UserFactory(
+        away: User = UserFactory(
             tenant=cast.tenant_a, name="Pedro Ausente", availability=Availability.AWAY
         )
-        gone = UserFactory(tenant=cast.tenant_a, name="Rita Desactivada", is_active=False)
+        gone: User = UserFactory(tenant=cast.tenant_a, name="Rita Desactivada", is_active=False)
     with tenant_context(cast.tenant_a.pk):
         DepartmentMembership.objects.create(department=sales, user=cast.agent)
         account = ChannelAccountFactory(tenant=cast.tenant_a)
@@ -350,9 +351,11 @@ def test_nobody_deactivates_themselves(cast):
 def test_a_deactivated_person_is_logged_out_cannot_log_in_and_loses_open_tickets(cast):
     with tenant_context(cast.tenant_a.pk):
         account = ChannelAccountFactory(tenant=cast.tenant_a)
-        open_one = TicketFactory(account=account, assignee=cast.agent)
-        other_open = TicketFactory(account=account, assignee=cast.agent)
-        closed = TicketFactory(account=account, assignee=cast.agent, status=TicketStatus.CLOSED)
+        open_one: Ticket = TicketFactory(account=account, assignee=cast.agent)
+        other_open: Ticket = TicketFactory(account=account, assignee=cast.agent)
+        closed: Ticket = TicketFactory(
+            account=account, assignee=cast.agent, status=TicketStatus.CLOSED
+        )
     agent_browser = Client()
     logged_in = agent_browser.post(
         "/accounts/login/", {"username": cast.agent.email, "password": cast.password}
@@ -425,22 +428,26 @@ def test_another_tenants_person_is_not_found(cast, method, suffix):
 
 def test_the_bot_is_not_editable(cast):
     with bypass_context():
-        bot = BotUserFactory(tenant=cast.tenant_a)
+        bot: User = BotUserFactory(tenant=cast.tenant_a)
     assert client_for(cast.admin).get(f"/admin/users/{bot.pk}/").status_code == 404
 
 
 # --- my availability and my preferences ------------------------------------------------------
 
 
-def test_the_user_menu_toggles_my_availability(cast):
+def test_the_user_menu_toggles_my_availability(cast, django_capture_on_commit_callbacks):
     agent = client_for(cast.agent)
     menu = agent.get("/inbox/").content.decode()
     assert 'data-availability="available"' in menu and "/me/availability/" in menu
-    response = agent.post("/me/availability/", {"availability": "away", "next": "/help/"})
+    with django_capture_on_commit_callbacks() as away_callbacks:
+        response = agent.post("/me/availability/", {"availability": "away", "next": "/help/"})
     assert response.status_code == 302 and response["Location"] == "/help/"
     assert _db(cast.agent).availability == Availability.AWAY
+    assert not away_callbacks  # going away drains nothing
     assert 'data-availability="away"' in agent.get("/help/").content.decode()
-    agent.post("/me/availability/", {"availability": "available"})
+    with django_capture_on_commit_callbacks(execute=True) as back_callbacks:
+        agent.post("/me/availability/", {"availability": "available"})
+    assert len(back_callbacks) == 1  # the queue drains once this commits
     assert _db(cast.agent).availability == Availability.AVAILABLE
     agent.post("/me/availability/", {"availability": "asleep"})
     assert _db(cast.agent).availability == Availability.AVAILABLE
@@ -471,7 +478,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(cast):
     """The admins' rows are locked in a fixed order: the second demotion waits for the first,
     then sees it would leave nobody, and is refused (real PostgreSQL, two connections)."""
     with bypass_context():
-        second = UserFactory(tenant=cast.tenant_a, role=Role.ADMIN, email="admin2@a.test")
+        second: User = UserFactory(tenant=cast.tenant_a, role=Role.ADMIN, email="admin2@a.test")
     barrier = threading.Barrier(2)
 
     def demote(actor: User, target: User) -> str:
