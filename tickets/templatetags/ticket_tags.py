@@ -126,7 +126,9 @@ def _event_text_more(kind: str, d: dict[str, Any]) -> str:
             return _("Un mensaje se separó al ticket #%(n)s") % {"n": d["to_ticket"]}
         return _("Separado del ticket #%(n)s") % {"n": d.get("from_ticket")}
     if kind == EventKind.DEPARTMENT:
-        return _("Departamento: %(name)s") % {"name": d.get("after_name") or _("ninguno")}
+        if not d.get("after_name"):
+            return _("Sin departamento")
+        return _("Departamento: %(name)s") % {"name": d["after_name"]}
     if kind == EventKind.ROUTED:
         return _("Regla de enrutamiento «%(rule)s»") % {"rule": d.get("rule", "")}
     if kind == EventKind.AUTOMATION:
