@@ -151,3 +151,35 @@ def test_a_visitor_socket_without_a_chat_is_refused(chat):
     async_to_sync(scenario)()
     with bypass_context():
         assert not CustomerIdentity.all_tenants.exists()
+
+
+def test_outside_business_hours_the_chat_says_so_and_still_takes_the_message(chat, cast):
+    import datetime
+
+    import time_machine
+
+    from admin_config.models import BusinessInterval, BusinessSchedule
+
+    with tenant_context(cast.tenant_a.pk):
+        schedule = BusinessSchedule.objects.create(
+            tenant=cast.tenant_a, name="Oficina", time_zone="America/Santiago", is_default=True
+        )
+        BusinessInterval.objects.create(
+            tenant=cast.tenant_a,
+            schedule=schedule,
+            weekday=0,
+            start=datetime.time(9),
+            end=datetime.time(18),
+        )
+    # Sunday 2026-11-29 at noon in Santiago: closed. Monday at 10:00: open.
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 15, 0, tzinfo=datetime.UTC)):
+        page = Client().get(f"/chat/{chat.uuid}/").content.decode()
+        assert 'data-status="closed"' in page and "fuera de horario" in page
+        visitor = Client()
+        visitor.get(f"/chat/{chat.uuid}/")
+        sent = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "¿Abren mañana?"})
+        assert sent.status_code in (200, 204, 302)
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 13, 0, tzinfo=datetime.UTC)):
+        assert 'data-status="closed"' not in Client().get(f"/chat/{chat.uuid}/").content.decode()
+    with tenant_context(cast.tenant_a.pk):
+        assert Message.objects.filter(text="¿Abren mañana?").exists()

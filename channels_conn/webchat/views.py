@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
+from admin_config import business_hours
 from channels_conn.webchat import presence
 from channels_conn.webchat.visitors import new_visitor, read_visitor, remember
 from helpdesk.middleware import CSP
@@ -101,11 +102,14 @@ def _page(
     visitor = visitor or read_visitor(request.COOKIES, str(account.uuid))
     with tenant_context(account.tenant_id):
         messages, name = _history(account, visitor)
+        schedule = business_hours.schedule_for(account)
+        closed = schedule is not None and not business_hours.is_open(schedule, timezone.now())
     context = {
         "account": account,
         "messages": messages,
         "name": name,
-        "available": presence.anyone_available(account.tenant_id),
+        "closed": closed,
+        "available": not closed and presence.anyone_available(account.tenant_id),
         "embed": request.GET.get("embed") == "1",
         "max_text": MAX_TEXT,
         **extra,
