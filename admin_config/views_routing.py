@@ -22,6 +22,7 @@ from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, User
+from tickets.forbidden import fold
 
 KEYWORD_MAX = 100
 
@@ -98,7 +99,12 @@ class RoutingRuleForm(TenantModelForm):
 
     def clean_keywords(self) -> list[str]:
         lines = [" ".join(line.split()) for line in self.cleaned_data["keywords"].splitlines()]
-        keywords = list(dict.fromkeys(line for line in lines if line))
+        # "Cotización" and "cotizacion" match the same words: keep the first spelling.
+        by_fold: dict[str, str] = {}
+        for line in lines:
+            if line:
+                by_fold.setdefault(fold(line), line)
+        keywords = list(by_fold.values())
         too_long = [k for k in keywords if len(k) > KEYWORD_MAX]
         if too_long:
             raise forms.ValidationError(
