@@ -19,7 +19,7 @@ WITH_CHOICES = {FieldType.CHOICE, FieldType.MULTI}
 
 class MetadataFieldForm(TenantModelForm):
     key = forms.CharField(
-        label=gettext_lazy("clave"),
+        label=gettext_lazy("Clave"),
         max_length=50,
         required=False,
         help_text=gettext_lazy(
@@ -28,7 +28,7 @@ class MetadataFieldForm(TenantModelForm):
         ),
     )
     choices_text = forms.CharField(
-        label=gettext_lazy("opciones"),
+        label=gettext_lazy("Opciones"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=gettext_lazy("Solo para selección: una opción por línea."),

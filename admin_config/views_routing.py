@@ -40,21 +40,21 @@ def _agents(tenant_id: int) -> QuerySet[User]:
 
 class RoutingRuleForm(TenantModelForm):
     channels = forms.MultipleChoiceField(
-        label=gettext_lazy("canales"),
+        label=gettext_lazy("Canales"),
         choices=ChannelKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Cualquiera de los marcados. Ninguno: todos los canales."),
     )
     accounts = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("cuentas"),
+        label=gettext_lazy("Cuentas"),
         queryset=ChannelAccount.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Cualquiera de las marcadas. Ninguna: todas las cuentas."),
     )
     keywords = forms.CharField(
-        label=gettext_lazy("palabras clave"),
+        label=gettext_lazy("Palabras clave"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
@@ -163,6 +163,8 @@ def describe_actions(rule: RoutingRule) -> list[str]:
 
 
 class TesterForm(forms.Form):
+    label_suffix = ""
+
     account = forms.ModelChoiceField(
         label=gettext_lazy("Cuenta"),
         queryset=ChannelAccount.objects.none(),

@@ -89,12 +89,12 @@ def approved_whatsapp_templates(account: ChannelAccount) -> list[WhatsAppTemplat
 
 class TemplateForm(TenantModelForm):
     shortcut = forms.CharField(
-        label=gettext_lazy("atajo"),
+        label=gettext_lazy("Atajo"),
         max_length=41,
         help_text=gettext_lazy("Se escribe «/» y el atajo en la respuesta, p. ej. /saludo."),
     )
     departments = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("departamentos"),
+        label=gettext_lazy("Departamentos"),
         queryset=Department.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -199,7 +199,7 @@ templates = Section(
 
 
 class WhatsAppTemplateForm(TenantModelForm):
-    language = forms.ChoiceField(label=gettext_lazy("idioma"), choices=WA_LANGUAGES)
+    language = forms.ChoiceField(label=gettext_lazy("Idioma"), choices=WA_LANGUAGES)
 
     class Meta:
         model = WhatsAppTemplate

@@ -51,6 +51,8 @@ class ForbiddenWordForm(TenantModelForm):
 
 
 class TesterForm(forms.Form):
+    label_suffix = ""
+
     text = forms.CharField(
         label=gettext_lazy("Frase de prueba"),
         max_length=4000,
