@@ -221,6 +221,12 @@ class WhatsAppTemplateForm(TenantModelForm):
         ).order_by("name")
         account.label_from_instance = lambda a: a.name  # type: ignore[attr-defined]
         account.empty_label = None  # type: ignore[attr-defined]
+        if not account.queryset.exists():  # type: ignore[attr-defined]
+            account.help_text = _("Conecta primero una cuenta de WhatsApp en Canales.")
+        current = self.instance.language
+        if current and current not in dict(WA_LANGUAGES):
+            # A code stored before (or by WhatsApp) stays selectable when editing.
+            self.fields["language"].choices = [*WA_LANGUAGES, (current, current)]  # type: ignore[attr-defined]
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -340,3 +340,15 @@ def test_agents_and_analysts_are_refused(cast, wa):
             f"{WA_URL}{wa_template.pk}/delete/",
         ],
     )
+
+
+def test_a_stored_language_outside_the_list_stays_editable(cast, wa):
+    template = make(cast, WhatsAppTemplate, account=wa, name="viejo", language="es_CL", body="x")
+    client = client_for(cast.admin)
+    assert 'value="es_CL" selected' in page(client, f"{WA_URL}{template.pk}/")
+    response = client.post(f"{WA_URL}{template.pk}/", wa_form(wa, name="viejo", language="es_CL"))
+    assert response.status_code == 302
+
+
+def test_the_form_says_to_connect_whatsapp_first(cast):
+    assert "Conecta primero una cuenta de WhatsApp" in page(client_for(cast.admin), f"{WA_URL}new/")
