@@ -43,6 +43,8 @@ class MetadataFieldForm(TenantModelForm):
         self.order_fields(
             ["target", "label", "key", "field_type", "choices_text", "required", "active"]
         )
+        self.fields["target"].choices = MetadataField.Target.choices  # type: ignore[attr-defined]
+        self.fields["field_type"].choices = FieldType.choices  # type: ignore[attr-defined]
         if self.instance.pk:
             # Stored values are keyed by it: renaming would orphan them.
             self.fields["key"].disabled = True

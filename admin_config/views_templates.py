@@ -9,24 +9,21 @@ from typing import Any
 from django import forms
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from admin_config.crud import Column, TenantModelForm
 from admin_config.crud_extra import Section
+from admin_config.message_templates import (
+    WA_BODY_MAX,
+    WA_NAME,
+    placeholder_count,
+    placeholder_errors,
+    unknown_variables,
+)
 from admin_config.models import Department, MessageTemplate, TemplateDepartment, WhatsAppTemplate
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
-from tickets.quick import VARIABLES
 
-# A quick reply's {variable}: anything between braces, so a typo like {clinte} is caught.
-VARIABLE = re.compile(r"\{([^{}]*)\}")
-# WhatsApp's positional placeholders, and anything else in double braces.
-PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
-DOUBLE_BRACES = re.compile(r"\{\{(.*?)\}\}")
-# What WhatsApp accepts as a template name.
-WA_NAME = re.compile(r"^[a-z0-9_]+$")
-WA_BODY_MAX = 1024
 # The languages WhatsApp offers for templates that our customers use most.
 WA_LANGUAGES = [
     ("es", "Español"),
@@ -42,46 +39,6 @@ WA_LANGUAGES = [
     ("it", "Italiano"),
     ("de", "Deutsch"),
 ]
-
-
-def unknown_variables(body: str) -> list[str]:
-    """The {names} in ``body`` that are not template variables, in order, once each."""
-    found = [name for name in VARIABLE.findall(body) if name not in VARIABLES]
-    return list(dict.fromkeys(found))
-
-
-def placeholder_count(body: str) -> int:
-    """How many parameters a WhatsApp template takes ({{1}}…{{n}})."""
-    return max((int(n) for n in PLACEHOLDER.findall(body)), default=0)
-
-
-def placeholder_errors(body: str) -> list[str]:
-    """What is wrong with a WhatsApp body's placeholders: they must be {{1}}…{{n}}, each
-    number present, counting from 1."""
-    errors: list[str] = []
-    bad = [m for m in DOUBLE_BRACES.findall(body) if not m.strip().isdigit()]
-    if bad:
-        errors.append(
-            _("Los parámetros van numerados: {{1}}, {{2}}… No valen: %(bad)s.")
-            % {"bad": ", ".join("{{" + b + "}}" for b in dict.fromkeys(bad))}
-        )
-    numbers = {int(n) for n in PLACEHOLDER.findall(body)}
-    missing = sorted(set(range(1, max(numbers, default=0) + 1)) - numbers)
-    if 0 in numbers:
-        errors.append(_("Los parámetros empiezan en {{1}}."))
-    if missing:
-        errors.append(
-            _("Los parámetros deben ser consecutivos desde {{1}}; falta %(missing)s.")
-            % {"missing": ", ".join("{{" + str(n) + "}}" for n in missing)}
-        )
-    return errors
-
-
-def approved_whatsapp_templates(account: ChannelAccount) -> list[WhatsAppTemplate]:
-    """The templates of ``account`` that may be sent: only those WhatsApp approved."""
-    return list(
-        WhatsAppTemplate.objects.filter(account=account, status=WhatsAppTemplate.Status.APPROVED)
-    )
 
 
 # --- quick replies ---------------------------------------------------------------------------

@@ -7,6 +7,12 @@ import re
 
 import pytest
 
+from admin_config.message_templates import (
+    approved_whatsapp_templates,
+    placeholder_count,
+    placeholder_errors,
+    unknown_variables,
+)
 from admin_config.models import (
     ConfigChange,
     Department,
@@ -14,12 +20,6 @@ from admin_config.models import (
     MessageTemplate,
     TemplateDepartment,
     WhatsAppTemplate,
-)
-from admin_config.views_templates import (
-    approved_whatsapp_templates,
-    placeholder_count,
-    placeholder_errors,
-    unknown_variables,
 )
 from channels_conn.kinds import ChannelKind
 from helpdesk.tenancy import tenant_context
