@@ -4,6 +4,8 @@ action, new tickets only) and the page (list, form, order, tester, isolation, au
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from admin_config import routing
 from admin_config.models import ConfigChange, Department, RoutingRule
@@ -407,3 +409,36 @@ def test_the_tester_refuses_another_tenants_account(cast):
         f"{URL}test/", {"account": theirs.pk, "text": "hola"}, HTTP_HX_REQUEST="true"
     )
     assert "Escoja una opción válida" in response.content.decode()
+
+
+KINDS = [ChannelKind.EMAIL, ChannelKind.WHATSAPP, ChannelKind.TWITTER]
+WORDS = ["precio", "reclamo", "factura"]
+
+
+@given(
+    specs=st.lists(
+        st.tuples(
+            st.booleans(),
+            st.lists(st.sampled_from(KINDS), unique=True, max_size=2),
+            st.lists(st.sampled_from(WORDS), unique=True, max_size=2),
+        ),
+        max_size=6,
+    ),
+    kind=st.sampled_from(KINDS),
+    words=st.lists(st.sampled_from([*WORDS, "hola"]), max_size=3),
+)
+def test_the_winner_is_always_the_first_active_rule_that_matches(specs, kind, words):
+    rules = [
+        RoutingRule(name=str(i), position=i, active=a, channels=c, keywords=k, pk=i + 1)
+        for i, (a, c, k) in enumerate(specs)
+    ]
+    text = " ".join(w.upper() for w in words)
+    winner = routing.first_match(rules, sample(text, kind=kind))
+    expected = [
+        r
+        for r in rules
+        if r.active
+        and (not r.channels or kind in r.channels)
+        and (not r.keywords or set(r.keywords) & set(words))
+    ]
+    assert winner == (expected[0] if expected else None)
