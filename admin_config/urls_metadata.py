@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern
 
-urlpatterns: list[URLPattern] = []
+from admin_config.views_metadata import metadata
+
+urlpatterns: list[URLPattern] = metadata.urls()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from helpdesk.tenancy import tenant_context
 from tests.tickets.factories import ForbiddenWordFactory
@@ -26,7 +28,7 @@ def ticket(account):
 
 
 def test_fold_lowercases_and_drops_accents():
-    assert fold("Estúpido ÑANDÚ Güey") == "estupido nandu guey"
+    assert fold("Estúpido ÑANDÚ Güey") == "estupido ñandu guey"
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,40 @@ def test_a_word_inside_another_word_is_not_matched(text):
 def test_a_phrase_matches_as_a_whole():
     assert find_forbidden("¡Hijo de...!", ["hijo de"]) == ["hijo de"]
     assert find_forbidden("hijo desconocido", ["hijo de"]) == []
+
+
+@pytest.mark.parametrize("text", ["hijo  de", "HIJO\nDE", "hijo\tde!", "«Hijo   dé»"])
+def test_a_phrase_matches_whatever_whitespace_separates_its_words(text):
+    assert find_forbidden(text, ["hijo  de"]) == ["hijo  de"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estu\u0301pido",  # the accent as a combining mark (NFD), as some keyboards send it
+        "es\u00adtupido",  # a soft hyphen hidden inside
+        "es\u200btúpido",  # a zero-width space hidden inside
+        "(estupido)",
+        "«estúpido»",
+        "estúpido,tonto",
+    ],
+)
+def test_tricks_and_punctuation_do_not_hide_a_word(text):
+    assert find_forbidden(text, ["estupido"]) == ["estupido"]
+
+
+@pytest.mark.parametrize("text", ["estupido2", "estupido_x", "x_estupido", "3estupido"])
+def test_letters_digits_or_underscore_glued_to_the_word_make_another_word(text):
+    assert find_forbidden(text, ["estupido"]) == []
+
+
+@given(
+    before=st.sampled_from(["", " ", "¡", "(", "\n", "x ", "—"]),
+    after=st.sampled_from(["", " ", "!", ")", ".", "\n", " y"]),
+    word=st.sampled_from(["Tonto", "ESTÚPIDO", "güey", "hijo de"]),
+)
+def test_a_word_between_non_letters_is_always_found(before, after, word):
+    assert find_forbidden(before + word.upper() + after, [word]) == [word]
 
 
 def test_the_words_are_reported_as_the_admin_wrote_them():
@@ -126,3 +162,11 @@ def test_customers_may_write_forbidden_words(words, account):
     received = receive(account, text="¡Son unos tontos y estúpidos, TONTO!")
     assert received.created
     assert events(received.message.ticket, EventKind.MESSAGE_IN)
+
+
+def test_enye_is_a_letter_of_its_own():
+    """Spanish "ñ" is not an accented "n": a forbidden "ano" must not block "año"."""
+    assert find_forbidden("Feliz año nuevo", ["ano"]) == []
+    assert find_forbidden("Qué AÑO más largo", ["año"]) == ["año"]
+    assert find_forbidden("un ano", ["año"]) == []
+    assert find_forbidden("ESTÚPIDO", ["estupido"]) == ["estupido"]

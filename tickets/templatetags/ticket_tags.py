@@ -130,7 +130,10 @@ def _event_text_more(kind: str, d: dict[str, Any]) -> str:
             return _("Sin departamento")
         return _("Departamento: %(name)s") % {"name": d["after_name"]}
     if kind == EventKind.ROUTED:
-        return _("Regla de enrutamiento «%(rule)s»") % {"rule": d.get("rule", "")}
+        text = _("Enrutado por la regla «%(rule)s»") % {"rule": d.get("rule_name", "")}
+        if d.get("department_name"):
+            text += " → " + str(d["department_name"])
+        return text
     if kind == EventKind.AUTOMATION:
         return str(d.get("text") or _("Acción automática"))
     if kind == EventKind.IDENTITY:
