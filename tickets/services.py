@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin_config import flow
+from admin_config import assignment, flow
 from admin_config.models import ForbiddenWord, MetadataField, TenantSettings
 from channels_conn.models import ChannelAccount
 from helpdesk.models import User
@@ -613,6 +613,9 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
         before = ticket.assignee_id
         if before == (assignee.pk if assignee else None):
             return ticket
+        refused = assignment.refusal_for(assignee=assignee, ticket=ticket) if assignee else None
+        if refused:
+            raise ActionRefused(refused)
         ticket.assignee = assignee
         _event(
             ticket,
@@ -661,6 +664,9 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
             "sla_risk_at",
             "sla_breached",
         )
+        if ticket.assignee_id is not None:
+            # A slot is free again: the queue may drain into it (after the commit).
+            assignment.drain_queue(ticket.tenant_id)
     return ticket
 
 
