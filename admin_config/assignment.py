@@ -182,16 +182,16 @@ def _place(ticket_id: int, *, skip_locked: bool) -> Outcome:
         )
         if ticket is None:
             return Outcome.GONE
-        ids = list(eligible_users(ticket).values_list("pk", flat=True))
-        if not ids:
-            return Outcome.NOBODY
-        # The fixed order: people by id. Then everything is read again under the lock.
-        list(
-            User.objects.select_for_update(no_key=True)
-            .filter(pk__in=ids)
+        # The candidates, locked in the fixed order (by id). The load this statement saw may
+        # be stale by the time a lock is granted, so it is counted again below, under them.
+        ids = list(
+            eligible_users(ticket)
+            .select_for_update(no_key=True)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        if not ids:
+            return Outcome.NOBODY
         chosen = eligible_users(ticket).filter(pk__in=ids).first()
         if chosen is None:
             return Outcome.NOBODY
