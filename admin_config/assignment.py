@@ -130,7 +130,8 @@ def eligible_users(ticket: Ticket) -> QuerySet[User]:
             user=OuterRef("pk"), department_id=ticket.department_id
         )
         qs = qs.filter(Exists(members))
-    return qs.order_by("load", F("last_assigned_at").asc(nulls_first=True), "pk")
+    # "load" is the annotation of _with_free_slot (invisible to the type checker's plugin).
+    return qs.order_by("load", F("last_assigned_at").asc(nulls_first=True), "pk")  # type: ignore[misc]
 
 
 def assignable_users(ticket: Ticket) -> list[User]:
@@ -140,7 +141,7 @@ def assignable_users(ticket: Ticket) -> list[User]:
     excluded = AssignmentRule.objects.filter(
         user=OuterRef("pk"), account_id=ticket.account_id, mode=AssignmentMode.NONE
     )
-    keep = ~Exists(excluded)
+    keep = Q(~Exists(excluded))
     if ticket.assignee_id is not None:
         keep |= Q(pk=ticket.assignee_id)
     return list(

@@ -131,6 +131,8 @@ def matrix_save(*, actor: User, matrix: Matrix, cells: Cells) -> int:
     """Apply the changed cells and audit them (one entry per person whose row changed, with
     the accounts' modes before and after), then let the queue drain. Returns how many cells
     changed. No rule means manual, so a cell set to manual deletes its rule."""
+    tenant_id = actor.tenant_id
+    assert tenant_id is not None  # an admin of a tenant (role_required)
     rules = {
         (r.user_id, r.account_id): r
         for r in AssignmentRule.objects.filter(
@@ -152,7 +154,7 @@ def matrix_save(*, actor: User, matrix: Matrix, cells: Cells) -> int:
         if rule is None:
             to_create.append(
                 AssignmentRule(
-                    tenant_id=actor.tenant_id, user_id=user_id, account_id=account_id, mode=mode
+                    tenant_id=tenant_id, user_id=user_id, account_id=account_id, mode=mode
                 )
             )
         elif mode == AssignmentMode.MANUAL:
@@ -176,5 +178,5 @@ def matrix_save(*, actor: User, matrix: Matrix, cells: Cells) -> int:
                 after={label: new for label, (_old, new) in changed.items()},
             )
         # Someone may now be automatic on an account with tickets waiting.
-        assignment.drain_queue(actor.tenant_id)
+        assignment.drain_queue(tenant_id)
     return sum(len(changed) for changed in changes.values())

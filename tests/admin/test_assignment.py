@@ -453,3 +453,54 @@ def test_the_page_is_for_admins_only(cast, board):
     for user in (cast.agent, cast.analyst):
         assert client_for(user).get(URL).status_code == 403
         assert client_for(user).post(URL, {}).status_code == 403
+
+
+# --- the shell's socket: presence and the drain on connect ---------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_opening_the_shell_connects_the_person_drains_the_queue_and_beats(cast, settings):
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+    from django.test import Client
+
+    from helpdesk.asgi import application
+
+    settings.PRESENCE_HEARTBEAT_SECONDS = 0.2
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccountFactory(tenant=cast.tenant_a, name="Soporte")
+        agent = person(cast.tenant_a, accounts=[account], limit=1, connected=False)
+        oldest, newer = queued(account, minutes_ago=9), queued(account, minutes_ago=1)
+    client = Client()
+    client.force_login(agent)
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+    ]
+
+    def state() -> tuple[int, datetime.datetime | None]:
+        with tenant_context(cast.tenant_a.pk):
+            agent.refresh_from_db()
+        return agent.presence_sockets, agent.presence_seen_at
+
+    async def scenario() -> None:
+        import asyncio
+
+        comm = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
+        assert (await comm.connect())[0]
+        for _ in range(50):  # the consumer records the connect just after the handshake
+            sockets, seen = await asyncio.to_thread(state)
+            if sockets:
+                break
+            await asyncio.sleep(0.05)
+        assert sockets == 1 and seen is not None
+        await asyncio.sleep(0.7)  # a few heartbeats
+        sockets, beaten = await asyncio.to_thread(state)
+        assert sockets == 1 and beaten is not None and beaten > seen
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+    assert state()[0] == 0
+    with tenant_context(cast.tenant_a.pk):
+        assert assignee_of(oldest) == agent and assignee_of(newer) is None
