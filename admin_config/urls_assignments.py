@@ -1,5 +1,9 @@
-"""URLs of one administration section (see admin_config/urls.py)."""
+"""URLs of the assignments section (see admin_config/urls.py)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from admin_config import views_assignments
+
+urlpatterns = [
+    path("admin/assignments/", views_assignments.assignments, name="assignments"),
+]

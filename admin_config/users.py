@@ -146,7 +146,7 @@ def _refuse_losing_last_admin(user: User) -> None:
 def _after_commit_drain(tenant_id: int) -> None:
     from admin_config import assignment
 
-    transaction.on_commit(lambda: assignment.drain_queue(tenant_id))
+    assignment.drain_queue(tenant_id)  # it waits for the commit itself
 
 
 def _refuse_taken(email: str, exclude_pk: int | None = None) -> None:

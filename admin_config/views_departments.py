@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -78,7 +78,7 @@ def _save_members(form: DepartmentForm) -> Any:
         )
         # New members may be eligible for the department's queued tickets.
         tenant_id = form.tenant_id
-        transaction.on_commit(lambda: assignment.drain_queue(tenant_id))
+        assignment.drain_queue(tenant_id)  # after the commit
         return {"members": _member_ids(obj)}  # type: ignore[arg-type]
 
     return after_save

@@ -35,6 +35,12 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # The assignment queue's catch-up (admin_config.assignment): idempotent.
+    "drain-assignment-queues": {
+        "task": "admin_config.tasks.drain_all_queues",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "worker-heartbeat": {
         "task": "helpdesk.tasks.heartbeat",
         "schedule": 60.0,

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -11,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
+from admin_config import presence as people_presence
 from channels_conn.webchat import presence
 from helpdesk.consumers import TenantConsumer
 from tickets.consumers_inbox import (
@@ -22,6 +25,8 @@ from tickets.consumers_inbox import (
 )
 from tickets.live import ticket_group
 
+log = logging.getLogger(__name__)
+
 
 class InboxConsumer(TenantConsumer):
     """One per open page of the shell. On the inbox it keeps that person's columns in memory
@@ -29,16 +34,36 @@ class InboxConsumer(TenantConsumer):
     forwards HTML pushed to the tenant or the person (the bell) and lights the indicator."""
 
     state: InboxState | None = None
+    heartbeat: asyncio.Task[None] | None = None
 
     async def on_connected(self) -> None:
         await database_sync_to_async(presence.agent_connected)(self.tenant_id)
+        # The person is connected for the assignment engine too, and the queue may drain
+        # into their free slots (admin_config.presence: connect, disconnect and a heartbeat
+        # are this socket's only database writes).
+        await self.in_tenant(_came_online, self.tenant_id, self.user_id)
         self.counted = True
+        self.heartbeat = asyncio.ensure_future(self._beat())
         if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
             self.state = await self.in_tenant(load_state, self.user_id)
 
+    async def _beat(self) -> None:
+        """Refresh the person's presence while this socket lives (a killed worker stops
+        beating, and the person drops out after admin_config.presence.WINDOW)."""
+        interval = people_presence.heartbeat_seconds()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.in_tenant(people_presence.person_seen, self.user_id)
+            except Exception:  # the database away for a moment: the next beat tries again
+                log.warning("presence heartbeat failed", exc_info=True)
+
     async def disconnect(self, code: int) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
         if getattr(self, "counted", False):
             await database_sync_to_async(presence.agent_disconnected)(self.tenant_id)
+            await self.in_tenant(people_presence.person_disconnected, self.user_id)
         await super().disconnect(code)
 
     async def push(self, event: dict[str, Any]) -> None:
@@ -168,6 +193,13 @@ class TicketConsumer(TenantConsumer):
             )
             return
         await super().push(event)
+
+
+def _came_online(tenant_id: int, user_id: int) -> None:
+    from admin_config.assignment import drain_queue
+
+    people_presence.person_connected(user_id)
+    drain_queue(tenant_id)
 
 
 def _ticket_and_visitor(number: int) -> tuple[int, str] | None:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin_config import flow
+from admin_config import assignment, flow
 from admin_config.models import Department, ForbiddenWord, MetadataField, TenantSettings
 from channels_conn.models import ChannelAccount
 from helpdesk.models import User
@@ -619,6 +619,9 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
         before = ticket.assignee_id
         if before == (assignee.pk if assignee else None):
             return ticket
+        refused = assignment.refusal_for(assignee=assignee, ticket=ticket) if assignee else None
+        if refused:
+            raise ActionRefused(refused)
         ticket.assignee = assignee
         _event(
             ticket,
@@ -667,6 +670,9 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
             "sla_risk_at",
             "sla_breached",
         )
+        if ticket.assignee_id is not None:
+            # A slot is free again: the queue may drain into it (after the commit).
+            assignment.drain_queue(ticket.tenant_id)
     return ticket
 
 
@@ -986,8 +992,6 @@ def message_split(*, message: Message, actor: User) -> Ticket:
         _refresh_preview(source)
         _touch(source, "last_message_preview")
         live.ticket_changed(target, reason="customer_message")
-        from admin_config import assignment
-
         assignment.request_assignment(target)
     return target
 
@@ -1070,8 +1074,6 @@ def customer_link_identity(
 def ticket_set_department(*, ticket: Ticket, department: Department | None, actor: User) -> Ticket:
     """Move a ticket to a department (or to none). An unassigned open ticket then asks the
     assignment engine, which looks for someone in its new department."""
-    from admin_config import assignment
-
     if department is not None and department.tenant_id != ticket.tenant_id:
         raise ActionRefused(_("Ese departamento no existe."))
     with transaction.atomic():

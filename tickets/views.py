@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from admin_config import assignment
 from admin_config.models import Department
 from channels_conn.models import ChannelAccount
 from helpdesk.http import AuthedRequest, tenant_user_required
@@ -47,7 +48,7 @@ def _page_context(request: AuthedRequest, ticket: Ticket, tab: str) -> dict[str,
         "more": more,
         "tab": tab,
         "tabs": TABS,
-        "users": queries.assignable_users(),
+        "users": assignment.assignable_users(ticket),
         "mergeable": queries.mergeable_tickets(ticket),
         "sentiments": Sentiment.choices,
         "form": ReplyForm(),
@@ -72,7 +73,7 @@ def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
 def _header(request: AuthedRequest, ticket: Ticket, error: str = "") -> HttpResponse:
     context = {
         "ticket": ticket,
-        "users": queries.assignable_users(),
+        "users": assignment.assignable_users(ticket),
         "mergeable": queries.mergeable_tickets(ticket),
         "sentiments": Sentiment.choices,
         "action_error": error,

@@ -168,4 +168,54 @@
       box.closest("tr").classList.toggle("removed", box.checked);
     }
   });
+// Assignment matrix (admin_config/assignments.html): whole-row and whole-column selects,
+// changed cells marked and counted, and only the changed cells sent, so a big matrix stays
+// under the server's limit of fields per request. Without script every cell is sent.
+(function () {
+  "use strict";
+
+  function markCell(select) {
+    var td = select.parentElement;
+    td.dataset.mode = select.value;
+    td.classList.toggle("changed", select.value !== select.dataset.initial);
+  }
+
+  function countPending(form) {
+    var el = form.querySelector("[data-matrix-pending]");
+    if (!el) return;
+    var n = form.querySelectorAll("td.changed").length;
+    el.textContent = n === 0 ? "" : n === 1 ? el.dataset.one : el.dataset.many.replace("%(n)s", n);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-matrix] select[data-bulk]").forEach(function (s) {
+      s.hidden = false;
+    });
+  });
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    var form = el.closest ? el.closest("form[data-matrix]") : null;
+    if (!form || el.tagName !== "SELECT") return;
+    if (el.dataset.bulk) {
+      if (!el.value) return;
+      var attr = el.dataset.bulk === "col" ? "data-col" : "data-row";
+      form.querySelectorAll("select[" + attr + '="' + el.dataset.key + '"]').forEach(function (cell) {
+        cell.value = el.value;
+        markCell(cell);
+      });
+      el.value = "";
+    } else if (el.dataset.initial !== undefined) {
+      markCell(el);
+    }
+    countPending(form);
+  });
+
+  document.addEventListener("formdata", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-matrix]")) return;
+    form.querySelectorAll("select[data-initial]").forEach(function (s) {
+      if (s.value === s.dataset.initial) event.formData.delete(s.name);
+    });
+  }, true);
 })();
