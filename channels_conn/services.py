@@ -149,3 +149,19 @@ def inbound_process(stored: InboundEmail) -> Message | None:
         return None
     InboundEmail.objects.filter(pk=stored.pk).update(status=InboundEmail.Status.PROCESSED, error="")
     return message
+
+
+def inbound_retry(stored: InboundEmail) -> InboundEmail:
+    """Run a failed email through parsing and filing again, from its stored raw bytes (after
+    a fix, or when the failure was passing). A row stored without its body (over the size
+    limit) cannot be retried from here. Returns the row as it ends (processed or failed)."""
+    _check_tenant(stored.account)
+    if stored.status != InboundEmail.Status.FAILED or not stored.raw:
+        return stored
+    InboundEmail.objects.filter(pk=stored.pk, status=InboundEmail.Status.FAILED).update(
+        status=InboundEmail.Status.RECEIVED
+    )
+    stored.status = InboundEmail.Status.RECEIVED
+    inbound_process(stored)
+    stored.refresh_from_db(fields=["status", "error"])
+    return stored
