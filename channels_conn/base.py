@@ -46,7 +46,7 @@ def ensure_active(account: ChannelAccount) -> None:
         from django.utils.translation import gettext
 
         reason = gettext(
-            "La cuenta «%(name)s» está desconectada: reconéctala en Administración › Canales "
+            "La cuenta «%(name)s» está desconectada: reconéctala en Administración > Canales "
             "y reintenta."
         ) % {"name": account.name}
         raise ConnectorError(reason, permanent=True)

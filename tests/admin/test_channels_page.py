@@ -1,4 +1,4 @@
-"""Administration › Canales: accounts by kind; connect each kind; edit without seeing or losing
+"""Administration > Channels: accounts by kind; connect each kind; edit without seeing or losing
 secrets; disconnect and reconnect; every change audited without secrets; tenant isolation."""
 
 from __future__ import annotations
