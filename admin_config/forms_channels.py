@@ -80,7 +80,7 @@ class AccountForm(TenantModelForm):
         schedule = self.fields["schedule"]
         assert isinstance(schedule, forms.ModelChoiceField)
         schedule.queryset = BusinessSchedule.objects.all()
-        schedule.empty_label = _("Siempre (24 x 7)")
+        schedule.empty_label = _("Siempre (24/7)")
         if self.instance.pk and not self.is_bound:
             self.initial.update(self.initial_from_settings(dict(self.instance.settings or {})))
         stored = self.stored_secrets()

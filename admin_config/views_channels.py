@@ -95,7 +95,7 @@ def _form_page(
     probe: list[ProbeResult] = []
     if request.method == "POST":
         form = form_class(request.POST, instance=account, tenant_id=request.user.tenant_id)
-        if form.is_valid() and "probe" in request.POST and isinstance(form, EmailAccountForm):
+        if form.is_valid() and request.POST.get("probe") and isinstance(form, EmailAccountForm):
             imap, smtp = form.server_configs()
             probe = [probe_imap(imap), probe_smtp(smtp)]  # nothing is saved by a probe
         elif form.is_valid():

@@ -1,4 +1,4 @@
-""" "Probar conexión" for an email account: log in to IMAP (and open the folder) and to SMTP
+"""The "Probar conexión" action of an email account: log in to IMAP (open the folder) and SMTP
 (EHLO, STARTTLS, AUTH), with short timeouts, and say exactly what failed in the user's language.
 
 Contract: :func:`probe_imap` and :func:`probe_smtp` never raise; each returns a
@@ -60,7 +60,8 @@ def _network_failure(cfg: ServerConfig, exc: BaseException) -> str | None:
         return _(
             "%(where)s rechazó la conexión: revisa el puerto y que el servicio esté activo."
         ) % {"where": where}
-    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError
+    timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+    if isinstance(exc, TimeoutError) or timed_out:  # socket.timeout is TimeoutError
         return _(
             "%(where)s no respondió en %(s)s segundos (¿un cortafuegos, o el puerto equivocado?)."
         ) % {"where": where, "s": int(cfg.timeout)}
