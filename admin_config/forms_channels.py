@@ -121,17 +121,17 @@ class AccountForm(TenantModelForm):
         account.kind = self.kind
         # Keys this form does not edit (e.g. a display number the provider gave) are kept.
         account.settings = {**dict(account.settings or {}), **self.settings_values()}
-        creds = dict(account.credentials) if isinstance(account.credentials, dict) else {}
+        stored: Any = account.credentials
+        creds: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
         self.secrets_changed = []
         for name in self.secret_fields:
             value = self.cleaned_data.get(name) or ""
             if value and creds.get(name) != value:
                 creds[name] = value
                 self.secrets_changed.append(name)
-        account.credentials = creds
+        account.credentials = creds  # type: ignore[assignment]  # an encrypted JSON field
         if commit:
             account.save()
-            self._save_m2m()
         return account
 
 
@@ -238,7 +238,7 @@ class EmailAccountForm(AccountForm):
         policy = str(stored.get("processed_policy") or "seen")
         imap_ssl = bool(stored.get("imap_ssl", True))
         smtp_ssl = bool(stored.get("smtp_ssl", False))
-        initial = {
+        initial: dict[str, Any] = {
             key: stored[key]
             for key in ("address", "imap_host", "imap_port", "imap_user", "imap_folder")
             if key in stored

@@ -93,7 +93,7 @@ def test_an_email_of_another_account_or_tenant_is_404(
     assert client.get(f"/admin/channels/{other.pk}/emails/{failed.pk}/eml/").status_code == 404
     assert client.post(f"/admin/channels/{other.pk}/emails/{failed.pk}/retry/").status_code == 404
     with bypass_context():
-        theirs_account = ChannelAccountFactory(tenant=in_a.tenant_b, kind="email")
+        theirs_account: ChannelAccount = ChannelAccountFactory(tenant=in_a.tenant_b, kind="email")
         theirs = InboundEmail.all_tenants.create(
             tenant=in_a.tenant_b,
             account=theirs_account,
