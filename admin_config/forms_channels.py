@@ -68,6 +68,7 @@ class AccountForm(TenantModelForm):
     class Meta:
         model = ChannelAccount
         fields = ["name", "sla_minutes", "resolution_minutes", "schedule"]
+        labels = {"resolution_minutes": _("Resolución (minutos)")}
         help_texts = {
             "sla_minutes": _("Minutos para la primera respuesta de una persona."),
             "resolution_minutes": _("Opcional: minutos para cerrar el ticket."),
@@ -326,12 +327,16 @@ class WhatsAppAccountForm(AccountForm):
     required_secrets = secret_fields
 
     phone_number_id = forms.CharField(
-        label=_("ID del número (phone number id)"), max_length=40, validators=[numeric_id]
-    )
-    waba_id = forms.CharField(
-        label=_("ID de la cuenta de WhatsApp Business (WABA)"),
+        label=_("ID del número"),
         max_length=40,
         validators=[numeric_id],
+        help_text=_("El «phone number id» de Meta."),
+    )
+    waba_id = forms.CharField(
+        label=_("ID de la cuenta WABA"),
+        max_length=40,
+        validators=[numeric_id],
+        help_text=_("La cuenta de WhatsApp Business."),
     )
     display_phone_number = forms.CharField(
         label=_("Número visible"), max_length=30, required=False, help_text=_("Ej.: 56940001234")
@@ -339,7 +344,7 @@ class WhatsAppAccountForm(AccountForm):
     access_token = _secret(_("Token de acceso"))
     app_secret = _secret(_("Clave secreta de la app"), help_text=_("Firma de los webhooks."))
     verify_token = _secret(
-        _("Token de verificación del webhook"), help_text=_("El mismo que escribes en Meta.")
+        _("Token de verificación"), help_text=_("El del webhook: el mismo que escribes en Meta.")
     )
 
 

@@ -93,11 +93,13 @@ def _form_page(
     request: AuthedRequest, account: ChannelAccount | None, form_class: type[AccountForm]
 ) -> HttpResponse:
     probe: list[ProbeResult] = []
+    retype = False  # secrets typed for a probe are not shown back: they must be typed again
     if request.method == "POST":
         form = form_class(request.POST, instance=account, tenant_id=request.user.tenant_id)
         if form.is_valid() and request.POST.get("probe") and isinstance(form, EmailAccountForm):
             imap, smtp = form.server_configs()
             probe = [probe_imap(imap), probe_smtp(smtp)]  # nothing is saved by a probe
+            retype = any(request.POST.get(name) for name in form.secret_fields)
         elif form.is_valid():
             saved = save_with_audit(
                 actor=request.user,
@@ -116,6 +118,7 @@ def _form_page(
         kind=form_class.kind,
         kind_label=ChannelKind(form_class.kind).label,
         probe=probe,
+        retype=retype,
     )
     if account is not None:
         context.update(_account_extras(request, account))
