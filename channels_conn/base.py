@@ -38,6 +38,20 @@ class Connector(Protocol):
         ...
 
 
+def ensure_active(account: ChannelAccount) -> None:
+    """Every connector calls this first: a disconnected account sends nothing. Its tickets
+    stay open and readable; a reply fails with this reason (and can be retried once the
+    admin reconnects the account)."""
+    if not account.active:
+        from django.utils.translation import gettext
+
+        reason = gettext(
+            "La cuenta «%(name)s» está desconectada: reconéctala en Administración > Canales "
+            "y reintenta."
+        ) % {"name": account.name}
+        raise ConnectorError(reason, permanent=True)
+
+
 _REGISTRY: dict[str, Connector] = {}
 
 

@@ -10,6 +10,7 @@ and contain no network calls.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from django.db import IntegrityError, transaction
@@ -120,9 +121,43 @@ def _apply_bounce(account: ChannelAccount, parsed: ParsedEmail) -> bool:
     return ours
 
 
+def _own_address(account: ChannelAccount) -> str:
+    return str((account.settings or {}).get("address") or "").strip().lower()
+
+
+def _domain_of(message_id: str) -> str:
+    return message_id.rsplit("@", 1)[1].lower() if "@" in message_id else ""
+
+
+def _is_our_own_echo(account: ChannelAccount, parsed: ParsedEmail) -> bool:
+    """Our own outgoing mail coming back (a copy to ourselves, a forward that loops, a sent
+    folder synced into the inbox): from our own address and carrying our Message-ID domain in
+    its Message-ID or In-Reply-To, or simply one of the Message-IDs we sent. Filing it would
+    make us our own customer and, with automatic replies, a loop."""
+    if parsed.message_id and (
+        Message.objects.filter(
+            account=account, provider_id=parsed.message_id, direction=Direction.OUT
+        ).exists()
+    ):
+        return True
+    own = _own_address(account)
+    if not own or parsed.from_address != own:
+        return False
+    domain = own.rsplit("@", 1)[-1]
+    return domain in {_domain_of(parsed.message_id), _domain_of(parsed.in_reply_to)}
+
+
+def _carries_our_domain(account: ChannelAccount, parsed: ParsedEmail) -> bool:
+    """A Message-ID of our own sending domain on someone else's mail: treated as automatic
+    (no auto-reply), as CHANNELS.md's loop rules say; the mail itself is filed."""
+    own = _own_address(account)
+    return bool(own) and _domain_of(parsed.message_id) == own.rsplit("@", 1)[-1]
+
+
 def inbound_process(stored: InboundEmail) -> Message | None:
     """Parse ``stored`` and file it on its ticket. Idempotent (the Message-ID is the
-    message's provider id). Returns the message, or None for a bounce of ours / a failure."""
+    message's provider id). Returns the message, or None for a bounce of ours, our own mail
+    coming back (not filed: see ``_is_our_own_echo``), or a failure."""
     account = stored.account
     _check_tenant(account)
     if stored.status == InboundEmail.Status.PROCESSED:
@@ -131,7 +166,12 @@ def inbound_process(stored: InboundEmail) -> Message | None:
         parsed = parse_email(bytes(stored.raw))
         if parsed.is_bounce and _apply_bounce(account, parsed):
             message = None
+        elif _is_our_own_echo(account, parsed):
+            log.info("email %s of account %s is our own mail: not filed", stored.pk, account.pk)
+            message = None
         else:
+            if _carries_our_domain(account, parsed) and not parsed.auto_submitted:
+                parsed = dataclasses.replace(parsed, auto_submitted=True)
             if not parsed.from_address:
                 raise ValueError("the email has no sender address")
             provider_id = parsed.message_id or (
@@ -150,3 +190,19 @@ def inbound_process(stored: InboundEmail) -> Message | None:
         return None
     InboundEmail.objects.filter(pk=stored.pk).update(status=InboundEmail.Status.PROCESSED, error="")
     return message
+
+
+def inbound_retry(stored: InboundEmail) -> InboundEmail:
+    """Run a failed email through parsing and filing again, from its stored raw bytes (after
+    a fix, or when the failure was passing). A row stored without its body (over the size
+    limit) cannot be retried from here. Returns the row as it ends (processed or failed)."""
+    _check_tenant(stored.account)
+    if stored.status != InboundEmail.Status.FAILED or not stored.raw:
+        return stored
+    InboundEmail.objects.filter(pk=stored.pk, status=InboundEmail.Status.FAILED).update(
+        status=InboundEmail.Status.RECEIVED
+    )
+    stored.status = InboundEmail.Status.RECEIVED
+    inbound_process(stored)
+    stored.refresh_from_db(fields=["status", "error"])
+    return stored

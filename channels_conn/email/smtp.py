@@ -17,7 +17,7 @@ from typing import Any
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape, linebreaks
 
-from channels_conn.base import ConnectorError, SendResult
+from channels_conn.base import ConnectorError, SendResult, ensure_active
 from channels_conn.email.imap import credentials_of
 from channels_conn.email.parse import normalize_subject
 from channels_conn.kinds import ChannelKind
@@ -109,6 +109,7 @@ class SmtpConnector:
     kind = ChannelKind.EMAIL.value
 
     def send(self, account: ChannelAccount, message: Message) -> SendResult:
+        ensure_active(account)
         mail, msgid = build_email(account, message)
         try:
             with _connection(account) as connection:

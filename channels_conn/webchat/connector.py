@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 
-from channels_conn.base import SendResult
+from channels_conn.base import SendResult, ensure_active
 from channels_conn.kinds import ChannelKind
 from channels_conn.webchat.visitors import visitor_group
 from helpdesk.live import publish
@@ -22,6 +22,7 @@ class WebchatConnector:
     def send(self, account: ChannelAccount, message: Message) -> SendResult:
         """The visitor may be offline: the message is stored and shown when the chat page
         opens again, so delivery to the socket is best effort and never fails the send."""
+        ensure_active(account)
         identity = message.ticket.customer.identities.filter(kind="webchat").first()
         if identity is not None:
             html = render_to_string("channels_conn/chat_message.html", {"m": message, "oob": True})

@@ -20,7 +20,7 @@ from tickets.models import Ticket, TicketStatus
 def person(
     tenant: Tenant,
     *,
-    accounts: Iterable[ChannelAccount] = (),
+    accounts: Iterable[Any] = (),  # ChannelAccount rows (or their factories' results)
     mode: str = AssignmentMode.AUTOMATIC,
     limit: int = 10,
     role: str = Role.AGENT,

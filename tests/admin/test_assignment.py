@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import time_machine
@@ -106,7 +107,7 @@ def test_only_members_of_the_tickets_department(tenant, account):
     ["away", "disconnected", "stale", "full", "manual", "none", "no rule", "analyst", "inactive"],
 )
 def test_nobody_ineligible_gets_a_ticket(tenant, account, who):
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "away": {"available": False},
         "disconnected": {"connected": False},
         "full": {"limit": 2},

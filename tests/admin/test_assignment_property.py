@@ -180,7 +180,7 @@ def _scenario(tenant, world: World, specs, steps) -> None:
                 created_at=at,
                 updated_at=at,
             )
-            assignment.assign_now(tenant.pk, ticket.pk)  # request_assignment, after the commit
+            assignment.assign_now(tenant.pk, ticket.pk)  # type: ignore[attr-defined]  # request_assignment, after the commit
         elif kind == "close":
             open_assigned = list(
                 Ticket.objects.filter(status=TicketStatus.OPEN, assignee__isnull=False).order_by(

@@ -3,6 +3,8 @@ action, new tickets only) and the page (list, form, order, tester, isolation, au
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -327,7 +329,7 @@ def test_validation_errors_in_spanish(cast, overrides, error):
 def test_only_this_tenants_accounts_departments_and_people_are_offered(cast, accounts):
     with tenant_context(cast.tenant_b.pk):
         theirs = {
-            "accounts": ChannelAccountFactory(tenant=cast.tenant_b, name="Cuenta de B").pk,
+            "accounts": ChannelAccountFactory(tenant=cast.tenant_b, name="Cuenta de B").pk,  # type: ignore[attr-defined]
             "set_department": Department.objects.create(tenant=cast.tenant_b, name="Depto de B").pk,
         }
     theirs["assign_to"] = cast.outsider.pk
@@ -404,7 +406,7 @@ def test_the_tester_says_which_rule_matches_and_what_it_does(cast, accounts, dep
 
 def test_the_tester_refuses_another_tenants_account(cast):
     with tenant_context(cast.tenant_b.pk):
-        theirs = ChannelAccountFactory(tenant=cast.tenant_b)
+        theirs: Any = ChannelAccountFactory(tenant=cast.tenant_b)
     response = client_for(cast.admin).post(
         f"{URL}test/", {"account": theirs.pk, "text": "hola"}, HTTP_HX_REQUEST="true"
     )

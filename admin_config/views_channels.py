@@ -1,0 +1,209 @@
+"""The Channels page: the tenant's accounts by kind; connect, edit, disconnect and reconnect;
+per email account "Probar conexión" and the mails that failed, with retry and the raw .eml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Count
+from django.db.models.functions import Length
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from admin_config.crud import save_with_audit
+from admin_config.forms_channels import FORMS, AccountForm, EmailAccountForm, form_class_for
+from admin_config.sections import SECTIONS
+from admin_config.services_channels import SECTION, account_set_active
+from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
+from channels_conn.kinds import ChannelKind
+from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
+from channels_conn.services import inbound_retry
+from helpdesk.http import AuthedRequest, role_required
+from helpdesk.models import Role
+
+FAILED_SHOWN = 50
+
+
+def _context(**extra: Any) -> dict[str, Any]:
+    return {"page": "admin", "section": SECTION, "sections": SECTIONS, **extra}
+
+
+def _accounts() -> Any:
+    # The list never needs the secrets: skip decrypting them.
+    return ChannelAccount.objects.defer("credentials").select_related("schedule")
+
+
+def _mailbox_states() -> dict[int, MailboxState]:
+    """The latest polled folder state of each email account."""
+    states: dict[int, MailboxState] = {}
+    for state in MailboxState.objects.order_by("polled_at"):
+        states[state.account_id] = state
+    return states
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def channel_list(request: AuthedRequest) -> HttpResponse:
+    accounts = list(_accounts().order_by("name", "id"))
+    states = _mailbox_states()
+    failed = dict(
+        InboundEmail.objects.filter(status=InboundEmail.Status.FAILED)
+        .values_list("account")
+        .annotate(n=Count("id"))
+        .values_list("account", "n")
+    )
+    groups = [
+        {
+            "kind": kind.value,
+            "label": kind.label,
+            "rows": [
+                {"account": a, "state": states.get(a.pk), "failed": failed.get(a.pk, 0)}
+                for a in accounts
+                if a.kind == kind.value
+            ],
+        }
+        for kind in ChannelKind
+    ]
+    return render(request, "admin_config/channels.html", _context(groups=groups))
+
+
+def _account_or_404(pk: int) -> ChannelAccount:
+    account: ChannelAccount = get_object_or_404(ChannelAccount.objects.all(), pk=pk)
+    return account
+
+
+@role_required(Role.ADMIN)
+def channel_new(request: AuthedRequest, kind: str) -> HttpResponse:
+    if kind not in FORMS:
+        raise Http404
+    return _form_page(request, None, form_class_for(kind))
+
+
+@role_required(Role.ADMIN)
+def channel_edit(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    return _form_page(request, account, form_class_for(account.kind))
+
+
+def _form_page(
+    request: AuthedRequest, account: ChannelAccount | None, form_class: type[AccountForm]
+) -> HttpResponse:
+    probe: list[ProbeResult] = []
+    retype = False  # secrets typed for a probe are not shown back: they must be typed again
+    if request.method == "POST":
+        form = form_class(request.POST, instance=account, tenant_id=request.user.tenant_id)
+        if form.is_valid() and request.POST.get("probe") and isinstance(form, EmailAccountForm):
+            imap, smtp = form.server_configs()
+            probe = [probe_imap(imap), probe_smtp(smtp)]  # nothing is saved by a probe
+            retype = any(request.POST.get(name) for name in form.secret_fields)
+        elif form.is_valid():
+            saved = save_with_audit(
+                actor=request.user,
+                section=SECTION,
+                form=form,
+                extra_before={"secrets_updated": []},
+                after_save=lambda obj: {"secrets_updated": form.secrets_changed},
+            )
+            messages.success(request, _("Cuenta «%(name)s» guardada.") % {"name": form.instance})
+            return redirect("admin_config:channels_edit", saved.pk)
+    else:
+        form = form_class(instance=account, tenant_id=request.user.tenant_id)
+    context = _context(
+        form=form,
+        account=account,
+        kind=form_class.kind,
+        kind_label=ChannelKind(form_class.kind).label,
+        probe=probe,
+        retype=retype,
+    )
+    if account is not None:
+        context.update(_account_extras(request, account))
+    return render(request, "admin_config/channels_form.html", context)
+
+
+def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if account.kind == ChannelKind.EMAIL:
+        failed = InboundEmail.objects.filter(account=account, status=InboundEmail.Status.FAILED)
+        extras["failed_count"] = failed.count()
+        extras["failed"] = list(
+            failed.defer("raw")
+            .annotate(raw_size=Length("raw"))
+            .order_by("-created_at", "-id")[:FAILED_SHOWN]
+        )
+        extras["mailbox_state"] = (
+            MailboxState.objects.filter(account=account).order_by("-polled_at").first()
+        )
+    if account.kind == ChannelKind.WEBCHAT:
+        extras["chat_url"] = request.build_absolute_uri(
+            reverse("channels_conn:chat", args=[account.uuid])
+        )
+        extras["widget_url"] = request.build_absolute_uri(
+            reverse("channels_conn:chat_widget", args=[account.uuid])
+        )
+    return extras
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def channel_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    if account_set_active(actor=request.user, account=account, active=False):
+        messages.success(
+            request,
+            _(
+                "«%(name)s» desconectada. Sus tickets siguen abiertos; las respuestas fallarán "
+                "hasta que la reconectes."
+            )
+            % {"name": account.name},
+        )
+    return redirect("admin_config:channels_edit", account.pk)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def channel_reconnect(request: AuthedRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    if account_set_active(actor=request.user, account=account, active=True):
+        messages.success(request, _("«%(name)s» conectada de nuevo.") % {"name": account.name})
+    return redirect("admin_config:channels_edit", account.pk)
+
+
+def _failed_email_or_404(pk: int, email_id: int) -> InboundEmail:
+    account = _account_or_404(pk)
+    email: InboundEmail = get_object_or_404(
+        InboundEmail.objects.select_related("account"), pk=email_id, account=account
+    )
+    return email
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def channel_email_retry(request: AuthedRequest, pk: int, email_id: int) -> HttpResponse:
+    email = inbound_retry(_failed_email_or_404(pk, email_id))
+    if email.status == InboundEmail.Status.PROCESSED:
+        messages.success(request, _("Correo recibido: ya está en su ticket."))
+    elif not email.raw:
+        messages.error(request, _("Este correo no se descargó (era demasiado grande)."))
+    else:
+        messages.error(
+            request, _("El correo volvió a fallar: %(error)s") % {"error": email.error[:300]}
+        )
+    return redirect(reverse("admin_config:channels_edit", args=[pk]) + "#failed")
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def channel_email_raw(request: AuthedRequest, pk: int, email_id: int) -> HttpResponse:
+    """The stored bytes exactly as the server gave them, as a download (never shown inline)."""
+    email = _failed_email_or_404(pk, email_id)
+    if not email.raw:
+        raise Http404  # stored without its body (over the size limit)
+    response = HttpResponse(bytes(email.raw), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="correo-{email.pk}.eml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
