@@ -157,6 +157,8 @@ def test_the_list_groups_accounts_by_kind(cast: Cast) -> None:
     assert "Chat A" in webchat and "Desconectada" in webchat
     assert "Sin cuentas de WhatsApp" in page
     assert "Correo de B" not in page
+    # Each account links to its automatic actions and its skills bot.
+    assert "/admin/auto-actions/" in email and "/admin/skills-bot/" in email
 
 
 def test_the_list_shows_the_mailbox_poll_and_its_last_error(cast: Cast) -> None:
