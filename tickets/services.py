@@ -1131,7 +1131,7 @@ def ticket_set_department(*, ticket: Ticket, department: Department | None, acto
 def window_closed_message() -> str:
     return _(
         "Han pasado más de 24 horas desde el último mensaje del cliente: en WhatsApp solo "
-        "puedes responder con una plantilla aprobada. Usa «Plantilla»."
+        "puedes responder con una plantilla aprobada."
     )
 
 

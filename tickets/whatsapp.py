@@ -13,6 +13,7 @@ connector, ``template_payload`` builds the Cloud API's ``template`` object).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -177,8 +178,14 @@ def picks(
         values = {
             n: (params[n - 1] if selected and n <= len(params) else "") for n in choice.numbers
         }
-        preview = PLACEHOLDER.sub(
-            lambda m, v=values: v.get(int(m.group(1))) or m.group(0), choice.template.body
-        )
-        result.append(Pick(choice, list(values.items()), selected, preview))
+        result.append(Pick(choice, list(values.items()), selected, _preview(choice, values)))
     return result
+
+
+def _preview(choice: TemplateChoice, values: Mapping[int, str]) -> str:
+    """The body with the typed parameters; placeholders still empty stay as {{n}}."""
+
+    def value(match: re.Match[str]) -> str:
+        return values.get(int(match.group(1))) or match.group(0)
+
+    return PLACEHOLDER.sub(value, choice.template.body)
