@@ -171,12 +171,17 @@ def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
 def ticket_reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     """Send an approved WhatsApp template (the only answer once the 24-hour window closed)."""
     ticket = queries.ticket_by_number(number)
-    template = get_object_or_404(  # scoped: another tenant's template is a 404
-        WhatsAppTemplate, pk=_int_or_404(request.POST.get("template", ""))
-    )
-    params = whatsapp.posted_params(request.POST, template)
+    template: WhatsAppTemplate | None = None
+    params: list[str] = []
+    if request.POST.get("template"):
+        template = get_object_or_404(  # scoped: another tenant's template is a 404
+            WhatsAppTemplate, pk=_int_or_404(request.POST["template"])
+        )
+        params = whatsapp.posted_params(request.POST, template)
     error = ""
     try:
+        if template is None:
+            raise services.ActionRefused(_("Elige una plantilla aprobada de la lista."))
         services.message_send_template(
             ticket=ticket, author=request.user, template=template, params=params
         )
@@ -187,7 +192,7 @@ def ticket_reply_template(request: AuthedRequest, number: int) -> HttpResponse:
             flash.error(request, error)
         return redirect("tickets:detail", number=ticket.number)
     context: dict[str, Any] = {"ticket": ticket, "form": ReplyForm(), "error": error}
-    if error:
+    if error and template is not None:
         # The chosen template stays open with what was typed, beside the reason.
         context.update(_composer_context(ticket, chosen=template.pk, params=params))
     else:

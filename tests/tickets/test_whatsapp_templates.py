@@ -448,3 +448,12 @@ def test_an_email_ticket_still_needs_its_text(cast):
         "/tickets/new/", {"account": email.pk, "identity": "ana@example.test", "text": " "}
     )
     assert "Escribe el primer mensaje." in response.content.decode()
+
+
+def test_sending_without_choosing_a_template_says_so(cast, old_ticket):
+    ticket, _approved = old_ticket
+    response = client_for(cast.agent).post(
+        f"/tickets/{ticket.number}/reply/template/", {"template": ""}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert "Elige una plantilla aprobada de la lista." in response.content.decode()
