@@ -36,6 +36,7 @@ TENANT_OBJECT_PAGES = {
     "/tickets/<int:number>/header/",
     "/tickets/<int:number>/older/",
     "/tickets/<int:number>/reply/",
+    "/tickets/<int:number>/reply/template/",
     "/tickets/<int:number>/quick-replies/",
     "/tickets/<int:number>/tab/<slug:tab>/",
     "/tickets/<int:number>/do/<slug:action>/",

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from admin_config.models import ForbiddenWord
+from admin_config.models import ForbiddenWord, WhatsAppTemplate
 from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for
@@ -203,6 +203,14 @@ def test_search_finds_by_name_and_opens_by_number(cast, ticket_a):
 
 def test_new_ticket_is_assigned_to_its_creator(cast):
     account = _account(cast.tenant_a, kind="whatsapp", name="+56 9 4000 1234")
+    with tenant_context(cast.tenant_a.pk):
+        template = WhatsAppTemplate.objects.create(
+            tenant=cast.tenant_a,
+            account=account,
+            name="saludo",
+            body="Hola {{1}}",
+            status=WhatsAppTemplate.Status.APPROVED,
+        )
     client = client_for(cast.agent)
     response = client.post(
         "/tickets/new/",
@@ -210,7 +218,8 @@ def test_new_ticket_is_assigned_to_its_creator(cast):
             "account": account.pk,
             "identity": "+56 9 8765 4321",
             "name": "Tomás",
-            "text": "Hola Tomás",
+            "template": template.pk,
+            f"param-{template.pk}-1": "Tomás",
         },
     )
     assert response.status_code == 302
@@ -237,6 +246,7 @@ def test_another_tenants_ticket_number_is_404_everywhere(cast, ticket_a):
         assert outsider.get(path).status_code == 404, path
     for path in (
         f"/tickets/{n}/reply/",
+        f"/tickets/{n}/reply/template/",
         f"/tickets/{n}/do/close/",
         f"/tickets/{n}/tab/comentarios/",
         f"/tickets/{n}/messages/{message_id}/retry/",

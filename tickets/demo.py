@@ -262,8 +262,10 @@ DEMO_CONVERSATIONS: list[Conversation] = [
         "+56 9 7654 3210",
         "Benjamín Araya",
         [
-            In("Hola, buenas tardes. Compré el viernes y no me llegó la boleta al correo 🙁", 4100),
-            In("El pedido es el 10388", 4098),
+            # WhatsApp answers only within 24 hours of the customer's message (the Out below is
+            # sent at seed time): 1400 minutes keeps it inside the window.
+            In("Hola, buenas tardes. Compré el viernes y no me llegó la boleta al correo 🙁", 1400),
+            In("El pedido es el 10388", 1398),
             Assign(AGENT, by=AGENT),
             Out(
                 AGENT,
@@ -369,7 +371,7 @@ DEMO_CONVERSATIONS: list[Conversation] = [
             In(
                 "Hola! Cancelé la compra del pedido 10390 porque me equivoqué de modelo, "
                 "¿cuándo me devuelven la plata?",
-                2600,
+                1300,  # inside WhatsApp's 24-hour window when the answer below is sent
             ),
             Assign(AGENT2, by=AGENT2),
             Out(
@@ -483,12 +485,8 @@ DEMO_CONVERSATIONS: list[Conversation] = [
             ),
             In("Pedido 10420", 1797),
             Assign(AGENT2, by=ADMIN),
-            Out(
-                AGENT2,
-                "Hola Gabriel, claro que sí. Tienes 30 días para el cambio: déjalas en "
-                "cualquier sucursal Starken con el código de devolución que te envío por "
-                "correo, y despachamos la talla 43 apenas las recibamos.",
-            ),
+            # Nobody answered within 24 hours: WhatsApp now takes only an approved template
+            # (the ticket page shows the template picker).
             Tag({"tipo_atencion": "Consulta", "numero_pedido": "10420"}, by=AGENT2),
         ],
     ),

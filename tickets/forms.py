@@ -5,8 +5,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from admin_config.models import WhatsAppTemplate
+from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from tickets.services import IncomingFile
+from tickets.whatsapp import posted_params
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 10
@@ -54,11 +57,66 @@ class NewTicketForm(forms.Form):
         help_text=_("Correo, teléfono con código de país, @usuario o id del canal."),
     )
     name = forms.CharField(label=_("Nombre"), max_length=200, required=False)
-    text = forms.CharField(label=_("Primer mensaje"), max_length=20000, widget=forms.Textarea)
+    text = forms.CharField(
+        label=_("Primer mensaje"), max_length=20000, widget=forms.Textarea, required=False
+    )
+    # On WhatsApp the first message is an approved template; its {{n}} parameters arrive as
+    # ``param-<template id>-<n>`` (see tickets.whatsapp.posted_params).
+    template = forms.ModelChoiceField(
+        queryset=WhatsAppTemplate.objects.none(),
+        label=_("Plantilla de WhatsApp"),
+        required=False,
+        error_messages={"invalid_choice": _("Elige una plantilla aprobada de la lista.")},
+    )
 
     def __init__(self, *args: Any, accounts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        # The tenant's approved templates only: another tenant's id is an invalid choice.
+        self.fields["template"].queryset = WhatsAppTemplate.objects.filter(  # type: ignore[attr-defined]
+            status=WhatsAppTemplate.Status.APPROVED
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        account = data.get("account")
+        template = data.get("template")
+        data["params"] = []
+        if account is None:
+            return data
+        if account.kind == ChannelKind.WHATSAPP:
+            if template is None:
+                if "template" not in self.errors:
+                    self.add_error(
+                        "template",
+                        _("Por WhatsApp el primer mensaje es una plantilla aprobada: elige una."),
+                    )
+            elif template.account_id != account.pk:
+                self.add_error("template", _("Esa plantilla es de otra cuenta de WhatsApp."))
+            else:
+                data["params"] = posted_params(self.data, template)
+        else:
+            data["template"] = None
+            if not (data.get("text") or "").strip():
+                self.add_error("text", _("Escribe el primer mensaje."))
+        return data
+
+    def chosen_template_id(self) -> int | None:
+        """The template the person picked (to show it again with its parameters)."""
+        value = str(self.data.get("template", "") or "") if self.is_bound else ""
+        return int(value) if value.isdigit() else None
+
+    def posted_params(self) -> list[str]:
+        template_id = self.chosen_template_id()
+        if template_id is None:
+            return []
+        prefix = f"param-{template_id}-"
+        numbered = {
+            int(key.removeprefix(prefix)): str(value)
+            for key, value in self.data.items()
+            if key.startswith(prefix) and key.removeprefix(prefix).isdigit()
+        }
+        return [numbered.get(n, "") for n in range(1, max(numbered, default=0) + 1)]
 
 
 TRI = [("", _("No considerar")), ("1", _("Sí")), ("0", _("No"))]

@@ -21,7 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from admin_config import assignment, flow
-from admin_config.models import Department, ForbiddenWord, MetadataField, TenantSettings
+from admin_config.message_templates import placeholder_count
+from admin_config.models import (
+    Department,
+    ForbiddenWord,
+    MetadataField,
+    TenantSettings,
+    WhatsAppTemplate,
+)
+from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from helpdesk.models import User
 from tickets import live
@@ -49,6 +57,7 @@ from tickets.models import (
 )
 from tickets.sanitize import sanitize_html
 from tickets.sla import resolution_deadline, sla_deadlines
+from tickets.whatsapp import SentTemplate, fill_template, is_whatsapp, window_open
 
 PREVIEW_LENGTH = 200
 ESCALATION_MESSAGES = 100
@@ -445,11 +454,17 @@ def message_send(
     reply_to: Message | None = None,
     files: Sequence[IncomingFile] = (),
     is_public: bool | None = None,
+    template: SentTemplate | None = None,
 ) -> Message:
-    """Queue an answer on the ticket's account; the send task delivers it after the commit."""
+    """Queue an answer on the ticket's account; the send task delivers it after the commit.
+
+    ``template`` is given by ``message_send_template`` only: outside WhatsApp's 24-hour window
+    nothing else may be sent."""
     text = (text or "").strip()
     if not text and not files:
         raise ActionRefused(_("Escribe un mensaje o adjunta un archivo."))
+    if template is None and not window_open(ticket, timezone.now()):
+        raise ActionRefused(window_closed_message())
     words = forbidden_words_in(text)
     if words:
         raise ActionRefused(
@@ -497,7 +512,8 @@ def message_send(
                 "sla_risk_at",
                 "sla_breached",
             ]
-        _event(ticket, EventKind.MESSAGE_OUT, author, message=message.pk, public=public)
+        extra = {"template": template.as_data()} if template is not None else {}
+        _event(ticket, EventKind.MESSAGE_OUT, author, message=message.pk, public=public, **extra)
         _touch(ticket, *fields)
         live.message_added(message)
         _enqueue_delivery(message)
@@ -891,11 +907,21 @@ def ticket_escalate(*, ticket: Ticket, actor: User, to: str, note: str) -> Ticke
 
 
 def ticket_create(
-    *, account: ChannelAccount, identity: str, author: User, text: str, customer_name: str = ""
+    *,
+    account: ChannelAccount,
+    identity: str,
+    author: User,
+    text: str,
+    customer_name: str = "",
+    template: WhatsAppTemplate | None = None,
+    params: Sequence[str] = (),
 ) -> Ticket:
-    """A ticket an agent starts: the first message is ours, and the ticket is the author's."""
+    """A ticket an agent starts: the first message is ours, and the ticket is the author's.
+    On WhatsApp the first message is usually an approved ``template`` with its ``params``."""
     kind = IDENTITY_OF_CHANNEL[account.kind]
-    if not (text or "").strip():
+    if template is not None:
+        _check_template(account, template, params)
+    elif not (text or "").strip():
         raise ActionRefused(_("Escribe el primer mensaje."))
     words = forbidden_words_in(text)
     if words:
@@ -917,7 +943,10 @@ def ticket_create(
         _event(
             ticket, EventKind.ASSIGNED, author, before=None, after=author.pk, after_name=str(author)
         )
-        message_send(ticket=ticket, author=author, text=text, is_public=False)
+        if template is not None:
+            message_send_template(ticket=ticket, author=author, template=template, params=params)
+        else:
+            message_send(ticket=ticket, author=author, text=text, is_public=False)
         ticket.refresh_from_db()
     return ticket
 
@@ -1094,3 +1123,77 @@ def ticket_set_department(*, ticket: Ticket, department: Department | None, acto
         if ticket.assignee_id is None and ticket.status == TicketStatus.OPEN:
             assignment.request_assignment(ticket)
     return ticket
+
+
+# --- WhatsApp templates --------------------------------------------------------------------
+
+
+def window_closed_message() -> str:
+    return _(
+        "Han pasado más de 24 horas desde el último mensaje del cliente: en WhatsApp solo "
+        "puedes responder con una plantilla aprobada."
+    )
+
+
+def _check_template(
+    account: ChannelAccount, template: WhatsAppTemplate, params: Sequence[str]
+) -> str:
+    """The template's body filled with ``params``, or ActionRefused saying what is wrong."""
+    name = template.name
+    if account.kind != ChannelKind.WHATSAPP:
+        raise ActionRefused(_("Las plantillas de WhatsApp solo se envían por WhatsApp."))
+    if template.tenant_id != account.tenant_id or template.account_id != account.pk:
+        raise ActionRefused(
+            _("La plantilla «%(name)s» es de otra cuenta de WhatsApp.") % {"name": name}
+        )
+    if template.status != WhatsAppTemplate.Status.APPROVED:
+        raise ActionRefused(
+            _("La plantilla «%(name)s» no está aprobada por WhatsApp (%(status)s).")
+            % {"name": name, "status": template.get_status_display()}
+        )
+    wanted = placeholder_count(template.body)
+    if len(params) != wanted:
+        raise ActionRefused(
+            _("La plantilla «%(name)s» lleva %(n)s parámetros y llegaron %(got)s.")
+            % {"name": name, "n": wanted, "got": len(params)}
+        )
+    cleaned = [str(p).strip() for p in params]
+    for number, value in enumerate(cleaned, start=1):
+        if not value:
+            raise ActionRefused(
+                _("Completa el parámetro {{%(n)s}} de la plantilla.") % {"n": number}
+            )
+        # WhatsApp refuses parameters with new lines, tabs or more than 4 spaces in a row.
+        if re.search(r"[\n\r\t]| {5,}", value):
+            raise ActionRefused(
+                _(
+                    "El parámetro {{%(n)s}} no puede tener saltos de línea, tabulaciones ni "
+                    "más de 4 espacios seguidos."
+                )
+                % {"n": number}
+            )
+    words = forbidden_words_in(" ".join(cleaned))
+    if words:
+        raise ActionRefused(
+            _("El mensaje tiene palabras no permitidas: %(words)s. Cámbialas y vuelve a enviar.")
+            % {"words": ", ".join(words)}
+        )
+    return fill_template(template.body, cleaned)
+
+
+def message_send_template(
+    *, ticket: Ticket, author: User, template: WhatsAppTemplate, params: Sequence[str]
+) -> Message:
+    """Queue an approved WhatsApp template with its {{1}}…{{n}} ``params``: the message's text
+    is the filled body, and its MESSAGE_OUT event records the template for the connector.
+    Allowed inside and outside the 24-hour window."""
+    if not is_whatsapp(ticket):
+        raise ActionRefused(_("Las plantillas de WhatsApp solo se envían por WhatsApp."))
+    text = _check_template(ticket.account, template, params)
+    sent = SentTemplate(
+        template_id=template.pk,
+        name=template.name,
+        language=template.language,
+        params=tuple(str(p).strip() for p in params),
+    )
+    return message_send(ticket=ticket, author=author, text=text, is_public=False, template=sent)

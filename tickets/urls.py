@@ -19,6 +19,11 @@ urlpatterns = [
     path("tickets/<int:number>/header/", views.ticket_header, name="header"),
     path("tickets/<int:number>/older/", views.ticket_older, name="older"),
     path("tickets/<int:number>/reply/", views.ticket_reply, name="reply"),
+    path(
+        "tickets/<int:number>/reply/template/",
+        views.ticket_reply_template,
+        name="reply_template",
+    ),
     path("tickets/<int:number>/quick-replies/", views.quick_replies, name="quick_replies"),
     path("tickets/<int:number>/tab/<slug:tab>/", views.ticket_tab, name="tab"),
     path("tickets/<int:number>/do/<slug:action>/", views.ticket_action, name="action"),

@@ -6,21 +6,24 @@ render the page or, for htmx requests, the partial that changed."""
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from admin_config import assignment
-from admin_config.models import Department
+from admin_config.models import Department, WhatsAppTemplate
+from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from helpdesk.http import AuthedRequest, tenant_user_required
 from helpdesk.models import User
-from tickets import queries, services
+from tickets import queries, services, whatsapp
 from tickets.forms import EscalateForm, NewTicketForm, ReplyForm
 from tickets.metadata import active_fields
 from tickets.models import Attachment, Message, Sentiment, Ticket
@@ -52,6 +55,21 @@ def _page_context(request: AuthedRequest, ticket: Ticket, tab: str) -> dict[str,
         "mergeable": queries.mergeable_tickets(ticket),
         "sentiments": Sentiment.choices,
         "form": ReplyForm(),
+        **_composer_context(ticket),
+    }
+
+
+def _composer_context(
+    ticket: Ticket, *, chosen: int | None = None, params: Sequence[str] = ()
+) -> dict[str, Any]:
+    """WhatsApp's window and template picker for the composer (None on other channels)."""
+    state = whatsapp.composer_state(ticket, timezone.now())
+    if state is None:
+        return {"wa": None}
+    return {
+        "wa": state,
+        "wa_picks": whatsapp.picks(state.templates, chosen=chosen, params=params),
+        "wa_open_picker": chosen is not None,
     }
 
 
@@ -132,12 +150,54 @@ def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
         return render(
             request,
             "tickets/ticket.html#composer",
-            {"ticket": ticket, "form": form, "error": error, "draft": request.POST.get("text", "")},
+            {
+                "ticket": ticket,
+                "form": form,
+                "error": error,
+                "draft": request.POST.get("text", ""),
+                **_composer_context(ticket),
+            },
         )
     response = render(
-        request, "tickets/ticket.html#composer", {"ticket": ticket, "form": ReplyForm()}
+        request,
+        "tickets/ticket.html#composer",
+        {"ticket": ticket, "form": ReplyForm(), **_composer_context(ticket)},
     )
     return response
+
+
+@require_POST
+@tenant_user_required
+def ticket_reply_template(request: AuthedRequest, number: int) -> HttpResponse:
+    """Send an approved WhatsApp template (the only answer once the 24-hour window closed)."""
+    ticket = queries.ticket_by_number(number)
+    template: WhatsAppTemplate | None = None
+    params: list[str] = []
+    if request.POST.get("template"):
+        template = get_object_or_404(  # scoped: another tenant's template is a 404
+            WhatsAppTemplate, pk=_int_or_404(request.POST["template"])
+        )
+        params = whatsapp.posted_params(request.POST, template)
+    error = ""
+    try:
+        if template is None:
+            raise services.ActionRefused(_("Elige una plantilla aprobada de la lista."))
+        services.message_send_template(
+            ticket=ticket, author=request.user, template=template, params=params
+        )
+    except ValidationError as exc:
+        error = " ".join(_errors(exc))
+    if not request.htmx:
+        if error:
+            flash.error(request, error)
+        return redirect("tickets:detail", number=ticket.number)
+    context: dict[str, Any] = {"ticket": ticket, "form": ReplyForm(), "error": error}
+    if error and template is not None:
+        # The chosen template stays open with what was typed, beside the reason.
+        context.update(_composer_context(ticket, chosen=template.pk, params=params))
+    else:
+        context.update(_composer_context(ticket))
+    return render(request, "tickets/ticket.html#composer", context)
 
 
 def _int_or_404(value: str) -> int:
@@ -383,6 +443,7 @@ def search(request: AuthedRequest) -> HttpResponse:
 @tenant_user_required
 def ticket_new(request: AuthedRequest) -> HttpResponse:
     accounts = ChannelAccount.objects.filter(active=True).order_by("kind", "name")
+    choices = whatsapp.template_choices([a.pk for a in accounts if a.kind == ChannelKind.WHATSAPP])
     form = NewTicketForm(request.POST or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         try:
@@ -392,10 +453,19 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
                 customer_name=form.cleaned_data["name"],
                 author=request.user,
                 text=form.cleaned_data["text"],
+                template=form.cleaned_data["template"],
+                params=form.cleaned_data["params"],
             )
         except ValidationError as exc:
             form.add_error(None, " ".join(_errors(exc)))
         else:
             flash.success(request, _("Ticket #%(n)s creado.") % {"n": ticket.number})
             return redirect("tickets:detail", number=ticket.number)
-    return render(request, "tickets/new.html", {"page": "inbox", "form": form})
+    chosen = form.chosen_template_id()
+    picks = whatsapp.picks(
+        choices,
+        chosen=chosen,
+        params=form.posted_params() if chosen is not None else (),
+    )
+    context = {"page": "inbox", "form": form, "accounts": accounts, "wa_picks": picks}
+    return render(request, "tickets/new.html", context)

@@ -221,3 +221,70 @@
     });
   }, true);
 })();
+
+// WhatsApp templates (composer and new ticket): show the chosen template's parameters, fill
+// its preview as the agent types, and on the new-ticket page show the template picker or the
+// free text depending on the account's channel. Without script every template shows its inputs.
+(function () {
+  "use strict";
+
+  function fillPreview(fieldset) {
+    var preview = fieldset.querySelector("[data-wa-body]");
+    if (!preview) return;
+    var values = {};
+    fieldset.querySelectorAll("input[data-wa-param]").forEach(function (input) {
+      values[input.dataset.waParam] = input.value.trim();
+    });
+    preview.textContent = preview.dataset.waBody.replace(/\{\{\s*(\d+)\s*\}\}/g, function (all, n) {
+      return values[n] || all;
+    });
+  }
+
+  function showChosen(picker) {
+    var select = picker.querySelector("select[data-wa-template]");
+    if (!select) return;
+    picker.querySelectorAll("[data-wa-params]").forEach(function (fieldset) {
+      var on = fieldset.dataset.waParams === select.value;
+      fieldset.hidden = !on;
+      fieldset.disabled = !on;
+    });
+  }
+
+  function filterByAccount(form) {
+    var account = form.querySelector("select[data-new-account]");
+    if (!account) return;
+    var option = account.options[account.selectedIndex];
+    var kind = option ? option.dataset.kind || "" : "";
+    form.querySelectorAll("[data-when-kind]").forEach(function (block) {
+      var wanted = block.dataset.whenKind;
+      block.hidden = wanted === "whatsapp" ? kind !== "whatsapp" : kind === "whatsapp";
+    });
+    var select = form.querySelector("select[data-wa-template]");
+    if (!select) return;
+    Array.prototype.forEach.call(select.options, function (o) {
+      if (!o.value) return;
+      o.hidden = o.disabled = o.dataset.account !== account.value;
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].disabled) select.value = "";
+    showChosen(select.closest("[data-wa-picker]"));
+  }
+
+  if (window.htmx) htmx.onLoad(function (root) {
+    var scope = root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches("[data-wa-picker]")) showChosen(scope);
+    scope.querySelectorAll("[data-wa-picker]").forEach(showChosen);
+    scope.querySelectorAll("form[data-new-ticket]").forEach(filterByAccount);
+  });
+
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (!el.matches) return;
+    if (el.matches("select[data-wa-template]")) showChosen(el.closest("[data-wa-picker]"));
+    if (el.matches("select[data-new-account]")) filterByAccount(el.form);
+  });
+
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("input[data-wa-param]")) fillPreview(el.closest("[data-wa-params]"));
+  });
+})();

@@ -10,7 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from admin_config.models import FieldType, MetadataField
+from admin_config.models import FieldType, MetadataField, WhatsAppTemplate
 from channels_conn.kinds import ChannelKind
 from helpdesk.models import Notification
 from helpdesk.tenancy import bypass_context
@@ -674,8 +674,20 @@ def test_ticket_create_links_the_previous_ticket_of_the_customer(account, in_a):
 
 def test_ticket_create_on_whatsapp_normalizes_the_phone(in_a):
     whatsapp = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.WHATSAPP)
+    template = WhatsAppTemplate.objects.create(
+        tenant=in_a.tenant_a,
+        account=whatsapp,
+        name="saludo",
+        body="Hola {{1}}",
+        status=WhatsAppTemplate.Status.APPROVED,
+    )
     ticket = services.ticket_create(
-        account=whatsapp, identity="+56 9 1234 5678", author=in_a.agent, text="Hola"
+        account=whatsapp,
+        identity="+56 9 1234 5678",
+        author=in_a.agent,
+        text="",
+        template=template,
+        params=["Ana"],
     )
     identity = ticket.customer.identities.get()
     assert (identity.kind, identity.value, identity.display) == (

@@ -62,6 +62,9 @@ def event_text(event: Any) -> str:
     if kind == EventKind.MESSAGE_IN:
         return _("Mensaje del cliente")
     if kind == EventKind.MESSAGE_OUT:
+        template = d.get("template")
+        if isinstance(template, dict):
+            return _("Plantilla de WhatsApp «%(name)s» enviada") % {"name": template.get("name")}
         return _("Respuesta pública") if d.get("public") else _("Respuesta privada")
     if kind == EventKind.SEND_FAILED:
         return _("Envío fallido: %(r)s") % {"r": d.get("reason", "")}
