@@ -168,6 +168,8 @@
       box.closest("tr").classList.toggle("removed", box.checked);
     }
   });
+})();
+
 // Assignment matrix (admin_config/assignments.html): whole-row and whole-column selects,
 // changed cells marked and counted, and only the changed cells sent, so a big matrix stays
 // under the server's limit of fields per request. Without script every cell is sent.
