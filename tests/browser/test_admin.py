@@ -90,7 +90,7 @@ def test_an_invited_agent_sets_a_password_and_lands_in_the_inbox(cast, tmp_path,
         admin.select_option("select[name=role]", "agent")
         admin.get_by_label("Ventas").check()
         admin.fill("input[name=max_open_tickets]", "6")
-        admin.click("form.admin-form [type=submit]")
+        admin.get_by_role("button", name="Enviar invitación").click()
         admin.wait_for_url(server.url + "/admin/users/")
         row = admin.locator("table.data tr", has_text="Renata Fuentes")
         assert "renata@a.test" in row.inner_text()
