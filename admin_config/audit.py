@@ -6,9 +6,13 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext
 
 from admin_config.models import ConfigChange
 from helpdesk.models import User
@@ -73,3 +77,59 @@ def record(
         before=before,
         after=after,
     )
+
+
+# --- Reading the log --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangedValue:
+    """One line of a change as the log page shows it: the field's label, before and after."""
+
+    label: str
+    before: str
+    after: str
+
+
+def _models_by_name() -> dict[str, type[models.Model]]:
+    return {m._meta.model_name or "": m for m in apps.get_models()}
+
+
+def _label(model: type[models.Model] | None, key: str) -> str:
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            if key in (field.name, field.attname):
+                return str(field.verbose_name)
+        try:
+            return str(model._meta.get_field(key).verbose_name)  # type: ignore[union-attr]
+        except (FieldDoesNotExist, AttributeError):
+            pass
+    return key.removesuffix("_id").replace("_", " ")
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("sí") if value else gettext("no")
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def changed_values(change: ConfigChange) -> list[ChangedValue]:
+    """The fields of one logged change with readable labels and values, in a stable order."""
+    model = _models_by_name().get(change.object_type)
+    before = change.before or {}
+    after = change.after or {}
+    keys = list(after) + [k for k in before if k not in after]
+    return [
+        ChangedValue(
+            label=_label(model, key),
+            before=_shown(before.get(key)) if key in before else "",
+            after=_shown(after.get(key)) if key in after else "",
+        )
+        for key in keys
+    ]

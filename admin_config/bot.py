@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from helpdesk.models import User
+from helpdesk.models import Role, User
 from tickets.models import Message, Ticket
 from tickets.quick import fill_variables
 from tickets.services import ActionRefused, message_send
@@ -13,7 +13,20 @@ log = logging.getLogger(__name__)
 
 
 def tenant_bot_user(tenant_id: int) -> User:
-    return User.objects.get(tenant_id=tenant_id, is_bot=True)
+    """The tenant's bot; made on the spot for a tenant created without one (not through
+    ``tenant_create``), so a customer's message is never refused for its lack."""
+    bot = User.objects.filter(tenant_id=tenant_id, is_bot=True).first()
+    if bot is None:
+        bot = User(
+            tenant_id=tenant_id,
+            email=f"bot+{tenant_id}@bots.invalid",
+            name="Bot",
+            role=Role.AGENT,
+            is_bot=True,
+        )
+        bot.set_unusable_password()
+        bot.save()
+    return bot
 
 
 def bot_send(ticket: Ticket, text: str) -> Message | None:

@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from admin_config import audit
 from admin_config.models import ConfigChange
 from admin_config.sections import SECTIONS, sections_for
 from helpdesk.http import AuthedRequest, role_required
@@ -28,6 +29,10 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     if section:
         changes = changes.filter(section=section)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
+    titles = {s.slug: s.title for s in SECTIONS}
+    for change in page:
+        change.values = audit.changed_values(change)  # type: ignore[attr-defined]
+        change.section_title = titles.get(change.section, change.section)  # type: ignore[attr-defined]
     return render(
         request,
         "admin_config/audit.html",

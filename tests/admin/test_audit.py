@@ -65,3 +65,26 @@ def test_the_log_page_shows_this_tenants_changes_only(cast):
     assert cast.admin.name in page
     other = client_for(cast.outsider).get("/admin/audit/").content.decode()
     assert "palabra-de-b" in other and "palabra-de-a" not in other
+
+
+def test_the_log_page_names_fields_and_shows_before_and_after(cast):
+    with tenant_context(cast.tenant_a.pk):
+        before = audit.snapshot(cast.agent)
+        cast.agent.max_open_tickets = 12
+        cast.agent.save()
+        change = audit.record(
+            actor=cast.admin,
+            section="users",
+            action=ConfigChange.Action.UPDATE,
+            obj=cast.agent,
+            before=before,
+            after=audit.snapshot(cast.agent),
+        )
+        assert change is not None
+        values = audit.changed_values(change)
+    assert [(v.label, v.before, v.after) for v in values] == [
+        ("máximo de tickets abiertos", "10", "12")
+    ]
+    page = client_for(cast.admin).get("/admin/audit/").content.decode()
+    assert "Máximo de tickets abiertos" in page and "max_open_tickets" not in page
+    assert ">Usuarios<" in page  # the section's name, not its slug
