@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from imapclient import IMAPClient
 from imapclient.imapclient import SEEN
 
@@ -230,7 +230,7 @@ def poll_account(account: ChannelAccount) -> PollResult:
                     state.save(update_fields=["last_uid"])
                     _process(rows, result)
     except Exception as exc:
-        _record(account, cfg.folder, f"{type(exc).__name__}: {exc}")
+        _record(account, cfg.folder, _failure_text(account, cfg, exc))
         raise
     _record(account, cfg.folder, "")
     return result
@@ -245,6 +245,21 @@ def _process(rows: Sequence[InboundEmail], result: PollResult) -> None:
             result.failed += 1
         else:
             result.processed += 1
+
+
+def _failure_text(account: ChannelAccount, cfg: ImapSettings, exc: BaseException) -> str:
+    """What went wrong, in the tenant's language, as the connection test would say it."""
+    from channels_conn.email.probe import polling_failure
+
+    with translation.override(account.tenant.language or "es"):
+        return polling_failure(
+            exc,
+            host=cfg.host,
+            port=cfg.port,
+            user=cfg.user,
+            folder=cfg.folder,
+            timeout=cfg.timeout,
+        )
 
 
 def _record(account: ChannelAccount, folder: str, error: str) -> None:

@@ -207,3 +207,18 @@ def probe_smtp(cfg: ServerConfig) -> ProbeResult:
 
 def _unexpected(exc: BaseException) -> str:
     return _("Error inesperado: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def polling_failure(
+    exc: BaseException, *, host: str, port: int, user: str, folder: str, timeout: float
+) -> str:
+    """A failure of the regular polling, told as the connection test tells it (shown on the
+    Channels page as the mailbox's last error)."""
+    cfg = ServerConfig(
+        host=host, port=port, security=Security.NONE, user=user, password="", timeout=timeout
+    )
+    if isinstance(exc, LoginError):
+        return _("El servidor IMAP rechazó el usuario «%(user)s» o su contraseña.") % {"user": user}
+    if isinstance(exc, IMAPClientError) and "select" in str(exc).lower():
+        return _("La carpeta «%(folder)s» no existe en el buzón.") % {"folder": folder}
+    return _network_failure(cfg, exc) or _unexpected(exc)
