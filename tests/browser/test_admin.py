@@ -354,12 +354,33 @@ def test_a_schedule_is_built_week_by_week_and_given_to_an_account(cast):
         assert account.schedule_id == schedule.pk and account.sla_minutes == 45
 
 
+NEW_PAGES = [
+    "users",
+    "departments",
+    "hours",
+    "templates",
+    "wa_templates",
+    "words",
+    "metadata",
+    "routing",
+]
+
+
 def test_every_section_opens_without_console_errors(cast):
     with tenant_context(cast.tenant_a.pk):
-        ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat web")
-        Department.objects.create(tenant=cast.tenant_a, name="Ventas")
+        chat = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat web")
+        sales = Department.objects.create(tenant=cast.tenant_a, name="Ventas")
     urls = ["/admin/", reverse("admin_config:audit")]
     urls += [section.url for section in SECTIONS if section.url]
+    # The forms too: each "new" page, a person, a department and one account's pages.
+    for name in NEW_PAGES:
+        urls.append(reverse(f"admin_config:{name}_new"))
+    urls += [
+        reverse("admin_config:users_edit", args=[cast.agent.pk]),
+        reverse("admin_config:departments_edit", args=[sales.pk]),
+        reverse("admin_config:automation_account", args=[chat.pk]),
+        reverse("admin_config:skills_bot_account", args=[chat.pk]),
+    ]
 
     with _server() as server, chromium() as browser:
         page = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 900})
