@@ -14,7 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext
 
-from admin_config.models import ConfigChange
+from admin_config.models import AssignmentMode, ConfigChange
 from helpdesk.models import User
 
 # Never written to the log, whatever the model: secrets stay secret.
@@ -119,17 +119,34 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _choices(model: type[models.Model] | None, key: str, section: str) -> dict[str, str]:
+    """The labels of a field's coded values (e.g. "auto" is "Automática")."""
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            if key in (field.name, field.attname) and field.choices:
+                return {str(v): str(label) for v, label in field.flatchoices}
+    if section == "assignments":  # one key per account, the value is the mode there
+        return {str(v): str(label) for v, label in AssignmentMode.choices}
+    return {}
+
+
 def changed_values(change: ConfigChange) -> list[ChangedValue]:
     """The fields of one logged change with readable labels and values, in a stable order."""
     model = _models_by_name().get(change.object_type)
     before = change.before or {}
     after = change.after or {}
     keys = list(after) + [k for k in before if k not in after]
-    return [
-        ChangedValue(
-            label=_label(model, key),
-            before=_shown(before.get(key)) if key in before else "",
-            after=_shown(after.get(key)) if key in after else "",
+    values = []
+    for key in keys:
+        choices = _choices(model, key, change.section)
+
+        def shown(data: dict[str, Any], key: str = key, choices: dict[str, str] = choices) -> str:
+            if key not in data:
+                return ""
+            value = data[key]
+            return choices.get(str(value), _shown(value)) if choices else _shown(value)
+
+        values.append(
+            ChangedValue(label=_label(model, key), before=shown(before), after=shown(after))
         )
-        for key in keys
-    ]
+    return values

@@ -88,3 +88,16 @@ def test_the_log_page_names_fields_and_shows_before_and_after(cast):
     page = client_for(cast.admin).get("/admin/audit/").content.decode()
     assert "Máximo de tickets abiertos" in page and "max_open_tickets" not in page
     assert ">Usuarios<" in page  # the section's name, not its slug
+
+
+def test_coded_values_show_their_labels(cast):
+    change = ConfigChange(
+        section="assignments",
+        action=ConfigChange.Action.UPDATE,
+        object_type="user",
+        before={"Chat web · Chat": "manual", "role": "agent"},
+        after={"Chat web · Chat": "auto", "role": "admin"},
+    )
+    shown = {v.label: (v.before, v.after) for v in audit.changed_values(change)}
+    assert shown["Chat web · Chat"] == ("Manual", "Automática")
+    assert shown["rol"][1] in {"Administrador", "Administradora"}

@@ -14,6 +14,7 @@ from django.test import Client
 from admin_config.models import ConfigChange, Department, SkillsBot, SkillsBotOption
 from admin_config.skills_bot import ASKING, choose, normalize
 from channels_conn.models import ChannelAccount
+from helpdesk.models import User
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast, client_for
 from tests.tickets.factories import BotUserFactory, ChannelAccountFactory
@@ -304,3 +305,24 @@ def test_another_tenants_account_is_not_found(in_a):
     admin = client_for(in_a.admin)
     assert admin.get(f"/admin/skills-bot/{theirs.pk}/").status_code == 404
     assert admin.post(f"/admin/skills-bot/{theirs.pk}/", {"enabled": "on"}).status_code == 404
+
+
+def test_a_tenant_made_without_a_bot_user_still_gets_the_question(cast):
+    """Tenants made outside ``tenant_create`` have no bot user: one is made on first use
+    instead of failing the customer's message (the web chat answered 500)."""
+    with tenant_context(cast.tenant_a.pk):
+        assert not User.objects.filter(is_bot=True).exists()
+        account = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat")
+        department = Department.objects.create(tenant=cast.tenant_a, name="Ventas")
+        bot = SkillsBot.objects.create(
+            tenant=cast.tenant_a, account=account, enabled=True, greeting="¿Con qué área?"
+        )
+        SkillsBotOption.objects.create(
+            tenant=cast.tenant_a, bot=bot, department=department, position=1
+        )
+        services.message_receive(
+            account=account, inbound=services.Inbound(identity="v-1", text="Hola")
+        )
+        question = Message.objects.get(author__is_bot=True)
+        assert "1. Ventas" in question.text
+        assert User.objects.filter(is_bot=True).count() == 1

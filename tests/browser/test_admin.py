@@ -23,6 +23,7 @@ from admin_config.models import (
     BusinessSchedule,
     ConfigChange,
     Department,
+    DepartmentMembership,
     ForbiddenWord,
     SkillsBot,
     SkillsBotOption,
@@ -208,12 +209,23 @@ def test_the_skills_bot_asks_the_visitor_for_a_department(cast):
             SkillsBotOption.objects.create(
                 tenant=cast.tenant_a, bot=bot, department=department, position=position
             )
+        # The billing agent takes the web chat automatically, once the bot placed the ticket.
+        DepartmentMembership.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, department=departments[1]
+        )
+        AssignmentRule.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, account=chat, mode=AssignmentMode.AUTOMATIC
+        )
+        new = column_services.columns_apply_flow(user=cast.agent, flow="four")[1].pk
 
     with (
         _server() as server,
         chromium() as browser,
         start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
     ):
+        agent = browser.new_context(locale="es-CL").new_page()
+        login(agent, server.url, cast.agent.email, cast.password)
+        agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
         visitor = browser.new_context(
             locale="es-CL", viewport={"width": 420, "height": 640}
         ).new_page()
@@ -234,8 +246,10 @@ def test_the_skills_bot_asks_the_visitor_for_a_department(cast):
         visitor.locator(".cmsg.me", has_text="facturacion").wait_for(timeout=5_000)
         number = in_thread(_only_ticket_number, cast.tenant_a.pk)
 
-        agent = browser.new_context(locale="es-CL").new_page()
-        login(agent, server.url, cast.agent.email, cast.password)
+        # Placed in Facturación, the ticket goes to its automatic agent: in their column, live.
+        agent.locator(f"#col-{new}-cards .tcard", has_text="Valentina Díaz").wait_for(
+            timeout=10_000
+        )
         chip = agent.locator("#ticket-header [data-department]", has_text="Facturación")
         for _ in range(20):  # the answer is processed as it arrives; give it a moment
             agent.goto(f"{server.url}/tickets/{number}/")
@@ -354,12 +368,33 @@ def test_a_schedule_is_built_week_by_week_and_given_to_an_account(cast):
         assert account.schedule_id == schedule.pk and account.sla_minutes == 45
 
 
+NEW_PAGES = [
+    "users",
+    "departments",
+    "hours",
+    "templates",
+    "wa_templates",
+    "words",
+    "metadata",
+    "routing",
+]
+
+
 def test_every_section_opens_without_console_errors(cast):
     with tenant_context(cast.tenant_a.pk):
-        ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat web")
-        Department.objects.create(tenant=cast.tenant_a, name="Ventas")
+        chat = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat web")
+        sales = Department.objects.create(tenant=cast.tenant_a, name="Ventas")
     urls = ["/admin/", reverse("admin_config:audit")]
     urls += [section.url for section in SECTIONS if section.url]
+    # The forms too: each "new" page, a person, a department and one account's pages.
+    for name in NEW_PAGES:
+        urls.append(reverse(f"admin_config:{name}_new"))
+    urls += [
+        reverse("admin_config:users_edit", args=[cast.agent.pk]),
+        reverse("admin_config:departments_edit", args=[sales.pk]),
+        reverse("admin_config:automation_account", args=[chat.pk]),
+        reverse("admin_config:skills_bot_account", args=[chat.pk]),
+    ]
 
     with _server() as server, chromium() as browser:
         page = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 900})
