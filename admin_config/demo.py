@@ -32,6 +32,7 @@ HOLIDAYS = [
 ]
 AUTOMATIC_AGENTS = ["agent@demo.test", "agent2@demo.test"]
 AUTOMATIC_ACCOUNTS = ["webchat", "whatsapp"]
+DEMO_WORKLOAD = 25
 
 
 def _schedule(tenant: Tenant) -> BusinessSchedule:
@@ -98,6 +99,9 @@ def configure(tenant: Tenant, accounts: dict[str, ChannelAccount]) -> list[str]:
         )
 
     agents = list(User.objects.filter(email__in=AUTOMATIC_AGENTS))
+    # Room for the demo's waiting tickets and the chats a person tries, so a new chat is
+    # assigned even with one agent connected.
+    User.objects.filter(pk__in=[a.pk for a in agents]).update(max_open_tickets=DEMO_WORKLOAD)
     for agent in agents:
         for key in AUTOMATIC_ACCOUNTS:
             AssignmentRule.objects.create(
