@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from helpdesk.models import Role, User
+from helpdesk.models import User
+from helpdesk.services import bot_user_create
 from tickets.models import Message, Ticket
 from tickets.quick import fill_variables
 from tickets.services import ActionRefused, message_send
@@ -16,17 +17,7 @@ def tenant_bot_user(tenant_id: int) -> User:
     """The tenant's bot; made on the spot for a tenant created without one (not through
     ``tenant_create``), so a customer's message is never refused for its lack."""
     bot = User.objects.filter(tenant_id=tenant_id, is_bot=True).first()
-    if bot is None:
-        bot = User(
-            tenant_id=tenant_id,
-            email=f"bot+{tenant_id}@bots.invalid",
-            name="Bot",
-            role=Role.AGENT,
-            is_bot=True,
-        )
-        bot.set_unusable_password()
-        bot.save()
-    return bot
+    return bot or bot_user_create(tenant_id=tenant_id, handle=str(tenant_id))
 
 
 def bot_send(ticket: Ticket, text: str) -> Message | None:

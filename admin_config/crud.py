@@ -114,6 +114,8 @@ class CrudSection:
     form_kwargs: Callable[[AuthedRequest], dict[str, Any]] = field(default=lambda request: {})
     after_save: Callable[[models.Model, forms.ModelForm], dict[str, Any] | None] | None = None
     delete_refused: Callable[[models.Model], str | None] | None = None
+    # Extra "before" values for the audit log of an edit (e.g. a template's departments).
+    before_extra: Callable[[Any], dict[str, Any]] | None = None
 
     def _rows(self) -> Iterable[Any]:
         return self.queryset() if self.queryset else self.model.objects.all()  # type: ignore[attr-defined]
@@ -140,9 +142,14 @@ class CrudSection:
             if form.is_valid():
                 hook = self.after_save
                 after = (lambda obj: hook(obj, form)) if hook else None
+                before = self.before_extra(instance) if instance and self.before_extra else None
                 try:
                     save_with_audit(
-                        actor=request.user, section=self.section, form=form, after_save=after
+                        actor=request.user,
+                        section=self.section,
+                        form=form,
+                        extra_before=before,
+                        after_save=after,
                     )
                 except IntegrityError:
                     form.add_error(None, _("Ya existe un registro igual."))

@@ -8,17 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import messages
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import URLPattern, path
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from admin_config import audit
-from admin_config.crud import CrudSection, save_with_audit
+from admin_config.crud import CrudSection
 from admin_config.models import ConfigChange
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, User
@@ -31,34 +29,7 @@ class Section(CrudSection):
     be ordered by hand (``ordered_within``: the rows a row moves among, given the row)."""
 
     base: str = ""
-    before_extra: Callable[[Any], dict[str, Any]] | None = None
     ordered_within: Callable[[Any], models.QuerySet[Any]] | None = None
-
-    def form_view(self, request: AuthedRequest, pk: int | None = None) -> HttpResponse:
-        instance = get_object_or_404(self.model.objects.all(), pk=pk) if pk else None  # type: ignore[attr-defined]
-        kwargs = {"tenant_id": request.user.tenant_id, **self.form_kwargs(request)}
-        if request.method == "POST":
-            form = self.form_class(request.POST, instance=instance, **kwargs)
-            if form.is_valid():
-                hook = self.after_save
-                after = (lambda obj: hook(obj, form)) if hook else None
-                before = self.before_extra(instance) if instance and self.before_extra else None
-                try:
-                    save_with_audit(
-                        actor=request.user,
-                        section=self.section,
-                        form=form,
-                        extra_before=before,
-                        after_save=after,
-                    )
-                except IntegrityError:
-                    form.add_error(None, _("Ya existe un registro igual."))
-                else:
-                    messages.success(request, _("Cambios guardados."))
-                    return redirect(f"admin_config:{self.name}")
-        else:
-            form = self.form_class(instance=instance, **kwargs)
-        return render(request, self.form_template, self._context(request, form=form, obj=instance))
 
     def move_view(self, request: AuthedRequest, pk: int) -> HttpResponse:
         obj = get_object_or_404(self.model.objects.all(), pk=pk)  # type: ignore[attr-defined]

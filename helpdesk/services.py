@@ -17,16 +17,22 @@ def tenant_create(
         tenant.full_clean()
         tenant.save()
     with tenant_context(tenant.pk), transaction.atomic():
-        bot = User(
-            tenant=tenant,
-            email=f"bot+{slug}@bots.invalid",
-            name="Bot",
-            role=Role.AGENT,
-            is_bot=True,
-        )
-        bot.set_unusable_password()
-        bot.save()
+        bot_user_create(tenant_id=tenant.pk, handle=slug)
     return tenant
+
+
+def bot_user_create(*, tenant_id: int, handle: str) -> User:
+    """The tenant's bot user: it cannot log in; the skills bot and auto-actions act as it."""
+    bot = User(
+        tenant_id=tenant_id,
+        email=f"bot+{handle}@bots.invalid",
+        name="Bot",
+        role=Role.AGENT,
+        is_bot=True,
+    )
+    bot.set_unusable_password()
+    bot.save()
+    return bot
 
 
 def tenant_bot(tenant: Tenant) -> User:
