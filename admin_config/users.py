@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from admin_config import audit
 from admin_config.models import ConfigChange, Department, DepartmentMembership
+from helpdesk import live
 from helpdesk.models import Availability, Role, User
 from helpdesk.tenancy import bypass_context
 
@@ -226,6 +227,8 @@ def _end_sessions(user: User) -> int:
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
             ended += 1
+    user_id = user.pk
+    transaction.on_commit(lambda: live.end_user_sockets(user_id), robust=True)
     return ended
 
 

@@ -61,6 +61,10 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def session_end(self, event: dict[str, Any]) -> None:
+        """The person was deactivated: this connection ends now (reconnecting is refused)."""
+        await self.close(code=CLOSE_FORBIDDEN)
+
     async def in_tenant(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run database work in a thread, inside this connection's tenant context."""
 

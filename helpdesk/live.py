@@ -22,3 +22,12 @@ def publish(group: str, event: dict[str, Any]) -> None:
     if layer is None:
         return
     async_to_sync(layer.group_send)(group, {"type": "push", **event})
+
+
+def end_user_sockets(user_id: int) -> None:
+    """Close every open socket of a person (deactivated: what is open must not keep
+    receiving). Call it from ``transaction.on_commit``."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.end"})

@@ -110,3 +110,25 @@ def test_an_idle_connection_still_receives(cast):
         await comm.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_deactivated_persons_open_sockets_are_closed(cast):
+    from admin_config.users import user_deactivate
+    from helpdesk.consumers import CLOSE_FORBIDDEN
+    from helpdesk.tenancy import tenant_context
+
+    comm = _communicator(cast.agent)
+
+    async def scenario():
+        assert (await comm.connect())[0]
+        await comm.receive_nothing(timeout=0.3)
+
+        def deactivate():
+            with tenant_context(cast.tenant_a.pk):
+                user_deactivate(actor=cast.admin, user=cast.agent)
+
+        await sync_to_async(deactivate)()
+        closed = await comm.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+    async_to_sync(scenario)()
