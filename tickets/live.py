@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from helpdesk.live import publish, tenant_group
+from tickets.cards import CardRenderer
 
 
 def ticket_group(ticket_id: int) -> str:
@@ -71,9 +72,7 @@ def render_card(ticket: Any) -> str:
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
-        return render_to_string(
-            "tickets/partials/card.html", {"t": ticket, "col": CARD_COLUMN, "alert": CARD_ALERT}
-        )
+        return CardRenderer().ticket(ticket, CARD_COLUMN, CARD_ALERT)
 
 
 def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
@@ -127,11 +126,7 @@ def _publish_message(message_id: int, *, new: bool) -> None:
             "tickets/partials/message.html",
             {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
         )
-        card = (
-            render_to_string("tickets/partials/mcard.html", {"m": message, "col": CARD_COLUMN})
-            if new
-            else ""
-        )
+        card = CardRenderer().message(message, CARD_COLUMN) if new else ""
     publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
     if new:
         publish(

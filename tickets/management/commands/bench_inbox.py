@@ -632,6 +632,8 @@ class Command(BaseCommand):
                 customer_ids[int(rand() * n_customers)],
                 department_ids[int(rand() * len(department_ids))] if rand() < 0.5 else None,
                 tenant_id,
+                "",  # bot_stage
+                0,  # bot_attempts
             )
 
     def _message_rows(
@@ -961,6 +963,8 @@ TICKET_COLUMNS = [
     "customer_id",
     "department_id",
     "tenant_id",
+    "bot_stage",
+    "bot_attempts",
 ]
 MESSAGE_COLUMNS = [
     "direction",
