@@ -293,3 +293,132 @@ def test_message_columns_get_new_messages_live(cast):
     assert f"#col-{dms.pk}-cards" not in html
     page = client_for(cast.agent).get("/inbox/").content.decode()
     assert "@tienda hola" in page  # and the first page lists it too
+
+
+def _fill_inbox(cast, account, n=PAGE + 5):
+    """n tickets of the agent, a message column and a scheduled-post column beside the three
+    recommended ticket columns."""
+    from tickets.models import ScheduledPost
+
+    client = client_for(cast.agent)
+    client.get("/inbox/")  # the recommended columns
+    for i in range(n):
+        ticket = _receive(account, f"+5697000{i:04d}", f"mensaje {i}")
+        with tenant_context(cast.tenant_a.pk):
+            services.ticket_assign(ticket=ticket, assignee=cast.agent, actor=cast.admin)
+    with tenant_context(cast.tenant_a.pk):
+        column_services.column_save(
+            user=cast.agent,
+            column=None,
+            name="Mensajes",
+            kind="messages",
+            filters={},
+            sort="updated",
+            sound=False,
+            desktop_notify=False,
+        )
+        column_services.column_save(
+            user=cast.agent,
+            column=None,
+            name="Programados",
+            kind="scheduled",
+            filters={},
+            sort="updated",
+            sound=False,
+            desktop_notify=False,
+        )
+        ScheduledPost.objects.create(
+            account=account, text="Oferta", publish_at=timezone.now() + datetime.timedelta(days=1)
+        )
+    return client
+
+
+def test_the_inbox_page_and_a_next_page_run_a_pinned_number_of_queries(cast):
+    """Pinned, not just constant: a card that reads a field its list does not load would cost
+    one query per card and show here at once."""
+    client = _fill_inbox(cast, _account(cast.tenant_a))
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as page:
+        body = client.get("/inbox/").content.decode()
+    assert body.count("<article") > 2 * PAGE  # tickets, messages and the post
+    # session, user, tenant context switches (4), the columns (2: columns_ensure, listing),
+    # tickets (UNION, fetch, their customers), messages (UNION, fetch, customers), posts
+    # (UNION, fetch), metrics, the bell's count.
+    assert len(page) == 18, [q["sql"][:100] for q in page.captured_queries]
+    with tenant_context(cast.tenant_a.pk):
+        column = Column.objects.get(user=cast.agent, name="Nuevos")
+    after = body.split(f"/inbox/columns/{column.pk}/page/?after=")[1].split('"')[0]
+    after = after.replace("&amp;", "&")
+    from urllib.parse import unquote
+
+    with CaptureQueriesContext(connection) as more:
+        rest = client.get(f"/inbox/columns/{column.pk}/page/", {"after": unquote(after)})
+    assert rest.content.decode().count("<article") == 5
+    # session, user, tenant context switches (4), the column, one keyset page, its customers.
+    assert len(more) == 9, [q["sql"][:100] for q in more.captured_queries]
+
+
+def test_cards_escape_what_customers_write_and_speak_the_readers_language(cast):
+    from django.utils import translation
+
+    from tickets.cards import CardRenderer
+
+    account = _account(cast.tenant_a)
+    ticket = _receive(account, "+56970001111", '<img src=x onerror="alert(1)"> & hola')
+    with tenant_context(cast.tenant_a.pk):
+        ticket.customer.name = "<b>Ana</b>"
+        ticket.customer.save()
+        ticket = Ticket.objects.select_related("account", "assignee", "customer").get(pk=ticket.pk)
+    with translation.override("es"):
+        card = CardRenderer().ticket(ticket, 7)
+    assert "&lt;b&gt;Ana&lt;/b&gt;" in card and "<b>Ana" not in card
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; hola" in card
+    assert 'id="c7-t' in card and "Sin asignar" in card and 'class="sla-chip ok">A tiempo<' in card
+    with translation.override("en"):
+        card = CardRenderer().ticket(ticket, 7)
+    assert "Unassigned" in card and ">On time<" in card
+
+
+def test_the_at_risk_columns_read_the_running_clocks_index(cast):
+    """Sorted by waiting time, an "at risk" column would otherwise walk every waiting ticket
+    from the longest (long breached) wait."""
+    from tickets.models import Customer
+
+    account = _account(cast.tenant_a)
+    now = timezone.now()
+    with tenant_context(cast.tenant_a.pk):
+        customer = Customer.objects.create(name="Ana")
+        Ticket.objects.bulk_create(
+            Ticket(
+                tenant=cast.tenant_a,
+                number=2000 + i,
+                customer=customer,
+                account=account,
+                status="open",
+                awaiting_response=True,
+                waiting_since=now - datetime.timedelta(minutes=i),
+                sla_due_at=now + datetime.timedelta(minutes=60 - i),
+                sla_risk_at=now + datetime.timedelta(minutes=45 - i),
+                sla_breached=i > 60,
+            )
+            for i in range(300)
+        )
+        agent = type(cast.agent).objects.select_related("tenant").get(pk=cast.agent.pk)
+        plans = {}
+        for sort in ("waiting", "updated"):
+            column = Column(
+                tenant=cast.tenant_a,
+                user=agent,
+                name="En riesgo",
+                filters={"status": ["open"], "sla": ["risk"]},
+                sort=sort,
+            )
+            qs = Ticket.objects.filter(ticket_filter(column, agent).to_q()).order_by(
+                *ticket_filter(column, agent).order_by()
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                plans[sort] = qs[:50].explain()
+    assert "ticket_sla_running " in plans["waiting"] + " ", plans["waiting"]
+    assert "ticket_sla_running_updated" in plans["updated"], plans["updated"]
