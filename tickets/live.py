@@ -10,12 +10,17 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from helpdesk.live import publish, tenant_group
+from helpdesk.live import publish
 from tickets.cards import CardRenderer
 
 
 def ticket_group(ticket_id: int) -> str:
     return f"ticket-{ticket_id}"
+
+
+def inbox_group(tenant_id: int) -> str:
+    """The tenant's open inboxes: one member per process (tickets.consumers_inbox.InboxHub)."""
+    return f"inbox-{tenant_id}"
 
 
 def ticket_snapshot(ticket: Any) -> dict[str, Any]:
@@ -88,7 +93,7 @@ def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
         return
     snapshot = ticket_snapshot(ticket)
     publish(
-        tenant_group(ticket.tenant_id),
+        inbox_group(ticket.tenant_id),
         {"event": "ticket", "snapshot": snapshot, "card": render_card(ticket), "reason": reason},
     )
     publish(ticket_group(ticket_id), {"event": "ticket", "refresh": "header"})
@@ -130,7 +135,7 @@ def _publish_message(message_id: int, *, new: bool) -> None:
     publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
     if new:
         publish(
-            tenant_group(message.tenant_id),
+            inbox_group(message.tenant_id),
             {"event": "message", "snapshot": message_snapshot(message), "card": card},
         )
 
