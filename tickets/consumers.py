@@ -28,9 +28,11 @@ class InboxConsumer(TenantConsumer):
         await database_sync_to_async(presence.agent_connected)(self.tenant_id)
         self.counted = True
         if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
-            self.state = await self.in_tenant(load_state, self.user_id)
-            # Inbox events come through this process's hub of the tenant, once per process.
-            await inbox_hub(self.channel_layer, self.tenant_id).join(self)
+            # Inbox events come through this process's hub of the tenant, once per process;
+            # those arriving while the columns load are applied right after.
+            hub = inbox_hub(self.channel_layer, self.tenant_id)
+            await hub.join(self)
+            await hub.start(self, await self.in_tenant(load_state, self.user_id))
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):
@@ -38,7 +40,7 @@ class InboxConsumer(TenantConsumer):
         await super().disconnect(code)
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        if self.state is not None:
+        if getattr(self, "tenant_id", None):  # accepted: it may be in the hub
             await inbox_hub(self.channel_layer, self.tenant_id).leave(self)
         await super().websocket_disconnect(message)
 

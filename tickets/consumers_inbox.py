@@ -145,12 +145,18 @@ class InboxHub:
         self.layer = layer
         self.group = inbox_group(tenant_id)
         self.consumers: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Events that arrived while a consumer was loading its columns, replayed by start().
+        self.pending: weakref.WeakKeyDictionary[Any, list[dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
         self.channel = ""
         self.task: asyncio.Task[None] | None = None
         self.ready: asyncio.Future[None] | None = None
 
     async def join(self, consumer: Any) -> None:
-        """Returns once the hub receives the tenant's events (so none is missed after)."""
+        """Returns once the hub receives the tenant's events; until ``start`` gives the
+        consumer its state, its events are kept (none is missed while the columns load)."""
+        self.pending[consumer] = []
         self.consumers.add(consumer)
         if self.task is None or self.ready is None:
             loop = asyncio.get_running_loop()
@@ -158,8 +164,19 @@ class InboxHub:
             self.task = loop.create_task(self._run(self.ready))
         await asyncio.shield(self.ready)
 
+    async def start(self, consumer: Any, state: InboxState) -> None:
+        """The consumer's columns are loaded: apply what arrived meanwhile (replaying an event
+        the loaded state already reflects changes nothing), then deliver live."""
+        consumer.state = state
+        events = self.pending.pop(consumer, [])
+        now = timezone.now()
+        html = "".join(inbox_frame(state, event, consumer.user_id, now) for event in events)
+        if html:
+            await consumer.send(text_data=html)
+
     async def leave(self, consumer: Any) -> None:
         self.consumers.discard(consumer)
+        self.pending.pop(consumer, None)
         if not self.consumers and self.task is not None:
             task, channel, self.task, self.ready = self.task, self.channel, None, None
             task.cancel()
@@ -191,10 +208,12 @@ class InboxHub:
         now = timezone.now()
         frames = []
         for consumer in list(self.consumers):
-            if consumer.state is not None:
-                html = inbox_frame(consumer.state, event, consumer.user_id, now)
-                if html:
-                    frames.append((consumer, html))
+            if consumer.state is None:
+                self.pending.setdefault(consumer, []).append(event)
+                continue
+            html = inbox_frame(consumer.state, event, consumer.user_id, now)
+            if html:
+                frames.append((consumer, html))
         results = await asyncio.gather(
             *(consumer.send(text_data=html) for consumer, html in frames),
             return_exceptions=True,
