@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import html
+from dataclasses import dataclass
 from typing import Any
 
 from django.templatetags.static import static
@@ -24,9 +25,14 @@ from django.utils.text import Truncator
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext as _
 
+from channels_conn.kinds import ChannelKind
+from helpdesk.models import User
+from tickets.models import Customer, TicketStatus
 from tickets.sla import sla_state
 
 esc = html.escape
+_KIND_LABELS = dict(ChannelKind.choices)
+_STATUS_LABELS = dict(TicketStatus.choices)
 
 _NUMBER = 987654321  # stands for the ticket number while the URL's shape is computed
 
@@ -97,6 +103,49 @@ class _Counted:
         return text
 
 
+@dataclass(slots=True)
+class CardCustomer:
+    name: str
+
+    __str__ = Customer.__str__  # "Cliente sin nombre" when nameless, as everywhere
+
+
+@dataclass(slots=True)
+class CardPerson:
+    name: str
+    email: str
+    is_bot: bool
+
+    get_short_name = User.get_short_name
+
+
+@dataclass(slots=True)
+class CardAccount:
+    kind: str
+
+
+@dataclass(slots=True)
+class CardTicket:
+    """What a ticket card shows (and a column's cursor needs), read as plain values: an inbox
+    page builds ~400 of them, and full model instances (with their account, assignee and
+    customer instances) cost several times more to build than the cards to render."""
+
+    pk: int
+    number: int
+    status: str
+    important: bool
+    awaiting_response: bool
+    last_message_preview: str
+    updated_at: datetime.datetime
+    waiting_since: datetime.datetime | None
+    sla_due_at: datetime.datetime | None
+    sla_risk_at: datetime.datetime | None
+    sla_breached: bool
+    account: CardAccount
+    customer: CardCustomer
+    assignee: CardPerson | None
+
+
 def _timestamp(value: datetime.datetime | None) -> str:
     """The template's ``|date:'U'``."""
     return str(int(value.timestamp())) if value is not None else ""
@@ -135,8 +184,8 @@ class CardRenderer:
     def _kind(self, account: Any) -> tuple[str, str]:
         kind = account.kind
         label = self._kinds.get(kind)
-        if label is None:
-            label = self._kinds[kind] = esc(str(account.get_kind_display()))
+        if label is None:  # the account's get_kind_display()
+            label = self._kinds[kind] = esc(str(_KIND_LABELS.get(kind, kind)))
         return esc(kind), label
 
     def _local(self, value: datetime.datetime) -> datetime.datetime:
@@ -165,8 +214,8 @@ class CardRenderer:
         else:
             status = t.status
             label = self._statuses.get(status)
-            if label is None:
-                label = self._statuses[status] = esc(str(t.get_status_display()))
+            if label is None:  # the ticket's get_status_display()
+                label = self._statuses[status] = esc(str(_STATUS_LABELS.get(status, status)))
             chip = f'<span class="status-chip {esc(status)}">{label}</span>'
         since = t.waiting_since
         if since:

@@ -8,9 +8,10 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, IntegerField, Q, QuerySet, Value
 
 from helpdesk.models import User
+from tickets.cards import CardAccount, CardCustomer, CardPerson, CardTicket
 from tickets.filters import MessageFilter, TicketFilter
 from tickets.models import (
     Column,
@@ -162,11 +163,9 @@ def inbox_columns(user: User) -> list[ColumnView]:
     return [views[c.pk] for c in columns]
 
 
-# What a card shows (tickets.cards) and a cursor needs: loading only these fields skips
-# decoding the rest (JSON, a dozen timestamps, the account's encrypted credentials) for every
-# card. A card that reads another field would cost a query per card: the inbox's pinned query
-# count catches that.
-TICKET_CARD_FIELDS = (
+# What a ticket card shows (tickets.cards.CardTicket), read as plain values in this order.
+TICKET_CARD_VALUES = (
+    "pk",
     "number",
     "status",
     "important",
@@ -178,11 +177,14 @@ TICKET_CARD_FIELDS = (
     "sla_risk_at",
     "sla_breached",
     "account__kind",
-    "customer",
+    "customer_id",
     "assignee__name",
     "assignee__email",
     "assignee__is_bot",
 )
+# A message card's fields: loading only these skips decoding the rest (JSON, timestamps, the
+# account's encrypted credentials). A card reading another field would cost a query per card:
+# the inbox's pinned query count catches that.
 MESSAGE_CARD_FIELDS = (
     "direction",
     "is_public",
@@ -194,32 +196,60 @@ MESSAGE_CARD_FIELDS = (
     "author__email",
     "ticket__number",
     "ticket__customer",
+    "ticket__tenant",
 )
 
 
-def _customers() -> Prefetch:
-    """The cards' customers in a second query by primary key: joined, PostgreSQL hashes the
-    whole customer table when its estimate says so (tens of ms at 20 000 customers)."""
-    return Prefetch("customer", queryset=Customer.objects.only("name"))
+def _customer_names(ids: set[int]) -> dict[int, str]:
+    """The cards' customers in one query by primary key. Joined to the tickets instead,
+    PostgreSQL hashes the whole customer table when its estimate says so (tens of ms at
+    20 000 customers)."""
+    return dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def _card_tickets(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return (
-        qs.select_related("account", "assignee")
-        .prefetch_related(_customers())
-        .only(*TICKET_CARD_FIELDS)
-    )
+def _card_tickets(qs: QuerySet[Ticket]) -> list[CardTicket]:
+    rows = list(qs.values_list(*TICKET_CARD_VALUES))
+    names = _customer_names({row[12] for row in rows})
+    accounts: dict[str, CardAccount] = {}
+    customers: dict[int, CardCustomer] = {}
+    people: dict[tuple[str, str, bool], CardPerson] = {}
+    cards = []
+    for row in rows:
+        kind, customer_id, name, email, is_bot = row[11:]
+        account = accounts.get(kind)
+        if account is None:
+            account = accounts[kind] = CardAccount(kind)
+        customer = customers.get(customer_id)
+        if customer is None:
+            customer = customers[customer_id] = CardCustomer(names.get(customer_id, ""))
+        person = None
+        if email is not None:  # an assignee (the join found one)
+            person = people.get((name, email, is_bot))
+            if person is None:
+                person = people[(name, email, is_bot)] = CardPerson(name, email, is_bot)
+        # The first 11 values are its first 11 fields, in order.
+        cards.append(CardTicket(*row[:11], account, customer, person))  # type: ignore[call-arg]
+    return cards
 
 
-def _card_messages(qs: QuerySet[Message]) -> QuerySet[Message]:
-    return (
-        qs.select_related("ticket", "account", "author")
-        .prefetch_related(Prefetch("ticket__customer", queryset=Customer.objects.only("name")))
-        .only(*MESSAGE_CARD_FIELDS)
-    )
+def _card_messages(qs: QuerySet[Message]) -> list[Message]:
+    messages = list(qs.select_related("ticket", "account", "author").only(*MESSAGE_CARD_FIELDS))
+    names = _customer_names({m.ticket.customer_id for m in messages})
+    cache = Ticket._meta.get_field("customer").set_cached_value  # type: ignore[union-attr]
+    for m in messages:
+        ticket = m.ticket
+        cache(
+            ticket,
+            Customer(
+                pk=ticket.customer_id,
+                tenant_id=ticket.tenant_id,
+                name=names.get(ticket.customer_id, ""),
+            ),
+        )
+    return messages
 
 
-def _load_tickets(ids: set[int]) -> dict[int, Ticket]:
+def _load_tickets(ids: set[int]) -> dict[int, CardTicket]:
     return {t.pk: t for t in _card_tickets(Ticket.objects.filter(pk__in=ids))}
 
 
@@ -235,13 +265,15 @@ def _load_posts(ids: set[int]) -> dict[int, ScheduledPost]:
 def column_next_page(column: Column, user: User, after: str) -> ColumnView:
     """The next page of one column: one indexed keyset query (no OFFSET)."""
     view = ColumnView(column)
+    rows: list[Any]
     if column.kind == ColumnKind.TICKETS:
-        qs: QuerySet[Any] = _card_tickets(_ticket_qs(ticket_filter(column, user), after))
+        rows = _card_tickets(_ticket_qs(ticket_filter(column, user), after)[: PAGE + 1])
     elif column.kind == ColumnKind.MESSAGES:
-        qs = _card_messages(_message_qs(message_filter(column, user), after))
+        rows = _card_messages(_message_qs(message_filter(column, user), after)[: PAGE + 1])
     else:
         qs = _scheduled_qs(column, after).select_related("account", "created_by")
-    _page(view, list(qs[: PAGE + 1]))
+        rows = list(qs[: PAGE + 1])
+    _page(view, rows)
     return view
 
 
