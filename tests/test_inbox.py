@@ -118,6 +118,7 @@ def test_a_column_pages_by_keyset_without_overlap(cast):
     assert page.content.decode().count("data-open-ticket") == 12
 
 
+@pytest.mark.django_db(transaction=True)
 def test_column_listing_uses_an_index(cast):
     account = _account(cast.tenant_a)
     with tenant_context(cast.tenant_a.pk):
@@ -133,6 +134,8 @@ def test_column_listing_uses_an_index(cast):
             )
             for i in range(400)
         )
+    _analyze_tickets()
+    with tenant_context(cast.tenant_a.pk):
         column = Column.objects.create(
             tenant=cast.tenant_a,
             user=cast.agent,
@@ -143,7 +146,7 @@ def test_column_listing_uses_an_index(cast):
         qs = Ticket.objects.filter(ticket_filter(column, agent).to_q()).order_by(
             "-updated_at", "-id"
         )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             plan = qs[:50].explain()
     assert "Index" in plan and "ticket_assignee_updated" in plan, plan
