@@ -447,3 +447,59 @@ def test_the_at_risk_columns_read_the_running_clocks_index(cast):
             "ticket_sla_running",
             "ticket_sla_running_updated",
         }
+
+
+def test_scheduled_post_columns_follow_posts_live(cast, monkeypatch):
+    from tickets.consumers_inbox import inbox_frame
+    from tickets.live import post_snapshot
+    from tickets.models import ScheduledPost
+
+    twitter = _account(cast.tenant_a, kind="twitter")
+    facebook = _account(cast.tenant_a, kind="facebook")
+    with tenant_context(cast.tenant_a.pk):
+        tweets = Column.objects.create(
+            tenant=cast.tenant_a,
+            user=cast.agent,
+            name="Tweets",
+            kind="scheduled",
+            filters={"channels": ["twitter"]},
+        )
+        everything = Column.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, name="Todo", kind="scheduled"
+        )
+        state = load_state(cast.agent.pk)
+        post = ScheduledPost.objects.create(
+            account=facebook,
+            text="Cyber <b>day</b>",
+            publish_at=timezone.now() + datetime.timedelta(hours=3),
+            created_by=cast.agent,
+        )
+        post = ScheduledPost.objects.select_related("account", "created_by").get(pk=post.pk)
+
+    import tickets.live as live
+
+    published = []
+    monkeypatch.setattr(live, "publish", lambda group, event: published.append((group, event)))
+    with tenant_context(cast.tenant_a.pk):
+        live.publish_post(post.pk)
+    group, event = published[0]
+    assert group == f"inbox-{cast.tenant_a.pk}" and event["event"] == "post"
+    event = json.loads(json.dumps(event))  # events travel as JSON
+    with CaptureQueriesContext(connection) as queries:
+        html = inbox_frame(state, event, cast.agent.pk, timezone.now())
+    assert len(queries) == 0
+    assert f"afterbegin:#col-{everything.pk}-cards" in html
+    assert f"afterbegin:#col-{tweets.pk}-cards" not in html  # a Facebook post
+    assert f'id="c{everything.pk}-p{post.pk}"' in html and "Cyber &lt;b&gt;day" in html
+    assert 'data-publish="' in html
+
+    with tenant_context(cast.tenant_a.pk):
+        post.account, post.status = twitter, ScheduledPost.Status.SCHEDULED
+        moved = {**event, "snapshot": post_snapshot(post)}
+        post.status = ScheduledPost.Status.PUBLISHED
+        done = {**event, "snapshot": post_snapshot(post)}
+    assert f"afterbegin:#col-{tweets.pk}-cards" in inbox_frame(
+        state, moved, cast.agent.pk, timezone.now()
+    )
+    gone = inbox_frame(state, done, cast.agent.pk, timezone.now())
+    assert "afterbegin" not in gone and f'id="c{tweets.pk}-p{post.pk}" hx-swap-oob="delete"' in gone

@@ -75,7 +75,7 @@ MESSAGE_CARD = """\
 """
 
 POST_CARD = """\
-<article class="tcard pcard" id="c{col}-p{pk}">
+<article class="tcard pcard" id="c{col}-p{pk}" data-publish="{publish}">
   <span class="tcard-top">
     <span class="channel sm {kind}"><svg class="icon" role="img" aria-label="{kind_label}">\
 <use href="{icons}#ch-{kind}"/></svg></span>
@@ -289,6 +289,7 @@ class CardRenderer:
         return POST_CARD.format(
             col=esc(str(col)),
             pk=p.pk,
+            publish=_timestamp(p.publish_at),
             kind=kind,
             kind_label=kind_label,
             icons=self.icons,

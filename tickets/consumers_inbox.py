@@ -29,12 +29,37 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class PostFilter:
+    """A scheduled-post column's filter over a post's snapshot (as tickets.inbox lists it:
+    scheduled posts of the chosen channels and accounts)."""
+
+    channels: frozenset[str] = frozenset()
+    accounts: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> PostFilter:
+        d = data or {}
+        return cls(
+            channels=frozenset(str(c) for c in d.get("channels") or ()),
+            accounts=frozenset(int(a) for a in d.get("accounts") or ()),
+        )
+
+    def matches(self, s: dict[str, Any]) -> bool:
+        return (
+            s["status"] == "scheduled"
+            and (not self.channels or s["channel"] in self.channels)
+            and (not self.accounts or s["account_id"] in self.accounts)
+        )
+
+
+@dataclass(frozen=True)
 class LiveColumn:
     pk: int
     kind: str
     ticket_filter: TicketFilter | None
     message_filter: MessageFilter | None
     alert: bool  # sound or desktop notification on new customer messages
+    post_filter: PostFilter | None = None
 
 
 @dataclass
@@ -59,6 +84,9 @@ def load_state(user_id: int) -> InboxState:
                 ticket_filter=ticket_filter(c, user) if c.kind == ColumnKind.TICKETS else None,
                 message_filter=message_filter(c, user) if c.kind == ColumnKind.MESSAGES else None,
                 alert=c.sound or c.desktop_notify,
+                post_filter=(
+                    PostFilter.from_data(c.filters) if c.kind == ColumnKind.SCHEDULED else None
+                ),
             )
         )
     return InboxState(columns=columns, mine=my_open_tickets(user))
@@ -91,6 +119,22 @@ def message_swaps(state: InboxState, event: dict[str, Any]) -> str:
     out = []
     for col in state.columns:
         if col.message_filter is not None and col.message_filter.matches(s):
+            body = card.replace(CARD_COLUMN, str(col.pk))
+            out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
+    return "".join(out)
+
+
+def post_swaps(state: InboxState, event: dict[str, Any]) -> str:
+    """A scheduled post added, changed or no longer scheduled: its card leaves every
+    scheduled-post column and comes back where it still matches (the page orders it)."""
+    s = event["snapshot"]
+    card = event.get("card", "")
+    out = []
+    for col in state.columns:
+        if col.post_filter is None:
+            continue
+        out.append(f'<div id="c{col.pk}-p{s["id"]}" hx-swap-oob="delete"></div>')
+        if col.post_filter.matches(s):
             body = card.replace(CARD_COLUMN, str(col.pk))
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
@@ -130,6 +174,8 @@ def inbox_frame(
         return ticket_swaps(state, event, now) + metrics_swap(state, event, user_id)
     if event.get("event") == "message" and "snapshot" in event:
         return message_swaps(state, event)
+    if event.get("event") == "post":
+        return post_swaps(state, event)
     return ""
 
 

@@ -155,3 +155,44 @@ def message_added(message: Any) -> None:
 
 def message_updated(message: Any) -> None:
     _message_push(message, new=False)
+
+
+def post_snapshot(post: Any) -> dict[str, Any]:
+    """What a scheduled-post column filter looks at."""
+    return {
+        "id": post.pk,
+        "account_id": post.account_id,
+        "channel": post.account.kind,
+        "status": post.status,
+        "publish_at": post.publish_at.isoformat(),
+    }
+
+
+def publish_post(post_id: int) -> None:
+    """One query, one card render and one send, whatever the number of inboxes."""
+    from tickets.models import ScheduledPost
+
+    post = (
+        ScheduledPost.objects.select_related("account", "created_by", "tenant")
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None:
+        return
+    tenant = post.tenant
+    with (
+        translation.override(tenant.language),
+        timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
+    ):
+        card = CardRenderer().post(post, CARD_COLUMN)
+    publish(
+        inbox_group(post.tenant_id),
+        {"event": "post", "snapshot": post_snapshot(post), "card": card},
+    )
+
+
+def post_changed(post: Any) -> None:
+    """After the commit, update the scheduled-post columns of the tenant's open inboxes. Call
+    it whenever a ScheduledPost is created, rescheduled, published, failed or cancelled."""
+    post_id = post.pk
+    transaction.on_commit(lambda: publish_post(post_id), robust=True)  # best effort
