@@ -181,9 +181,10 @@ def inbox_frame(
 
 class InboxHub:
     """The open inboxes of one tenant in this process (one event loop), fed from one channel
-    of the layer joined to the tenant's inbox group. Consumers join after loading their state
-    and leave when their socket closes (held weakly too: a consumer that vanished without
-    leaving, or whose send fails, is dropped)."""
+    of the layer joined to the tenant's inbox group. A consumer joins when its socket opens,
+    starts once its columns are loaded and leaves when its socket closes (held weakly too: a
+    consumer that vanished without leaving, or whose send fails, is dropped). A hub that
+    cannot receive (the layer unreachable) keeps trying."""
 
     REFRESH_SECONDS = 3600.0  # re-join the group well within the layer's group expiry (1 day)
 
@@ -204,7 +205,7 @@ class InboxHub:
         consumer its state, its events are kept (none is missed while the columns load)."""
         self.pending[consumer] = []
         self.consumers.add(consumer)
-        if self.task is None or self.ready is None:
+        if self.task is None or self.ready is None or self.task.done():
             loop = asyncio.get_running_loop()
             self.ready = loop.create_future()
             self.task = loop.create_task(self._run(self.ready))
@@ -243,6 +244,10 @@ class InboxHub:
                 event = await asyncio.wait_for(self.layer.receive(channel), self.REFRESH_SECONDS)
             except TimeoutError:
                 await self.layer.group_add(self.group, channel)
+                continue
+            except Exception:  # the layer unreachable: keep trying, as consumers do
+                logger.exception("inbox hub could not receive")
+                await asyncio.sleep(1)
                 continue
             try:
                 await self.deliver(event)
