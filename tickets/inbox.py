@@ -207,15 +207,21 @@ def _customer_names(ids: set[int]) -> dict[int, str]:
     return dict(Customer.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def _card_tickets(qs: QuerySet[Ticket]) -> list[CardTicket]:
-    rows = list(qs.values_list(*TICKET_CARD_VALUES))
-    names = _customer_names({row[12] for row in rows})
+def _card_tickets(qs: QuerySet[Ticket], *, join_customers: bool = False) -> list[CardTicket]:
+    """``join_customers`` when ``qs`` selects a handful of tickets by a subquery (a nested
+    loop by key); otherwise the names come from a second query (see _customer_names)."""
+    if join_customers:
+        rows = list(qs.values_list(*TICKET_CARD_VALUES, "customer__name"))
+        names = {row[12]: row[16] for row in rows}
+    else:
+        rows = list(qs.values_list(*TICKET_CARD_VALUES))
+        names = _customer_names({row[12] for row in rows})
     accounts: dict[str, CardAccount] = {}
     customers: dict[int, CardCustomer] = {}
     people: dict[tuple[str, str, bool], CardPerson] = {}
     cards = []
     for row in rows:
-        kind, customer_id, name, email, is_bot = row[11:]
+        kind, customer_id, name, email, is_bot = row[11:16]
         account = accounts.get(kind)
         if account is None:
             account = accounts[kind] = CardAccount(kind)
@@ -272,7 +278,9 @@ def column_next_page(column: Column, user: User, after: str) -> ColumnView:
         # the keyset bound makes PostgreSQL estimate ~1 row, and with the joins inside it
         # then hashed and sorted every waiting ticket instead of reading 51 in index order.
         page = _ticket_qs(f, after).values("pk")[: PAGE + 1]
-        rows = _card_tickets(Ticket.objects.filter(pk__in=page).order_by(*f.order_by()))
+        rows = _card_tickets(
+            Ticket.objects.filter(pk__in=page).order_by(*f.order_by()), join_customers=True
+        )
     elif column.kind == ColumnKind.MESSAGES:
         rows = _card_messages(_message_qs(message_filter(column, user), after)[: PAGE + 1])
     else:
