@@ -7,7 +7,7 @@ import datetime
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -118,6 +118,7 @@ def test_a_column_pages_by_keyset_without_overlap(cast):
     assert page.content.decode().count("data-open-ticket") == 12
 
 
+@pytest.mark.django_db(transaction=True)
 def test_column_listing_uses_an_index(cast):
     account = _account(cast.tenant_a)
     with tenant_context(cast.tenant_a.pk):
@@ -133,6 +134,8 @@ def test_column_listing_uses_an_index(cast):
             )
             for i in range(400)
         )
+    _analyze_tickets()
+    with tenant_context(cast.tenant_a.pk):
         column = Column.objects.create(
             tenant=cast.tenant_a,
             user=cast.agent,
@@ -143,7 +146,7 @@ def test_column_listing_uses_an_index(cast):
         qs = Ticket.objects.filter(ticket_filter(column, agent).to_q()).order_by(
             "-updated_at", "-id"
         )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             plan = qs[:50].explain()
     assert "Index" in plan and "ticket_assignee_updated" in plan, plan
@@ -293,3 +296,211 @@ def test_message_columns_get_new_messages_live(cast):
     assert f"#col-{dms.pk}-cards" not in html
     page = client_for(cast.agent).get("/inbox/").content.decode()
     assert "@tienda hola" in page  # and the first page lists it too
+
+
+def _fill_inbox(cast, account, n=PAGE + 5):
+    """n tickets of the agent, a message column and a scheduled-post column beside the three
+    recommended ticket columns."""
+    from tickets.models import ScheduledPost
+
+    client = client_for(cast.agent)
+    client.get("/inbox/")  # the recommended columns
+    for i in range(n):
+        ticket = _receive(account, f"+5697000{i:04d}", f"mensaje {i}")
+        with tenant_context(cast.tenant_a.pk):
+            services.ticket_assign(ticket=ticket, assignee=cast.agent, actor=cast.admin)
+    with tenant_context(cast.tenant_a.pk):
+        column_services.column_save(
+            user=cast.agent,
+            column=None,
+            name="Mensajes",
+            kind="messages",
+            filters={},
+            sort="updated",
+            sound=False,
+            desktop_notify=False,
+        )
+        column_services.column_save(
+            user=cast.agent,
+            column=None,
+            name="Programados",
+            kind="scheduled",
+            filters={},
+            sort="updated",
+            sound=False,
+            desktop_notify=False,
+        )
+        ScheduledPost.objects.create(
+            account=account, text="Oferta", publish_at=timezone.now() + datetime.timedelta(days=1)
+        )
+    return client
+
+
+def test_the_inbox_page_and_a_next_page_run_a_pinned_number_of_queries(cast):
+    """Pinned, not just constant: a card that reads a field its list does not load would cost
+    one query per card and show here at once."""
+    client = _fill_inbox(cast, _account(cast.tenant_a))
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as page:
+        body = client.get("/inbox/").content.decode()
+    assert body.count("<article") > 2 * PAGE  # tickets, messages and the post
+    # session, user, tenant context switches (4), the columns (2: columns_ensure, listing),
+    # tickets (UNION, fetch, their customers), messages (UNION, fetch, customers), posts
+    # (UNION, fetch), metrics, the bell's count.
+    assert len(page) == 18, [q["sql"][:100] for q in page.captured_queries]
+    with tenant_context(cast.tenant_a.pk):
+        column = Column.objects.get(user=cast.agent, name="Nuevos")
+    after = body.split(f"/inbox/columns/{column.pk}/page/?after=")[1].split('"')[0]
+    after = after.replace("&amp;", "&")
+    from urllib.parse import unquote
+
+    with CaptureQueriesContext(connection) as more:
+        rest = client.get(f"/inbox/columns/{column.pk}/page/", {"after": unquote(after)})
+    assert rest.content.decode().count("<article") == 5
+    # session, user, tenant context switches (4), the column, one keyset page (with its
+    # customers).
+    assert len(more) == 8, [q["sql"][:100] for q in more.captured_queries]
+
+
+def test_cards_escape_what_customers_write_and_speak_the_readers_language(cast):
+    from django.utils import translation
+
+    from tickets.cards import CardRenderer
+
+    account = _account(cast.tenant_a)
+    ticket = _receive(account, "+56970001111", '<img src=x onerror="alert(1)"> & hola')
+    with tenant_context(cast.tenant_a.pk):
+        ticket.customer.name = "<b>Ana</b>"
+        ticket.customer.save()
+        ticket = Ticket.objects.select_related("account", "assignee", "customer").get(pk=ticket.pk)
+    with translation.override("es"):
+        card = CardRenderer().ticket(ticket, 7)
+    assert "&lt;b&gt;Ana&lt;/b&gt;" in card and "<b>Ana" not in card
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; hola" in card
+    assert 'id="c7-t' in card and "Sin asignar" in card and 'class="sla-chip ok">A tiempo<' in card
+    with translation.override("en"):
+        card = CardRenderer().ticket(ticket, 7)
+    assert "Unassigned" in card and ">On time<" in card
+
+
+def _analyze_tickets() -> None:
+    """Fresh statistics (as the tables' owner): with those of an empty table the planner
+    picks any index for a query on a handful of rows."""
+    from helpdesk.dbroles import as_owner
+
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_at_risk_columns_read_the_running_clocks_index(cast):
+    """Sorted by waiting time, an "at risk" column would otherwise walk every waiting ticket
+    from the longest (long breached) wait."""
+    from tickets.models import Customer
+
+    account = _account(cast.tenant_a)
+    now = timezone.now()
+    with tenant_context(cast.tenant_a.pk):
+        customer = Customer.objects.create(name="Ana")
+        Ticket.objects.bulk_create(
+            Ticket(
+                tenant=cast.tenant_a,
+                number=2000 + i,
+                customer=customer,
+                account=account,
+                status="open",
+                awaiting_response=True,
+                waiting_since=now - datetime.timedelta(minutes=i),
+                sla_due_at=now + datetime.timedelta(minutes=60 - i),
+                sla_risk_at=now + datetime.timedelta(minutes=45 - i),
+                sla_breached=i > 60,
+            )
+            for i in range(300)
+        )
+    _analyze_tickets()
+    with tenant_context(cast.tenant_a.pk):
+        agent = type(cast.agent).objects.select_related("tenant").get(pk=cast.agent.pk)
+        plans = {}
+        for sort in ("waiting", "updated"):
+            column = Column(
+                tenant=cast.tenant_a,
+                user=agent,
+                name="En riesgo",
+                filters={"status": ["open"], "sla": ["risk"]},
+                sort=sort,
+            )
+            qs = Ticket.objects.filter(ticket_filter(column, agent).to_q()).order_by(
+                *ticket_filter(column, agent).order_by()
+            )
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                plans[sort] = qs[:50].explain()
+    for plan in plans.values():  # an index of the running clocks only (this small table may
+        # use ticket_sla_due, of the unflagged ones, as well); never all waiting/open tickets
+        assert "ticket_sla_running" in plan or "ticket_sla_due" in plan, plan
+        assert "ticket_waiting" not in plan and "ticket_status_updated" not in plan, plan
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ticket_sla_running%%'"
+        )
+        assert {row[0] for row in cursor.fetchall()} == {
+            "ticket_sla_running",
+            "ticket_sla_running_updated",
+        }
+
+
+def test_scheduled_post_columns_follow_posts_live(cast, monkeypatch):
+    from tickets.consumers_inbox import inbox_frame
+    from tickets.live import post_snapshot
+    from tickets.models import ScheduledPost
+
+    twitter = _account(cast.tenant_a, kind="twitter")
+    facebook = _account(cast.tenant_a, kind="facebook")
+    with tenant_context(cast.tenant_a.pk):
+        tweets = Column.objects.create(
+            tenant=cast.tenant_a,
+            user=cast.agent,
+            name="Tweets",
+            kind="scheduled",
+            filters={"channels": ["twitter"]},
+        )
+        everything = Column.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, name="Todo", kind="scheduled"
+        )
+        state = load_state(cast.agent.pk)
+        post = ScheduledPost.objects.create(
+            account=facebook,
+            text="Cyber <b>day</b>",
+            publish_at=timezone.now() + datetime.timedelta(hours=3),
+            created_by=cast.agent,
+        )
+        post = ScheduledPost.objects.select_related("account", "created_by").get(pk=post.pk)
+
+    import tickets.live as live
+
+    published = []
+    monkeypatch.setattr(live, "publish", lambda group, event: published.append((group, event)))
+    with tenant_context(cast.tenant_a.pk):
+        live.publish_post(post.pk)
+    group, event = published[0]
+    assert group == f"inbox-{cast.tenant_a.pk}" and event["event"] == "post"
+    event = json.loads(json.dumps(event))  # events travel as JSON
+    with CaptureQueriesContext(connection) as queries:
+        html = inbox_frame(state, event, cast.agent.pk, timezone.now())
+    assert len(queries) == 0
+    assert f"afterbegin:#col-{everything.pk}-cards" in html
+    assert f"afterbegin:#col-{tweets.pk}-cards" not in html  # a Facebook post
+    assert f'id="c{everything.pk}-p{post.pk}"' in html and "Cyber &lt;b&gt;day" in html
+    assert 'data-publish="' in html
+
+    with tenant_context(cast.tenant_a.pk):
+        post.account, post.status = twitter, ScheduledPost.Status.SCHEDULED
+        moved = {**event, "snapshot": post_snapshot(post)}
+        post.status = ScheduledPost.Status.PUBLISHED
+        done = {**event, "snapshot": post_snapshot(post)}
+    assert f"afterbegin:#col-{tweets.pk}-cards" in inbox_frame(
+        state, moved, cast.agent.pk, timezone.now()
+    )
+    gone = inbox_frame(state, done, cast.agent.pk, timezone.now())
+    assert "afterbegin" not in gone and f'id="c{tweets.pk}-p{post.pk}" hx-swap-oob="delete"' in gone

@@ -16,13 +16,7 @@ from django.utils.html import format_html
 from admin_config import presence as people_presence
 from channels_conn.webchat import presence
 from helpdesk.consumers import TenantConsumer
-from tickets.consumers_inbox import (
-    InboxState,
-    load_state,
-    message_swaps,
-    metrics_swap,
-    ticket_swaps,
-)
+from tickets.consumers_inbox import InboxState, inbox_frame, inbox_hub, load_state
 from tickets.live import ticket_group
 
 log = logging.getLogger(__name__)
@@ -45,7 +39,11 @@ class InboxConsumer(TenantConsumer):
         self.counted = True
         self.heartbeat = asyncio.ensure_future(self._beat())
         if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
-            self.state = await self.in_tenant(load_state, self.user_id)
+            # Inbox events come through this process's hub of the tenant, once per process;
+            # those arriving while the columns load are applied right after.
+            hub = inbox_hub(self.channel_layer, self.tenant_id)
+            await hub.join(self)
+            await hub.start(self, await self.in_tenant(load_state, self.user_id))
 
     async def _beat(self) -> None:
         """Refresh the person's presence while this socket lives (a killed worker stops
@@ -66,17 +64,16 @@ class InboxConsumer(TenantConsumer):
             await self.in_tenant(people_presence.person_disconnected, self.user_id)
         await super().disconnect(code)
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        if getattr(self, "tenant_id", None):  # accepted: it may be in the hub
+            await inbox_hub(self.channel_layer, self.tenant_id).leave(self)
+        await super().websocket_disconnect(message)
+
     async def push(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "ticket":
-            if self.state is None:
-                return
-            html = ticket_swaps(self.state, event, timezone.now())
-            html += metrics_swap(self.state, event, self.user_id)
-            if html:
-                await self.send(text_data=html)
-            return
-        if event.get("event") == "message" and "snapshot" in event:
-            html = message_swaps(self.state, event) if self.state is not None else ""
+        if "snapshot" in event:  # an inbox event sent to this socket directly
+            html = (
+                inbox_frame(self.state, event, self.user_id, timezone.now()) if self.state else ""
+            )
             if html:
                 await self.send(text_data=html)
             return

@@ -2,18 +2,54 @@
 
 Everything needed is loaded once when the socket opens (the columns and the person's open
 tickets); an event costs no database query: the snapshot is matched in memory against each
-column's filter and the card HTML, rendered once by the publisher, is reused."""
+column's filter and the card HTML, rendered once by the publisher, is reused.
+
+Delivery (``InboxHub``): each process receives an inbox event ONCE from the channel layer and
+hands it to its open inboxes of that tenant in memory. Joined to the tenant's group one by
+one, every socket had its own copy delivered through channels_redis's per-channel receive
+(several asyncio tasks per socket and message): with 500 sockets in a process that
+bookkeeping, not the matching, was most of the fan-out time."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import logging
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import timezone
 from django.utils.html import escape
 
 from tickets.filters import MessageFilter, TicketFilter
-from tickets.live import CARD_ALERT, CARD_COLUMN
+from tickets.live import CARD_ALERT, CARD_COLUMN, inbox_group
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """A scheduled-post column's filter over a post's snapshot (as tickets.inbox lists it:
+    scheduled posts of the chosen channels and accounts)."""
+
+    channels: frozenset[str] = frozenset()
+    accounts: frozenset[int] = frozenset()
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> PostFilter:
+        d = data or {}
+        return cls(
+            channels=frozenset(str(c) for c in d.get("channels") or ()),
+            accounts=frozenset(int(a) for a in d.get("accounts") or ()),
+        )
+
+    def matches(self, s: dict[str, Any]) -> bool:
+        return (
+            s["status"] == "scheduled"
+            and (not self.channels or s["channel"] in self.channels)
+            and (not self.accounts or s["account_id"] in self.accounts)
+        )
 
 
 @dataclass(frozen=True)
@@ -23,6 +59,7 @@ class LiveColumn:
     ticket_filter: TicketFilter | None
     message_filter: MessageFilter | None
     alert: bool  # sound or desktop notification on new customer messages
+    post_filter: PostFilter | None = None
 
 
 @dataclass
@@ -47,6 +84,9 @@ def load_state(user_id: int) -> InboxState:
                 ticket_filter=ticket_filter(c, user) if c.kind == ColumnKind.TICKETS else None,
                 message_filter=message_filter(c, user) if c.kind == ColumnKind.MESSAGES else None,
                 alert=c.sound or c.desktop_notify,
+                post_filter=(
+                    PostFilter.from_data(c.filters) if c.kind == ColumnKind.SCHEDULED else None
+                ),
             )
         )
     return InboxState(columns=columns, mine=my_open_tickets(user))
@@ -84,6 +124,22 @@ def message_swaps(state: InboxState, event: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def post_swaps(state: InboxState, event: dict[str, Any]) -> str:
+    """A scheduled post added, changed or no longer scheduled: its card leaves every
+    scheduled-post column and comes back where it still matches (the page orders it)."""
+    s = event["snapshot"]
+    card = event.get("card", "")
+    out = []
+    for col in state.columns:
+        if col.post_filter is None:
+            continue
+        out.append(f'<div id="c{col.pk}-p{s["id"]}" hx-swap-oob="delete"></div>')
+        if col.post_filter.matches(s):
+            body = card.replace(CARD_COLUMN, str(col.pk))
+            out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
+    return "".join(out)
+
+
 def metrics_swap(state: InboxState, event: dict[str, Any], user_id: int) -> str:
     """Update my counters from the snapshot; '' when they did not change."""
     s = event["snapshot"]
@@ -108,3 +164,125 @@ def _counts(mine: dict[int, tuple[bool, bool]]) -> tuple[int, int, int]:
         sum(1 for addressed, _w in mine.values() if addressed),
         sum(1 for _a, waiting in mine.values() if waiting),
     )
+
+
+def inbox_frame(
+    state: InboxState, event: dict[str, Any], user_id: int, now: datetime.datetime
+) -> str:
+    """Everything one inbox event changes on this person's page ('' when nothing)."""
+    if event.get("event") == "ticket":
+        return ticket_swaps(state, event, now) + metrics_swap(state, event, user_id)
+    if event.get("event") == "message" and "snapshot" in event:
+        return message_swaps(state, event)
+    if event.get("event") == "post":
+        return post_swaps(state, event)
+    return ""
+
+
+class InboxHub:
+    """The open inboxes of one tenant in this process (one event loop), fed from one channel
+    of the layer joined to the tenant's inbox group. A consumer joins when its socket opens,
+    starts once its columns are loaded and leaves when its socket closes (held weakly too: a
+    consumer that vanished without leaving, or whose send fails, is dropped). A hub that
+    cannot receive (the layer unreachable) keeps trying."""
+
+    REFRESH_SECONDS = 3600.0  # re-join the group well within the layer's group expiry (1 day)
+
+    def __init__(self, layer: Any, tenant_id: int) -> None:
+        self.layer = layer
+        self.group = inbox_group(tenant_id)
+        self.consumers: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Events that arrived while a consumer was loading its columns, replayed by start().
+        self.pending: weakref.WeakKeyDictionary[Any, list[dict[str, Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.channel = ""
+        self.task: asyncio.Task[None] | None = None
+        self.ready: asyncio.Future[None] | None = None
+
+    async def join(self, consumer: Any) -> None:
+        """Returns once the hub receives the tenant's events; until ``start`` gives the
+        consumer its state, its events are kept (none is missed while the columns load)."""
+        self.pending[consumer] = []
+        self.consumers.add(consumer)
+        if self.task is None or self.ready is None or self.task.done():
+            loop = asyncio.get_running_loop()
+            self.ready = loop.create_future()
+            self.task = loop.create_task(self._run(self.ready))
+        await asyncio.shield(self.ready)
+
+    async def start(self, consumer: Any, state: InboxState) -> None:
+        """The consumer's columns are loaded: apply what arrived meanwhile (replaying an event
+        the loaded state already reflects changes nothing), then deliver live."""
+        consumer.state = state
+        events = self.pending.pop(consumer, [])
+        now = timezone.now()
+        html = "".join(inbox_frame(state, event, consumer.user_id, now) for event in events)
+        if html:
+            await consumer.send(text_data=html)
+
+    async def leave(self, consumer: Any) -> None:
+        self.consumers.discard(consumer)
+        self.pending.pop(consumer, None)
+        if not self.consumers and self.task is not None:
+            task, channel, self.task, self.ready = self.task, self.channel, None, None
+            task.cancel()
+            if channel:
+                await self.layer.group_discard(self.group, channel)
+
+    async def _run(self, ready: asyncio.Future[None]) -> None:
+        try:
+            channel = self.channel = await self.layer.new_channel()
+            await self.layer.group_add(self.group, channel)
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+        ready.set_result(None)
+        while True:
+            try:
+                event = await asyncio.wait_for(self.layer.receive(channel), self.REFRESH_SECONDS)
+            except TimeoutError:
+                await self.layer.group_add(self.group, channel)
+                continue
+            except Exception:  # the layer unreachable: keep trying, as consumers do
+                logger.exception("inbox hub could not receive")
+                await asyncio.sleep(1)
+                continue
+            try:
+                await self.deliver(event)
+            except Exception:  # one bad event must not stop the tenant's live inbox
+                logger.exception("inbox event not delivered")
+
+    async def deliver(self, event: dict[str, Any]) -> None:
+        """Match the event for every inbox here (in memory), then send the frames at once."""
+        now = timezone.now()
+        frames = []
+        for consumer in list(self.consumers):
+            if consumer.state is None:
+                self.pending.setdefault(consumer, []).append(event)
+                continue
+            html = inbox_frame(consumer.state, event, consumer.user_id, now)
+            if html:
+                frames.append((consumer, html))
+        results = await asyncio.gather(
+            *(consumer.send(text_data=html) for consumer, html in frames),
+            return_exceptions=True,
+        )
+        for (consumer, _html), result in zip(frames, results, strict=True):
+            if isinstance(result, Exception):
+                self.consumers.discard(consumer)  # its socket is gone
+
+
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, InboxHub]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def inbox_hub(layer: Any, tenant_id: int) -> InboxHub:
+    """This event loop's hub of the tenant."""
+    hubs = _HUBS.setdefault(asyncio.get_running_loop(), {})
+    hub = hubs.get(tenant_id)
+    if hub is None or hub.layer is not layer:
+        hub = hubs[tenant_id] = InboxHub(layer, tenant_id)
+    return hub

@@ -10,11 +10,17 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from helpdesk.live import publish, tenant_group
+from helpdesk.live import publish
+from tickets.cards import CardRenderer
 
 
 def ticket_group(ticket_id: int) -> str:
     return f"ticket-{ticket_id}"
+
+
+def inbox_group(tenant_id: int) -> str:
+    """The tenant's open inboxes: one member per process (tickets.consumers_inbox.InboxHub)."""
+    return f"inbox-{tenant_id}"
 
 
 def ticket_snapshot(ticket: Any) -> dict[str, Any]:
@@ -71,9 +77,7 @@ def render_card(ticket: Any) -> str:
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
-        return render_to_string(
-            "tickets/partials/card.html", {"t": ticket, "col": CARD_COLUMN, "alert": CARD_ALERT}
-        )
+        return CardRenderer().ticket(ticket, CARD_COLUMN, CARD_ALERT)
 
 
 def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
@@ -89,7 +93,7 @@ def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
         return
     snapshot = ticket_snapshot(ticket)
     publish(
-        tenant_group(ticket.tenant_id),
+        inbox_group(ticket.tenant_id),
         {"event": "ticket", "snapshot": snapshot, "card": render_card(ticket), "reason": reason},
     )
     publish(ticket_group(ticket_id), {"event": "ticket", "refresh": "header"})
@@ -127,15 +131,11 @@ def _publish_message(message_id: int, *, new: bool) -> None:
             "tickets/partials/message.html",
             {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
         )
-        card = (
-            render_to_string("tickets/partials/mcard.html", {"m": message, "col": CARD_COLUMN})
-            if new
-            else ""
-        )
+        card = CardRenderer().message(message, CARD_COLUMN) if new else ""
     publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
     if new:
         publish(
-            tenant_group(message.tenant_id),
+            inbox_group(message.tenant_id),
             {"event": "message", "snapshot": message_snapshot(message), "card": card},
         )
 
@@ -155,3 +155,44 @@ def message_added(message: Any) -> None:
 
 def message_updated(message: Any) -> None:
     _message_push(message, new=False)
+
+
+def post_snapshot(post: Any) -> dict[str, Any]:
+    """What a scheduled-post column filter looks at."""
+    return {
+        "id": post.pk,
+        "account_id": post.account_id,
+        "channel": post.account.kind,
+        "status": post.status,
+        "publish_at": post.publish_at.isoformat(),
+    }
+
+
+def publish_post(post_id: int) -> None:
+    """One query, one card render and one send, whatever the number of inboxes."""
+    from tickets.models import ScheduledPost
+
+    post = (
+        ScheduledPost.objects.select_related("account", "created_by", "tenant")
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None:
+        return
+    tenant = post.tenant
+    with (
+        translation.override(tenant.language),
+        timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
+    ):
+        card = CardRenderer().post(post, CARD_COLUMN)
+    publish(
+        inbox_group(post.tenant_id),
+        {"event": "post", "snapshot": post_snapshot(post), "card": card},
+    )
+
+
+def post_changed(post: Any) -> None:
+    """After the commit, update the scheduled-post columns of the tenant's open inboxes. Call
+    it whenever a ScheduledPost is created, rescheduled, published, failed or cancelled."""
+    post_id = post.pk
+    transaction.on_commit(lambda: publish_post(post_id), robust=True)  # best effort

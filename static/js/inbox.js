@@ -12,12 +12,12 @@
   // --- live cards -------------------------------------------------------------------------
   function sortColumn(col) {
     var box = cardsOf(col);
-    var waiting = col.dataset.sort === "waiting";
+    // Scheduled posts: the next to publish first; waiting: the longest wait first.
+    var key = col.dataset.kind === "scheduled" ? "publish" : col.dataset.sort === "waiting" ? "waiting" : "updated";
     var cards = Array.prototype.slice.call(box.querySelectorAll(":scope > .tcard"));
     cards.sort(function (a, b) {
-      var ka = Number(waiting ? a.dataset.waiting : a.dataset.updated);
-      var kb = Number(waiting ? b.dataset.waiting : b.dataset.updated);
-      return waiting ? ka - kb : kb - ka;
+      var ka = Number(a.dataset[key]), kb = Number(b.dataset[key]);
+      return key === "updated" ? kb - ka : ka - kb;
     });
     var more = box.querySelector(":scope > .more");
     cards.forEach(function (card) { box.insertBefore(card, more); });

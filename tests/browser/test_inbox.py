@@ -136,3 +136,75 @@ def test_after_a_drop_the_inbox_catches_up_without_duplicates(cast):
             assert cards.count() == 2
     finally:
         server.stop()
+
+
+# Records what the inbox does with the browser's Notification and Web Audio APIs (the real
+# ones still run: the permission is the context's).
+_RECORD_ALERTS = """
+window.__notes = [];
+window.__rings = 0;
+if (window.Notification) {
+  window.Notification = new Proxy(window.Notification, {
+    construct(target, args) {
+      window.__notes.push({title: args[0], body: (args[1] || {}).body || ""});
+      return Reflect.construct(target, args);
+    }
+  });
+}
+const RealAudio = window.AudioContext || window.webkitAudioContext;
+if (RealAudio) {
+  window.AudioContext = function () {
+    const audio = new RealAudio();
+    const create = audio.createOscillator.bind(audio);
+    audio.createOscillator = function () {
+      const osc = create();
+      const start = osc.start.bind(osc);
+      osc.start = function (...args) { window.__rings += 1; return start(...args); };
+      return osc;
+    };
+    return audio;
+  };
+}
+"""
+
+
+def test_a_column_rings_and_notifies_a_new_customer_message(cast):
+    """A column with sound and desktop notifications on: a customer's new message plays the
+    sound and shows a notification naming the column and the customer; the prompt asking for
+    the permission shows where it is not granted yet."""
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat")
+        columns = column_services.columns_apply_flow(user=cast.agent, flow="four")
+        unassigned, new = columns[0], columns[1]
+        type(unassigned).objects.filter(pk=unassigned.pk).update(sound=True, desktop_notify=True)
+
+    server = Daphne()
+    server.start()
+    try:
+        with chromium() as browser:
+            asking = browser.new_context(locale="es-CL").new_page()
+            login(asking, server.url, cast.agent.email, cast.password)
+            asking.locator("#notify-permission").wait_for(state="visible", timeout=5_000)
+
+            context = browser.new_context(locale="es-CL", permissions=["notifications"])
+            context.add_init_script(_RECORD_ALERTS)
+            page = context.new_page()
+            login(page, server.url, cast.agent.email, cast.password)
+            page.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            assert page.locator("#notify-permission").is_hidden()  # already granted
+
+            in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "¿Tienen talla M?")
+            page.locator(f"#col-{unassigned.pk}-cards .tcard", has_text="Martina Rojas").wait_for(
+                timeout=5_000
+            )
+            page.wait_for_function("window.__notes.length > 0", timeout=5_000)
+            notes = page.evaluate("window.__notes")
+            assert len(notes) == 1
+            assert notes[0]["title"] == f"{unassigned.name}: Martina Rojas"
+            assert "¿Tienen talla M?" in notes[0]["body"]
+            assert page.evaluate("window.__rings") == 1
+            badge = page.locator(f'.column-head [data-new-for="{unassigned.pk}"]')
+            assert badge.inner_text() == "1"
+            assert page.locator(f'.column-head [data-new-for="{new.pk}"]').is_hidden()
+    finally:
+        server.stop()
