@@ -27,6 +27,6 @@ DROP INDEX IF EXISTS ticket_sla_running_updated;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0003_resolution_and_skills_bot")]
+    dependencies = [("tickets", "0004_event_kinds")]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]
