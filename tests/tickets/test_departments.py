@@ -3,17 +3,19 @@ select, the columns' department filter, and quick replies by department."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from admin_config.models import Department, DepartmentMembership, MessageTemplate
-from helpdesk.live import tenant_group
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tests.tickets.factories import TicketFactory
 from tests.tickets.helpers import events, fresh, receive
 from tickets import services
+from tickets.live import inbox_group
 from tickets.models import Column, EventKind, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -29,18 +31,23 @@ def ticket(account) -> Ticket:
     return receive(account, text="Quiero comprar").message.ticket
 
 
+async def _receive(layer, channel):
+    """The next event of ``channel``; a missing push fails the test instead of hanging it."""
+    return await asyncio.wait_for(layer.receive(channel), 10)
+
+
 def test_setting_a_department_is_recorded_and_pushed_live(
     in_a, sales, ticket, django_capture_on_commit_callbacks
 ):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(tenant_group(in_a.tenant_a.pk), channel)
+    async_to_sync(layer.group_add)(inbox_group(in_a.tenant_a.pk), channel)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             services.ticket_set_department(ticket=ticket, department=sales, actor=in_a.agent)
-        pushed = async_to_sync(layer.receive)(channel)
+        pushed = async_to_sync(_receive)(layer, channel)
     finally:
-        async_to_sync(layer.group_discard)(tenant_group(in_a.tenant_a.pk), channel)
+        async_to_sync(layer.group_discard)(inbox_group(in_a.tenant_a.pk), channel)
     assert pushed["event"] == "ticket" and pushed["snapshot"]["department_id"] == sales.pk
     assert fresh(ticket).department_id == sales.pk
     (event,) = events(ticket, EventKind.DEPARTMENT)
