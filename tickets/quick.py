@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from admin_config.models import MessageTemplate
 from helpdesk.models import User
 from tickets.models import Ticket
@@ -17,7 +19,11 @@ def fill_variables(text: str, *, ticket: Ticket, agent: User) -> str:
         "ticket": f"#{ticket.number}",
     }
     for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
+        if value:
+            text = text.replace("{" + key + "}", value)
+        else:
+            # "Hola {cliente}, ..." to a customer without a name reads "Hola, ...".
+            text = re.sub(r"[ \t]*\{" + key + r"\}", "", text)
     return text
 
 

@@ -117,3 +117,12 @@ def test_an_emails_preview_leaves_out_the_quoted_history(account, in_a):
     received = receive(account, text=text, preview="Gracias, ya llegó.")
     assert received.message.ticket.last_message_preview == "Gracias, ya llegó."
     assert Message.objects.get(pk=received.message.pk).text == text
+
+
+def test_a_customer_without_a_name_is_greeted_without_a_gap(account, in_a):
+    from tickets.quick import fill_variables
+
+    ticket = receive(account, identity="sin-nombre@example.test").message.ticket
+    assert ticket.customer.name == ""
+    text = fill_variables("Hola {cliente}, soy {ejecutivo}.", ticket=ticket, agent=in_a.agent)
+    assert text == f"Hola, soy {in_a.agent.name}."
