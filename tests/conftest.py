@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from helpdesk.models import Role, Tenant, User
-from helpdesk.tenancy import bypass_context
+from helpdesk.tenancy import bypass_context, tenant_context
 from tests.factories import PASSWORD, TenantFactory, UserFactory
 
 
@@ -49,6 +49,26 @@ def cast(db: None) -> Cast:
             agent=user(a, Role.AGENT, "agent@a.test"),
             outsider=user(b, Role.ADMIN, "admin@b.test"),
         )
+
+
+@pytest.fixture
+def in_a(cast: Cast) -> Iterator[Cast]:
+    """The test body runs as tenant A (row-level security and scoped managers)."""
+    with tenant_context(cast.tenant_a.pk):
+        yield cast
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[None]:
+    """``.delay()`` runs the task here and now (configuration, not a mock)."""
+    from helpdesk.celery import app
+
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 def client_for(user: User) -> Client:

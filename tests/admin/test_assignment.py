@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from admin_config.skills_bot import ASKING
 from admin_config.tasks import drain_all_queues
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
-from helpdesk.celery import app
 from helpdesk.models import Availability, Notification, Role
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.admin.assignment_helpers import assigned, assignee_of, load, person, queued
@@ -25,12 +23,6 @@ from tests.tickets.factories import BotUserFactory, ChannelAccountFactory
 from tests.tickets.helpers import events, receive
 from tickets import services
 from tickets.models import EventKind, Ticket, TicketStatus
-
-
-@pytest.fixture
-def in_a(cast: Cast) -> Iterator[Cast]:
-    with tenant_context(cast.tenant_a.pk):
-        yield cast
 
 
 @pytest.fixture
@@ -237,16 +229,6 @@ def test_a_drain_with_nobody_connected_costs_one_query(tenant, account, django_a
     # Entering and leaving the tenant's context, and the one question: anyone free?
     with django_assert_num_queries(3):
         assert assignment.drain_now(tenant.pk) == 0
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 def test_the_beat_catches_up_once_and_only_tenants_with_someone_connected(

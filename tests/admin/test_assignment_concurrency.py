@@ -6,14 +6,10 @@ commits for real, as webhook requests and Celery workers do."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from admin_config import assignment
 from helpdesk.models import User
@@ -21,7 +17,7 @@ from helpdesk.tenancy import tenant_context
 from tests.admin.assignment_helpers import person, queued
 from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import receive
+from tests.tickets.helpers import receive, run_in_threads
 from tickets.models import Event, EventKind, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,23 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LIMITS = [1, 3, 4, 6, 8, 10]  # 32 slots for 100 tickets
 TICKETS = 100
 WORKERS = 8
-
-
-def _run_in_threads(tenant_id: int, jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run each job in its own thread, all released at once, in the tenant's context."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], Any]) -> Any:
-        try:
-            with tenant_context(tenant_id):
-                barrier.wait(timeout=10)
-                return job()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        return [f.result(timeout=120) for f in futures]
 
 
 @pytest.fixture
@@ -90,7 +69,9 @@ def test_a_hundred_tickets_arriving_at_once_over_several_workers(cast, team):
         for _ in range(5):
             assignment.drain_now(cast.tenant_a.pk)
 
-    _run_in_threads(cast.tenant_a.pk, [arrivals(n) for n in per_worker] + [drainer, drainer])
+    run_in_threads(
+        cast.tenant_a.pk, [arrivals(n) for n in per_worker] + [drainer, drainer], timeout=120
+    )
 
     _check(cast.tenant_a.pk, agents)
 
@@ -101,8 +82,8 @@ def test_parallel_drains_of_a_hundred_queued_tickets(cast, team):
         for i in range(TICKETS):
             queued(account, minutes_ago=TICKETS - i)
 
-    placed = _run_in_threads(
-        cast.tenant_a.pk, [lambda: assignment.drain_now(cast.tenant_a.pk)] * WORKERS
+    placed = run_in_threads(
+        cast.tenant_a.pk, [lambda: assignment.drain_now(cast.tenant_a.pk)] * WORKERS, timeout=120
     )
 
     assert sum(placed) == sum(LIMITS)

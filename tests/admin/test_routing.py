@@ -27,12 +27,6 @@ URL = "/admin/routing/"
 
 
 @pytest.fixture
-def in_a(cast):
-    with tenant_context(cast.tenant_a.pk):
-        yield cast
-
-
-@pytest.fixture
 def accounts(in_a):
     return {
         "mail": ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.EMAIL, name="Correo"),

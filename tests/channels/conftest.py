@@ -18,7 +18,6 @@ from aiosmtpd.controller import Controller
 from channels_conn.email.devserver import PASSWORD, USER, Dovecot, free_port
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
-from helpdesk.tenancy import tenant_context
 from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
 
@@ -71,12 +70,6 @@ def smtp_server() -> Iterator[Smtp]:
 @pytest.fixture(autouse=True)
 def media_root(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture
-def in_a(cast: Cast) -> Iterator[Cast]:
-    with tenant_context(cast.tenant_a.pk):
-        yield cast
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from channels_conn.base import ConnectorError, connector_for, register, unregister
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
-from helpdesk.celery import app
 from helpdesk.models import User
 from helpdesk.services import tenant_bot
 from helpdesk.tenancy import bypass_context, tenant_context
@@ -27,13 +26,6 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def in_a(cast: Cast) -> Iterator[Cast]:
-    """The test body runs as tenant A (row-level security and scoped managers)."""
-    with tenant_context(cast.tenant_a.pk):
-        yield cast
-
-
-@pytest.fixture
 def account(in_a: Cast) -> ChannelAccount:
     return ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.EMAIL, name="Soporte")
 
@@ -44,17 +36,6 @@ def bot(cast: Cast) -> User:
         BotUserFactory(tenant=cast.tenant_a)
     with tenant_context(cast.tenant_a.pk):
         return tenant_bot(cast.tenant_a)
-
-
-@pytest.fixture
-def eager_celery() -> Iterator[None]:
-    """``.delay()`` runs the task here and now (configuration, not a mock)."""
-    before = app.conf.task_always_eager, app.conf.task_eager_propagates
-    app.conf.task_always_eager = app.conf.task_eager_propagates = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 @contextmanager

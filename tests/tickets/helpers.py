@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from django.db import connection
 
 from channels_conn.base import ConnectorError, SendResult
 from channels_conn.models import ChannelAccount
+from helpdesk.tenancy import tenant_context
 from tickets import services
 from tickets.models import Event, Message, Ticket
 
@@ -51,3 +56,21 @@ class RecordingConnector:
         if self.provider_id is not None:
             return SendResult(provider_id=self.provider_id)
         return SendResult(provider_id=f"prov-{message.pk}")
+
+
+def run_in_threads(tenant_id: int, jobs: list[Callable[[], Any]], timeout: float = 60) -> list[Any]:
+    """Run each job in its own thread and database connection, all released at once, in the
+    tenant's context (concurrency tests on real PostgreSQL)."""
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job: Callable[[], Any]) -> Any:
+        try:
+            with tenant_context(tenant_id):
+                barrier.wait(timeout=10)
+                return job()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(run, job) for job in jobs]
+        return [f.result(timeout=timeout) for f in futures]

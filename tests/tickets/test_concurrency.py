@@ -5,16 +5,12 @@ commits for real, as webhook requests and workers do."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
-from helpdesk.tenancy import tenant_context
-from tests.tickets.helpers import receive
+from tests.tickets.helpers import receive, run_in_threads
 from tickets import services
 from tickets.models import Customer, CustomerIdentity, Message, Ticket, TicketCounter
 
@@ -22,23 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 THREADS = 8
 PER_THREAD = 10
-
-
-def _run_in_threads(tenant_id: int, jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run each job in its own thread, all released at once, in the tenant's context."""
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job: Callable[[], Any]) -> Any:
-        try:
-            with tenant_context(tenant_id):
-                barrier.wait(timeout=10)
-                return job()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        return [f.result(timeout=60) for f in futures]
 
 
 def test_concurrent_creation_numbers_tickets_without_gaps_or_duplicates(account, in_a):
@@ -51,7 +30,7 @@ def test_concurrent_creation_numbers_tickets_without_gaps_or_duplicates(account,
 
         return job
 
-    results = _run_in_threads(in_a.tenant_a.pk, [creator(w) for w in range(THREADS)])
+    results = run_in_threads(in_a.tenant_a.pk, [creator(w) for w in range(THREADS)])
 
     numbers = sorted(n for per_thread in results for n in per_thread)
     assert numbers == list(range(1, THREADS * PER_THREAD + 1))
@@ -100,7 +79,7 @@ def test_the_same_provider_id_received_twice_at_once_stores_one_message(
     def job() -> services.Received:
         return services.message_receive(account=account, inbound=inbound)
 
-    results = _run_in_threads(in_a.tenant_a.pk, [job] * 4)
+    results = run_in_threads(in_a.tenant_a.pk, [job] * 4)
 
     assert sorted(r.created for r in results) == [False, False, False, True]
     assert len({r.message.pk for r in results}) == 1
