@@ -245,18 +245,19 @@ def add_business_minutes(
     """The moment when ``minutes`` of business time have passed since ``start`` (in the
     schedule's zone). Outside hours the count starts at the next opening. None when the
     schedule is never open. Zero minutes: ``start`` when open (or just closing), else the next
-    opening."""
+    opening. The result is in UTC: a local time in a repeated (fold) hour never compares
+    equal to a datetime of another zone (PEP 495), and callers compare and store instants."""
     plan = _plan(schedule)
     start = _aware(start)
     if not plan.ever_open:
         return None
     remaining = datetime.timedelta(minutes=minutes)
     if remaining <= datetime.timedelta(0) and (is_open(plan, start) or is_open(plan, start - TICK)):
-        return start.astimezone(plan.tz)
+        return start.astimezone(datetime.UTC)
     for a, b in _open_after(plan, start):
         a = max(a, start)
         if remaining <= b - a:
-            return (a + remaining).astimezone(plan.tz)
+            return (a + remaining).astimezone(datetime.UTC)
         remaining -= b - a
     return None
 
