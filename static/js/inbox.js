@@ -165,6 +165,42 @@
     htmx.ajax("POST", columns.dataset.reorderUrl, { values: { order: JSON.stringify(order) }, swap: "none" });
   });
 
+  // --- phones: one column at a time, a switcher and the column list behind a button -------
+  var switcher = document.getElementById("column-switch");
+  var colsToggle = document.getElementById("mycols-toggle");
+  var mycols = document.getElementById("mycols");
+  if (switcher) {
+    switcher.addEventListener("change", function () {
+      var col = document.getElementById("col-" + switcher.value);
+      if (col) { col.scrollIntoView({ inline: "start", block: "nearest" }); clearNew(switcher.value); }
+    });
+    // A swipe moves the columns (scroll snapping): the switcher follows the column in view.
+    var settle = null;
+    columns.addEventListener("scroll", function () {
+      clearTimeout(settle);
+      settle = setTimeout(function () {
+        var left = columns.getBoundingClientRect().left, best = null, bestDist = Infinity;
+        columns.querySelectorAll(".column").forEach(function (c) {
+          var d = Math.abs(c.getBoundingClientRect().left - left);
+          if (d < bestDist) { bestDist = d; best = c; }
+        });
+        if (best && switcher.value !== best.dataset.col) switcher.value = best.dataset.col;
+      }, 120);
+    }, { passive: true });
+  }
+  if (colsToggle && mycols) {
+    colsToggle.addEventListener("click", function () {
+      var open = mycols.classList.toggle("open");
+      colsToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    mycols.addEventListener("click", function (event) {
+      if (event.target.closest("[data-jump]")) {
+        mycols.classList.remove("open");
+        colsToggle.setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+
   // --- waiting times tick -----------------------------------------------------------------
   function tick() {
     var now = Date.now() / 1000;
