@@ -77,6 +77,12 @@ def _pages(number: int) -> dict[str, list[str]]:
     return {"agent@demo.test": common, "admin@demo.test": common + admin}
 
 
+def _box(locator: Any) -> dict[str, float]:
+    box = locator.bounding_box()
+    assert box is not None, "not on screen"
+    return dict(box)
+
+
 def _fits(page: Any, path: str) -> None:
     report = page.evaluate(OVERFLOW_JS)
     assert report["width"] <= report["screen"], f"{path}: {report}"
@@ -123,7 +129,7 @@ def test_the_inbox_and_the_chat_on_a_phone(db: None) -> None:
             login(page, server.url, "agent@demo.test", PASSWORD)
             # One column fills the screen; the column list hides behind its button.
             first = page.locator("#columns .column").first
-            assert round(first.bounding_box()["width"]) == PHONE["width"]
+            assert round(_box(first)["width"]) == PHONE["width"]
             assert not page.locator("#mycols").is_visible()
             page.click("#mycols-toggle")
             assert page.locator("#mycols").is_visible()
@@ -136,7 +142,7 @@ def test_the_inbox_and_the_chat_on_a_phone(db: None) -> None:
             page.select_option("#column-switch", second)
             column = page.locator(f"#col-{second}")
             page.wait_for_function(AT_LEFT_EDGE_JS, arg=second)
-            assert column.bounding_box()["x"] == pytest.approx(0, abs=2)
+            assert _box(column)["x"] == pytest.approx(0, abs=2)
             page.evaluate("document.getElementById('columns').scrollTo({left: 0})")
             first_id = options.nth(0).get_attribute("value")
             page.wait_for_function(
@@ -146,7 +152,7 @@ def test_the_inbox_and_the_chat_on_a_phone(db: None) -> None:
             # A card opens its ticket over the whole screen; «Volver» brings the columns back.
             page.locator("#columns .tcard-link").first.click()
             page.locator("#ticket-pane .ticket-head").wait_for()
-            box = page.locator("#ticket-pane").bounding_box()
+            box = _box(page.locator("#ticket-pane"))
             assert (box["x"], box["width"]) == (0, PHONE["width"])
             _fits(page, "/inbox/ with a ticket open")
             back = page.locator("#ticket-pane [data-close-pane]")
@@ -167,7 +173,7 @@ def _chat_fits(browser: Any, base: str, chat_path: str, width: int) -> None:
     page.goto(base + chat_path)
     _fits(page, f"chat at {width} px")
     send = page.locator("#chat-form button[type=submit]")
-    box = send.bounding_box()
+    box = _box(send)
     assert box["x"] + box["width"] <= width
     assert box["y"] + box["height"] <= 480, "«Enviar» is below the visible area"
     page.fill("#chat-text", "Hola, ¿tienen despacho a Arica?")
