@@ -87,12 +87,7 @@
       return;
     }
     var quick = target.closest(".quick-item");
-    if (quick && composer()) {
-      var area = composer().querySelector("textarea");
-      area.value = quick.dataset.body;
-      document.getElementById("quick-replies").innerHTML = "";
-      area.focus();
-    }
+    if (quick && composer()) pickQuick(quick);
   });
 
   function insertAtCaret(area, text) {
@@ -102,14 +97,34 @@
     area.focus();
   }
 
-  var lastTyping = 0;
+  // "/" quick replies: asked for once the agent pauses (not on every key), chosen with the
+  // arrows and Enter, closed with Escape.
+  var lastTyping = 0, quickTimer = null;
+  function quickBox() { return document.getElementById("quick-replies"); }
+  function quickItems() {
+    var box = quickBox();
+    return box ? Array.prototype.slice.call(box.querySelectorAll(".quick-item")) : [];
+  }
+  function closeQuick() {
+    clearTimeout(quickTimer);
+    var box = quickBox();
+    if (box) box.innerHTML = "";
+  }
+  function pickQuick(item) {
+    var area = composer().querySelector("textarea");
+    area.value = item.dataset.body;
+    closeQuick();
+    area.focus();
+  }
   document.addEventListener("input", function (event) {
     var area = event.target;
     if (area.id !== "composer-text") return;
-    // "/" at the start asks for quick replies.
-    var box = document.getElementById("quick-replies");
+    var box = quickBox();
+    clearTimeout(quickTimer);
     if (area.value.charAt(0) === "/" && area.value.indexOf("\n") === -1) {
-      htmx.ajax("GET", area.dataset.quickUrl + "?text=" + encodeURIComponent(area.value), { target: box });
+      quickTimer = setTimeout(function () {
+        htmx.ajax("GET", area.dataset.quickUrl + "?text=" + encodeURIComponent(area.value), { target: box });
+      }, 200);
     } else if (box) {
       box.innerHTML = "";
     }
@@ -121,12 +136,45 @@
     }
   });
 
-  // Ctrl+Enter (or Cmd+Enter) sends.
+  // Ctrl+Enter (or Cmd+Enter) sends; with the quick replies open, the arrows move through
+  // them, Enter takes the highlighted one and Escape closes the list.
   document.addEventListener("keydown", function (event) {
-    if (event.target.id === "composer-text" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    if (event.target.id !== "composer-text") return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       event.target.form.requestSubmit();
+      return;
     }
+    var items = quickItems();
+    if (!items.length) return;
+    var current = items.findIndex(function (i) { return i.classList.contains("active"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(items.length - 1, current + 1) : Math.max(0, current - 1);
+      items.forEach(function (item, n) {
+        item.classList.toggle("active", n === next);
+        item.setAttribute("aria-selected", n === next ? "true" : "false");
+      });
+      items[next].scrollIntoView({ block: "nearest" });
+    } else if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      pickQuick(items[Math.max(0, current)]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closeQuick();
+    }
+  });
+
+  // The side tabs: the tab whose panel is shown is the one marked, whichever way it came.
+  document.addEventListener("htmx:afterSwap", function () {
+    var panel = document.getElementById("tabpanel");
+    if (!panel) return;
+    document.querySelectorAll(".ticket-side .tabs [data-tab]").forEach(function (tab) {
+      var on = tab.dataset.tab === panel.dataset.tab;
+      tab.classList.toggle("active", on);
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+    });
   });
 
   // Keep the conversation scrolled to the newest message when one arrives.

@@ -70,6 +70,19 @@
     n.onclick = function () { window.focus(); openTicket(card.dataset.number); };
   }
 
+  // Cards a live update takes off (tickets/consumers_inbox.py drop_swap), wherever they are.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var sink = event.detail.target;
+    if (!sink || sink.id !== "inbox-drop") return;
+    sink.querySelectorAll("[data-drop]").forEach(function (order) {
+      order.dataset.drop.split(" ").forEach(function (id) {
+        var card = document.getElementById(id);
+        if (card) card.remove();
+      });
+    });
+    sink.innerHTML = "";
+  });
+
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail.target;
     if (!target || !target.classList || !target.classList.contains("cards")) return;
@@ -123,6 +136,15 @@
   });
 
   // --- keyboard: j/k cards, h/l columns, Enter opens, Escape closes ------------------------
+  // Escape in the open ticket's composer closes the ticket when nothing is written, and asks
+  // first when something is (the quick-reply list, when open, takes the Escape before this).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || pane.hidden) return;
+    var area = event.target;
+    if (area.id !== "composer-text" || !pane.contains(area)) return;
+    if (area.value.trim() && !window.confirm(pane.dataset.confirmDiscard)) return;
+    closePane();
+  });
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) return;

@@ -59,9 +59,19 @@ def test_an_agent_answers_a_ticket_live(cast):
             in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "¿Siguen ahí?")
             agent.locator("#thread .msg.in", has_text="¿Siguen ahí?").wait_for(timeout=5_000)
 
-            # "/" quick reply, then send with the button.
-            agent.fill("#composer-text", "/sal")
-            agent.locator(".quick-item").first.click()
+            # "/" quick replies with the keyboard: one request once typing pauses, Escape
+            # closes the list, ArrowDown + Enter takes the reply (Enter adds no new line).
+            asked: list[str] = []
+            agent.on("request", lambda r: asked.append(r.url) if "quick-replies" in r.url else None)
+            agent.locator("#composer-text").press_sequentially("/sal", delay=30)
+            agent.locator(".quick-item").first.wait_for()
+            assert len(asked) == 1, asked
+            agent.press("#composer-text", "Escape")
+            assert agent.locator(".quick-item").count() == 0
+            agent.locator("#composer-text").press_sequentially("u", delay=30)
+            agent.locator(".quick-item").first.wait_for()
+            agent.press("#composer-text", "ArrowDown")
+            agent.press("#composer-text", "Enter")
             assert agent.input_value("#composer-text") == (
                 f"Hola Josefa, soy {cast.agent.name}. ¿En qué te ayudo?"
             )
@@ -78,6 +88,8 @@ def test_an_agent_answers_a_ticket_live(cast):
 
             agent.click("[data-tab=historial]")
             agent.locator("#tabpanel[data-tab=historial]", has_text="Respuesta").wait_for()
+            # Only the chosen tab is marked.
+            assert agent.locator(".tabs a.active").all_inner_texts() == ["Historial"]
             agent.click("[data-action=close]")
             agent.locator(".status-chip", has_text="Cerrado").wait_for()
         with tenant_context(cast.tenant_a.pk):
