@@ -50,7 +50,9 @@ class EscalateForm(forms.Form):
 
 
 class NewTicketForm(forms.Form):
-    account = forms.ModelChoiceField(queryset=ChannelAccount.objects.none(), label=_("Cuenta"))
+    account = forms.ModelChoiceField(
+        queryset=ChannelAccount.objects.none(), label=_("Cuenta"), empty_label=_("Elige una cuenta")
+    )
     identity = forms.CharField(
         label=_("Cliente"),
         max_length=255,

@@ -227,8 +227,12 @@
   function tick() {
     var now = Date.now() / 1000;
     document.querySelectorAll(".tcard .wait[data-since]").forEach(function (el) {
+      // As tickets/cards.py wait_label writes it.
       var minutes = Math.max(0, Math.floor((now - Number(el.dataset.since)) / 60));
-      el.textContent = minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+      var hours = Math.floor(minutes / 60);
+      el.textContent = minutes < 60 ? minutes + " min"
+        : hours < 24 ? hours + " h " + (minutes % 60) + " min"
+        : Math.floor(hours / 24) + " d " + (hours % 24) + " h";
     });
   }
   tick();
