@@ -223,6 +223,25 @@
     });
   }
 
+  // --- the column list collapses to a thin bar (remembered in this browser) ----------------
+  var collapse = document.getElementById("mycols-collapse");
+  function setCollapsed(on) {
+    mycols.classList.toggle("collapsed", on);
+    collapse.setAttribute("aria-expanded", on ? "false" : "true");
+    var label = on ? collapse.dataset.labelExpand : collapse.dataset.labelCollapse;
+    collapse.title = label;
+    collapse.setAttribute("aria-label", label);
+    collapse.textContent = on ? "»" : "«";
+  }
+  if (collapse && mycols) {
+    try { setCollapsed(localStorage.getItem("inbox.mycols") === "collapsed"); } catch (e) { /* private mode */ }
+    collapse.addEventListener("click", function () {
+      var on = !mycols.classList.contains("collapsed");
+      setCollapsed(on);
+      try { localStorage.setItem("inbox.mycols", on ? "collapsed" : "open"); } catch (e) { /* private mode */ }
+    });
+  }
+
   // --- waiting times tick -----------------------------------------------------------------
   function tick() {
     var now = Date.now() / 1000;

@@ -68,6 +68,15 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             )
             assert "(1)" in agent.title()  # the tab shows what is new
 
+            # The column list collapses to a thin bar and stays so after a reload.
+            agent.click("#mycols-collapse")
+            assert agent.locator("#mycols ul").is_hidden()
+            agent.reload()
+            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            assert agent.locator("#mycols ul").is_hidden()
+            agent.click("#mycols-collapse")
+            assert agent.locator("#mycols ul").is_visible()
+
             # Split view: the ticket opens beside the columns; the agent takes it.
             card.locator("a").click()
             agent.locator("#ticket-pane #ticket-header").wait_for(timeout=5_000)
