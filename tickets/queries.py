@@ -83,6 +83,24 @@ def comments(ticket: Ticket) -> list[Comment]:
     )
 
 
+@dataclass(frozen=True)
+class Mentionable:
+    """A person the @mention picker offers: the handle is what comment_add recognises."""
+
+    name: str
+    handle: str
+
+
+def mentionable_people(ticket: Ticket) -> list[Mentionable]:
+    """The active people of the ticket's tenant (not the bot), by name: one query."""
+    people = (
+        User.objects.filter(tenant_id=ticket.tenant_id, is_active=True, is_bot=False)
+        .order_by("name", "email")
+        .values_list("name", "email")
+    )
+    return [Mentionable(name=name or email, handle=email.split("@")[0]) for name, email in people]
+
+
 def history(ticket: Ticket) -> list[Event]:
     return list(ticket.events.select_related("actor").order_by("-created_at", "-id")[:500])
 

@@ -308,7 +308,7 @@ def _tab_context(ticket: Ticket, tab: str, user: User) -> dict[str, Any]:
             "departments": Department.objects.order_by("name"),
         }
     if tab == "comentarios":
-        return {"comments": queries.comments(ticket)}
+        return {"comments": queries.comments(ticket), "people": queries.mentionable_people(ticket)}
     if tab == "contexto":
         return {"context_messages": queries.public_context(ticket)}
     if tab == "escalar":

@@ -336,3 +336,79 @@
     if (el.matches && el.matches("input[data-wa-param]")) fillPreview(el.closest("[data-wa-params]"));
   });
 })();
+
+// Internal comments: an @mention picker. Typing "@" and the start of a name or handle lists
+// the people (accents and case don't matter); the arrows move, Enter or Tab takes one (its
+// handle, which the server recognises), Escape closes the list.
+(function () {
+  "use strict";
+
+  function plain(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+  function listFor(area) { return document.getElementById(area.dataset.mentions); }
+  function query(area) {
+    var before = area.value.slice(0, area.selectionStart);
+    var match = /(^|\s)@([^\s@]*)$/.exec(before);
+    return match ? match[2] : null;
+  }
+  function shown(list) { return Array.prototype.filter.call(list.children, function (li) { return !li.hidden; }); }
+  function mark(list, item) {
+    Array.prototype.forEach.call(list.children, function (li) {
+      li.classList.toggle("active", li === item);
+      li.setAttribute("aria-selected", li === item ? "true" : "false");
+    });
+  }
+  function close(list) { list.hidden = true; mark(list, null); }
+  function take(area, item) {
+    var start = area.selectionStart;
+    var before = area.value.slice(0, start).replace(/@[^\s@]*$/, "@" + item.dataset.handle + " ");
+    area.value = before + area.value.slice(start);
+    area.selectionStart = area.selectionEnd = before.length;
+    close(listFor(area));
+    area.focus();
+  }
+
+  document.addEventListener("input", function (event) {
+    var area = event.target;
+    if (!area.dataset || !area.dataset.mentions) return;
+    var list = listFor(area), q = query(area);
+    if (!list) return;
+    if (q === null) { close(list); return; }
+    var wanted = plain(q), first = null;
+    Array.prototype.forEach.call(list.children, function (li) {
+      var words = li.dataset.search.split(" ");
+      li.hidden = !words.some(function (w) { return plain(w).indexOf(wanted) === 0; });
+      if (!li.hidden && !first) first = li;
+    });
+    list.hidden = !first;
+    mark(list, first);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var area = event.target;
+    if (!area.dataset || !area.dataset.mentions) return;
+    var list = listFor(area);
+    if (!list || list.hidden) return;
+    var items = shown(list);
+    var current = items.findIndex(function (li) { return li.classList.contains("active"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(items.length - 1, current + 1) : Math.max(0, current - 1);
+      mark(list, items[next]);
+      items[next].scrollIntoView({ block: "nearest" });
+    } else if ((event.key === "Enter" || event.key === "Tab") && items.length) {
+      event.preventDefault();
+      take(area, items[Math.max(0, current)]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close(list);
+    }
+  });
+
+  document.addEventListener("mousedown", function (event) {
+    var item = event.target.closest ? event.target.closest(".mention-list [data-handle]") : null;
+    if (!item) return;
+    event.preventDefault();  // keep the focus (and the caret) in the text area
+    var area = document.querySelector('[data-mentions="' + item.parentElement.id + '"]');
+    if (area) take(area, item);
+  });
+})();

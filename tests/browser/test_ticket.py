@@ -90,6 +90,20 @@ def test_an_agent_answers_a_ticket_live(cast):
             agent.locator("#tabpanel[data-tab=historial]", has_text="Respuesta").wait_for()
             # Only the chosen tab is marked.
             assert agent.locator(".tabs a.active").all_inner_texts() == ["Historial"]
+
+            # An internal comment mentions the admin with the keyboard: "@adm", ArrowDown
+            # past nobody else, Enter takes the handle.
+            agent.click("[data-tab=comentarios]")
+            note = agent.locator("#tabpanel textarea[name=text]")
+            note.press_sequentially("Revisa esto @adm", delay=20)
+            agent.locator("#mention-list [data-handle=admin]").wait_for()
+            assert agent.locator("#mention-list li:visible").count() == 1
+            note.press("Enter")
+            assert note.input_value() == "Revisa esto @admin "
+            assert agent.locator("#mention-list").is_hidden()
+            note.press_sequentially("por favor", delay=10)
+            agent.click("#tabpanel button.btn.primary")
+            agent.locator("#tabpanel .comments", has_text="Revisa esto @admin por favor").wait_for()
             agent.click("[data-action=close]")
             agent.locator(".status-chip", has_text="Cerrado").wait_for()
         with tenant_context(cast.tenant_a.pk):
