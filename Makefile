@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	DEBUG=$${DEBUG:-1} $(SERVICES) -- $(BIN)/python -m helpdesk.launch
+	DEBUG=$${DEBUG:-1} $(SERVICES) -- $(BIN)/python -m devtools.launch
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

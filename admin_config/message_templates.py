@@ -8,8 +8,8 @@ import re
 
 from django.utils.translation import gettext as _
 
-from admin_config.models import WhatsAppTemplate
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import WhatsAppTemplate
 from tickets.quick import VARIABLES
 
 # A quick reply's {variable}: anything between braces, so a typo like {clinte} is caught.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
     from tickets.models import Message
 
 

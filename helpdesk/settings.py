@@ -47,7 +47,9 @@ INSTALLED_APPS = [
     "tickets",
     "channels_conn",
     "admin_config",
+    "workflow",
     "analytics",
+    "devtools",
 ]
 
 MIDDLEWARE = [

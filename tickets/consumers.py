@@ -13,11 +13,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
-from admin_config import presence as people_presence
 from channels_conn.webchat import presence
 from helpdesk.consumers import TenantConsumer
 from tickets.consumers_inbox import InboxState, inbox_frame, inbox_hub, load_state
 from tickets.live import ticket_group
+from workflow import presence as people_presence
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class InboxConsumer(TenantConsumer):
     async def on_connected(self) -> None:
         await database_sync_to_async(presence.agent_connected)(self.tenant_id)
         # The person is connected for the assignment engine too, and the queue may drain
-        # into their free slots (admin_config.presence: connect, disconnect and a heartbeat
+        # into their free slots (workflow.presence: connect, disconnect and a heartbeat
         # are this socket's only database writes).
         await self.in_tenant(_came_online, self.tenant_id, self.user_id)
         self.counted = True
@@ -47,7 +47,7 @@ class InboxConsumer(TenantConsumer):
 
     async def _beat(self) -> None:
         """Refresh the person's presence while this socket lives (a killed worker stops
-        beating, and the person drops out after admin_config.presence.WINDOW)."""
+        beating, and the person drops out after workflow.presence.WINDOW)."""
         interval = people_presence.heartbeat_seconds()
         while True:
             await asyncio.sleep(interval)
@@ -193,7 +193,7 @@ class TicketConsumer(TenantConsumer):
 
 
 def _came_online(tenant_id: int, user_id: int) -> None:
-    from admin_config.assignment import drain_queue
+    from workflow.assignment import drain_queue
 
     people_presence.person_connected(user_id)
     drain_queue(tenant_id)

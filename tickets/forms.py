@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from admin_config.models import WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import WhatsAppTemplate
 from tickets.services import IncomingFile
 from tickets.whatsapp import posted_params
 

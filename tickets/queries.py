@@ -11,7 +11,7 @@ from django.db.models import F, Func, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.http import Http404
 
-from admin_config.models import MessageTemplate
+from deskconfig.models import MessageTemplate
 from helpdesk.models import User
 from tickets.identities import looks_like_rut, normalize_identity, normalize_rut
 from tickets.models import (

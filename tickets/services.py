@@ -20,17 +20,16 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin_config import assignment, flow
 from admin_config.message_templates import placeholder_count
-from admin_config.models import (
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import (
     Department,
     ForbiddenWord,
     MetadataField,
     TenantSettings,
     WhatsAppTemplate,
 )
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from helpdesk.models import User
 from tickets import live
 from tickets.forbidden import find_forbidden
@@ -58,6 +57,7 @@ from tickets.models import (
 from tickets.sanitize import sanitize_html
 from tickets.sla import resolution_deadline, sla_deadlines
 from tickets.whatsapp import SentTemplate, fill_template, is_whatsapp, window_open
+from workflow import assignment, flow
 
 PREVIEW_LENGTH = 200
 ESCALATION_MESSAGES = 100

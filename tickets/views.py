@@ -17,10 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from admin_config import assignment
-from admin_config.models import Department, WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department, WhatsAppTemplate
 from helpdesk.http import AuthedRequest, tenant_user_required
 from helpdesk.models import User
 from tickets import queries, services, whatsapp
@@ -28,6 +27,7 @@ from tickets.forms import EscalateForm, NewTicketForm, ReplyForm
 from tickets.metadata import active_fields
 from tickets.models import Attachment, Message, Sentiment, Ticket
 from tickets.quick import template_render
+from workflow import assignment
 
 TABS = ("cliente", "ticket", "comentarios", "contexto", "escalar", "bot", "anteriores", "historial")
 # Types a browser may show inline; everything else downloads (never HTML, SVG or JS inline).

@@ -21,8 +21,8 @@ from typing import Any
 from django.db.models import Max
 
 from admin_config.message_templates import PLACEHOLDER, placeholder_count
-from admin_config.models import WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import WhatsAppTemplate
 from tickets.models import Direction, Event, EventKind, Message, Ticket
 
 WINDOW = datetime.timedelta(hours=24)

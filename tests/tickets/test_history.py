@@ -10,8 +10,8 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from admin_config.models import FieldType, MetadataField, WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import FieldType, MetadataField, WhatsAppTemplate
 from helpdesk.models import Notification
 from helpdesk.tenancy import bypass_context
 from tests.factories import UserFactory

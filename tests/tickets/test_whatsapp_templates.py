@@ -8,9 +8,9 @@ import datetime
 import pytest
 import time_machine
 
-from admin_config.models import ForbiddenWord, WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import ForbiddenWord, WhatsAppTemplate
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for
 from tests.tickets.factories import ChannelAccountFactory

@@ -10,7 +10,7 @@ from helpdesk.celery import TenantTask, app
 
 @app.task(base=TenantTask)
 def close_idle_tickets(tenant_id: int) -> int:
-    from admin_config import automation
+    from workflow import automation
 
     result = automation.close_idle_tickets()
     if result.more and result.done:
@@ -20,7 +20,7 @@ def close_idle_tickets(tenant_id: int) -> int:
 
 @app.task(base=TenantTask)
 def ignore_idle_tickets(tenant_id: int) -> int:
-    from admin_config import automation
+    from workflow import automation
 
     result = automation.ignore_idle_tickets()
     if result.more and result.done:
@@ -31,7 +31,7 @@ def ignore_idle_tickets(tenant_id: int) -> int:
 @app.task
 def auto_actions_all() -> None:
     """Beat: one task per tenant and action, only for tenants that configured the action."""
-    from admin_config.models import AccountAutomation
+    from deskconfig.models import AccountAutomation
     from helpdesk.tenancy import bypass_context
 
     with bypass_context():
@@ -56,7 +56,7 @@ def auto_actions_all() -> None:
 @app.task(base=TenantTask)
 def drain_queue_task(tenant_id: int) -> int:
     """Place the tenant's queued tickets (a drain that went past its batch continues here)."""
-    from admin_config.assignment import drain_now
+    from workflow.assignment import drain_now
 
     return drain_now(tenant_id)
 
@@ -66,9 +66,9 @@ def drain_all_queues() -> None:
     """Beat, every minute: the catch-up of the assignment queue. Idempotent (only queued
     tickets are placed, under locks), and only for tenants with someone connected: nobody
     can take a ticket elsewhere."""
-    from admin_config.presence import connected_q
     from helpdesk.models import User
     from helpdesk.tenancy import bypass_context
+    from workflow.presence import connected_q
 
     with bypass_context():
         tenant_ids = list(

@@ -1,7 +1,7 @@
 """The ticket workspace of the demo tenants: channel accounts, configuration and a few dozen
 conversations in Chilean Spanish, every ticket change written through ``tickets.services``.
 
-Called by ``helpdesk.demo.seed``. A tenant that already has channel accounts is left alone, so
+Called by ``devtools.demo.seed``. A tenant that already has channel accounts is left alone, so
 running it again creates nothing. Each tenant is seeded in one transaction: all or nothing.
 
 The services stamp agents' answers, closes and history with the real clock; only the customers'
@@ -20,8 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cl import rut as cl_rut
 
-from admin_config import demo as admin_demo
-from admin_config.models import (
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import (
     Department,
     DepartmentMembership,
     FieldType,
@@ -30,8 +31,7 @@ from admin_config.models import (
     MetadataField,
     TenantSettings,
 )
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from devtools import demo_config as admin_demo
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import tenant_context
 from tickets.models import Customer, DeliveryStatus, Direction, Message, Ticket

@@ -28,8 +28,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from admin_config.bot import bot_send, tenant_bot_user
-from admin_config.models import AccountAutomation, MetadataField
+from deskconfig.models import AccountAutomation, MetadataField
 from helpdesk.models import User
 from tickets.metadata import active_fields, missing_required
 from tickets.models import (
@@ -41,6 +40,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.services import ActionRefused, ticket_close
+from workflow.bot import bot_send, tenant_bot_user
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ The public API, used by the receiving flow, the ticket services and the administ
 
 **Who is eligible** for a ticket: an active person (not the bot; an agent or an admin, never
 an analyst) whose mode for the ticket's account is automatic (no rule means manual), a member
-of the ticket's department when it has one, available, connected (``admin_config.presence``)
+of the ticket's department when it has one, available, connected (``workflow.presence``)
 and with fewer open tickets assigned than their ``max_open_tickets``. The least loaded wins;
 ties go to whoever waited longest since their last assignment (never assigned first), then to
 the lowest id. With nobody eligible the ticket waits in the queue: open, unassigned, not
@@ -23,7 +23,7 @@ transaction), in short transactions of its own, one per ticket. So:
   crosses a caller's (a user row being deactivated, a customer being received...): no
   deadlocks;
 - a failure of the engine never undoes the caller's work: the callback is ``robust`` (logged),
-  and the beat's catch-up (``admin_config.tasks.drain_all_queues``, every minute, idempotent)
+  and the beat's catch-up (``workflow.tasks.drain_all_queues``, every minute, idempotent)
   places what is left;
 - tests are deterministic: no broker and no worker in between.
 
@@ -49,12 +49,12 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from admin_config import presence
-from admin_config.models import AssignmentMode, AssignmentRule, DepartmentMembership
-from admin_config.skills_bot import ASKING
+from deskconfig.models import AssignmentMode, AssignmentRule, DepartmentMembership
 from helpdesk.models import Availability, Role, User
 from helpdesk.tenancy import tenant_context
 from tickets.models import Ticket, TicketStatus
+from workflow import presence
+from workflow.skills_bot import ASKING
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def drain_now(tenant_id: int, *, limit: int = DRAIN_LIMIT) -> int:
 
 
 def _continue_later(tenant_id: int) -> None:
-    from admin_config.tasks import drain_queue_task
+    from workflow.tasks import drain_queue_task
 
     transaction.on_commit(lambda: drain_queue_task.delay(tenant_id))
 

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from admin_config.models import Department, SkillsBot
+from deskconfig.models import Department, SkillsBot
 
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket
@@ -79,14 +79,14 @@ def _bot_for(ticket: Ticket) -> SkillsBot | None:
 
 
 def _ask(ticket: Ticket, text: str, options: list[Department]) -> None:
-    from admin_config.bot import bot_send
+    from workflow.bot import bot_send
 
     bot_send(ticket, f"{text.strip()}\n\n{menu(options)}".strip())
 
 
 def _record(ticket: Ticket, **data: object) -> None:
-    from admin_config.bot import tenant_bot_user
     from tickets.models import ActorKind, Event, EventKind
+    from workflow.bot import tenant_bot_user
 
     Event.objects.create(
         tenant_id=ticket.tenant_id,
@@ -100,7 +100,7 @@ def _record(ticket: Ticket, **data: object) -> None:
 
 def _finish(ticket: Ticket, department: Department | None, **data: object) -> None:
     """Stop asking; the ticket goes to the assignment engine (in ``department``)."""
-    from admin_config.assignment import request_assignment
+    from workflow.assignment import request_assignment
 
     ticket.bot_stage = ""
     ticket.bot_attempts = 0
@@ -128,7 +128,7 @@ def _person_took_over(ticket: Ticket) -> bool:
 
 def on_customer_message(ticket: Ticket, message: Message, *, created: bool) -> None:
     """Greet and ask on a new ticket; read the answer while asking."""
-    from admin_config.automation import is_automatic
+    from workflow.automation import is_automatic
 
     if created:
         _start(ticket, message)
@@ -161,7 +161,7 @@ def on_customer_message(ticket: Ticket, message: Message, *, created: bool) -> N
 
 
 def _start(ticket: Ticket, message: Message) -> None:
-    from admin_config.automation import is_automatic
+    from workflow.automation import is_automatic
 
     if ticket.assignee_id is not None or ticket.department_id is not None:
         return  # a routing rule already decided where the ticket goes

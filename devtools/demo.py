@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devtools import demo_tickets as tickets_demo
 from helpdesk.models import Role, Tenant, User
 from helpdesk.services import tenant_create, user_create
 from helpdesk.tenancy import bypass_context, tenant_context
-from tickets import demo as tickets_demo
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - development data, printed at start
 

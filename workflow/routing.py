@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from admin_config.models import RoutingRule
+from deskconfig.models import RoutingRule
 from tickets.forbidden import find_forbidden
 from tickets.models import EventKind
 

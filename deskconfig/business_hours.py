@@ -5,8 +5,9 @@ Public API (used by the SLA clock and the out-of-hours reply):
 - :func:`schedule_for` the schedule that applies to an account (its own, else the main one);
 - :func:`is_open` whether a schedule is open at an aware datetime;
 - :func:`add_business_minutes` the moment ``minutes`` of business time after a start;
-- :func:`last_closing` when the closed stretch around a moment began;
-- :func:`out_of_hours_reply` the bot's answer to a customer who writes while closed.
+- :func:`last_closing` when the closed stretch around a moment began.
+
+The bot's answer to a customer who writes while closed is :mod:`workflow.out_of_hours`.
 
 What "open" means: a schedule is open at an instant when, on the schedule's clock, that
 instant's weekday has an interval containing its wall time (start included, end excluded) and
@@ -32,11 +33,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from admin_config.models import BusinessSchedule
+from deskconfig.models import BusinessSchedule
 
 if TYPE_CHECKING:
-    from channels_conn.models import ChannelAccount
-    from tickets.models import Message, Ticket
+    from deskconfig.accounts import ChannelAccount
 
 UTC = datetime.UTC
 DAY = datetime.timedelta(days=1)
@@ -285,59 +285,3 @@ def business_deadline(
     if schedule is None:
         return start + datetime.timedelta(minutes=minutes)
     return add_business_minutes(schedule, start, minutes)
-
-
-# --- the out-of-hours reply -------------------------------------------------------------------
-
-
-def out_of_hours_reply(ticket: Ticket, message: Message, *, created: bool) -> None:
-    """The account's out-of-hours reply, when its schedule is closed at the message's time.
-
-    At most once per ticket and closed stretch: the bot's reply is marked ``out_of_hours``
-    (with the customer message's time) in its MESSAGE_OUT event, and a reply already sent
-    since the schedule last closed is enough. Never to automatic mail, nor to a customer with
-    the bot turned off."""
-    del created  # also on follow-ups of an open ticket
-    from admin_config.models import AccountAutomation
-    from tickets.models import Event, EventKind
-
-    automation = AccountAutomation.objects.filter(account_id=ticket.account_id).first()
-    if automation is None or not automation.out_of_hours_enabled:
-        return
-    if not automation.out_of_hours_text.strip() or ticket.customer.bot_disabled:
-        return
-    received = Event.objects.filter(
-        ticket=ticket, kind=EventKind.MESSAGE_IN, data__message=message.pk
-    ).first()
-    if received is not None and received.data.get("auto_submitted"):
-        return
-    schedule = schedule_for(ticket.account)
-    at = message.created_at
-    if schedule is None or is_open(schedule, at):
-        return
-    closed_since = last_closing(schedule, at)
-    previous = (
-        Event.objects.filter(ticket=ticket, kind=EventKind.MESSAGE_OUT, data__out_of_hours=True)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if previous is not None:
-        answered = datetime.datetime.fromisoformat(previous.data["at"])
-        if closed_since is None or answered >= closed_since:
-            return
-    _send_out_of_hours(ticket, automation.out_of_hours_text, at)
-
-
-def _send_out_of_hours(ticket: Ticket, text: str, at: datetime.datetime) -> None:
-    from admin_config.bot import bot_send
-    from tickets.models import Event, EventKind
-
-    reply = bot_send(ticket, text)
-    if reply is None:
-        return
-    event = Event.objects.filter(
-        ticket=ticket, kind=EventKind.MESSAGE_OUT, data__message=reply.pk
-    ).first()
-    if event is not None:
-        event.data = {**event.data, "out_of_hours": True, "at": at.isoformat()}
-        event.save(update_fields=["data"])

@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 
 def after_receive(ticket: Ticket, message: Message, *, created: bool) -> None:
     # Imported here: the steps send messages through tickets.services, which calls this.
-    from admin_config import assignment, automation, business_hours, routing, skills_bot
+    from workflow import assignment, automation, out_of_hours, routing, skills_bot
 
     if created:
         routing.apply_rules(ticket, message)
     automation.on_customer_message(ticket, message, created=created)
-    business_hours.out_of_hours_reply(ticket, message, created=created)
+    out_of_hours.out_of_hours_reply(ticket, message, created=created)
     skills_bot.on_customer_message(ticket, message, created=created)
     if ticket.assignee_id is None and ticket.bot_stage != skills_bot.ASKING:
         assignment.request_assignment(ticket)

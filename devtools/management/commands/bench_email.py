@@ -20,8 +20,8 @@ from django.db import connection
 
 from channels_conn.email.devserver import PASSWORD, USER, Dovecot
 from channels_conn.email.imap import poll_account
-from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount, InboundEmail
+from deskconfig.kinds import ChannelKind
 from helpdesk.models import Tenant
 from helpdesk.services import tenant_create
 from helpdesk.tenancy import bypass_context, tenant_context

@@ -34,7 +34,7 @@ def _database_is_empty() -> bool:
 
 def _chat_pages() -> list[tuple[str, str]]:
     """The web chat pages, to print at start (the demo's among them)."""
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
     from helpdesk.tenancy import bypass_context
 
     with bypass_context():

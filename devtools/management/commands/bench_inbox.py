@@ -51,9 +51,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from admin_config.models import Department
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department
 from helpdesk.dbroles import as_owner
 from helpdesk.models import Role, Tenant, User
 from helpdesk.services import tenant_bot, tenant_create

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from helpdesk import demo
+from devtools import demo
 
 
 class Command(BaseCommand):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime
 
-from admin_config.models import (
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import (
     AccountAutomation,
     AssignmentMode,
     AssignmentRule,
@@ -20,7 +21,6 @@ from admin_config.models import (
     SkillsBotOption,
     WhatsAppTemplate,
 )
-from channels_conn.models import ChannelAccount
 from helpdesk.models import Tenant, User
 
 WEEKDAY_HOURS = [(datetime.time(9), datetime.time(13)), (datetime.time(14), datetime.time(18, 30))]
