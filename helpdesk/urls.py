@@ -36,7 +36,7 @@ urlpatterns = [
     path("me/notifications/read/", views.notifications_read, name="notifications_read"),
     path("help/", views_me.help_page, name="help"),
     path("djadmin/", admin.site.urls),
-    path("", include("tickets.urls")),
+    path("", include("desk.urls")),
     path("", include("channels_conn.urls")),
     path("", include("admin_config.urls")),
     path("", include("analytics.urls")),

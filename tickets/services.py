@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -20,18 +20,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin_config.message_templates import placeholder_count
 from deskconfig.accounts import ChannelAccount
-from deskconfig.kinds import ChannelKind
 from deskconfig.models import (
     Department,
     ForbiddenWord,
     MetadataField,
     TenantSettings,
-    WhatsAppTemplate,
 )
 from helpdesk.models import User
-from tickets import live
+from tickets import hooks, live
 from tickets.forbidden import find_forbidden
 from tickets.identities import display_identity, normalize_identity, normalize_rut
 from tickets.metadata import active_fields, clean_values, missing_required
@@ -56,8 +53,6 @@ from tickets.models import (
 )
 from tickets.sanitize import sanitize_html
 from tickets.sla import resolution_deadline, sla_deadlines
-from tickets.whatsapp import SentTemplate, fill_template, is_whatsapp, window_open
-from workflow import assignment, flow
 
 PREVIEW_LENGTH = 200
 ESCALATION_MESSAGES = 100
@@ -65,6 +60,12 @@ ESCALATION_MESSAGES = 100
 
 class ActionRefused(ValidationError):
     """An action a person asked for cannot be done; the message says why, in their language."""
+
+
+class OutboundTemplate(Protocol):
+    """A channel's template message (WhatsApp's ``SentTemplate``), recorded in MESSAGE_OUT."""
+
+    def as_data(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -407,7 +408,7 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             if inbound.auto_submitted:
                 extra["auto_submitted"] = True
             _event(ticket, EventKind.MESSAGE_IN, None, message=message.pk, **extra)
-            flow.after_receive(ticket, message, created=created)
+            hooks.workflow().after_receive(ticket, message, created=created)
             live.ticket_changed(ticket, reason="customer_message")
             live.message_added(message)
     except IntegrityError:
@@ -454,17 +455,19 @@ def message_send(
     reply_to: Message | None = None,
     files: Sequence[IncomingFile] = (),
     is_public: bool | None = None,
-    template: SentTemplate | None = None,
+    template: OutboundTemplate | None = None,
 ) -> Message:
     """Queue an answer on the ticket's account; the send task delivers it after the commit.
 
-    ``template`` is given by ``message_send_template`` only: outside WhatsApp's 24-hour window
-    nothing else may be sent."""
+    ``template`` is given by a channel's template sender only (WhatsApp's
+    ``message_send_template``): the channel's rule (``tickets.hooks.send_refusal``, WhatsApp's
+    24-hour window) may accept nothing else."""
     text = (text or "").strip()
     if not text and not files:
         raise ActionRefused(_("Escribe un mensaje o adjunta un archivo."))
-    if template is None and not window_open(ticket, timezone.now()):
-        raise ActionRefused(window_closed_message())
+    refusal = hooks.send_refusal(ticket, templated=template is not None)
+    if refusal:
+        raise ActionRefused(refusal)
     words = forbidden_words_in(text)
     if words:
         raise ActionRefused(
@@ -543,7 +546,7 @@ def _enqueue_delivery(message: Message) -> None:
 def message_deliver(*, message_id: int) -> None:
     """Hand a queued message to its connector (outside any transaction: network!), then
     record the outcome. Raises ConnectorError when a transient failure should be retried."""
-    from channels_conn.base import ConnectorError, connector_for
+    from tickets.connectors import ConnectorError, connector_for
 
     message = (
         Message.objects.select_related("ticket__customer", "account").filter(pk=message_id).first()
@@ -635,7 +638,11 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None) 
         before = ticket.assignee_id
         if before == (assignee.pk if assignee else None):
             return ticket
-        refused = assignment.refusal_for(assignee=assignee, ticket=ticket) if assignee else None
+        refused = (
+            hooks.workflow().assignment_refusal(assignee=assignee, ticket=ticket)
+            if assignee
+            else None
+        )
         if refused:
             raise ActionRefused(refused)
         ticket.assignee = assignee
@@ -688,7 +695,7 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
         )
         if ticket.assignee_id is not None:
             # A slot is free again: the queue may drain into it (after the commit).
-            assignment.drain_queue(ticket.tenant_id)
+            hooks.workflow().drain_queue(ticket.tenant_id)
     return ticket
 
 
@@ -913,15 +920,14 @@ def ticket_create(
     author: User,
     text: str,
     customer_name: str = "",
-    template: WhatsAppTemplate | None = None,
-    params: Sequence[str] = (),
+    first_message: Callable[[Ticket], Message] | None = None,
 ) -> Ticket:
     """A ticket an agent starts: the first message is ours, and the ticket is the author's.
-    On WhatsApp the first message is usually an approved ``template`` with its ``params``."""
+
+    ``first_message`` sends something else than ``text`` as the first message, inside the same
+    transaction (WhatsApp's ``ticket_create_with_template``: an approved template)."""
     kind = IDENTITY_OF_CHANNEL[account.kind]
-    if template is not None:
-        _check_template(account, template, params)
-    elif not (text or "").strip():
+    if first_message is None and not (text or "").strip():
         raise ActionRefused(_("Escribe el primer mensaje."))
     words = forbidden_words_in(text)
     if words:
@@ -943,8 +949,8 @@ def ticket_create(
         _event(
             ticket, EventKind.ASSIGNED, author, before=None, after=author.pk, after_name=str(author)
         )
-        if template is not None:
-            message_send_template(ticket=ticket, author=author, template=template, params=params)
+        if first_message is not None:
+            first_message(ticket)
         else:
             message_send(ticket=ticket, author=author, text=text, is_public=False)
         ticket.refresh_from_db()
@@ -1021,7 +1027,7 @@ def message_split(*, message: Message, actor: User) -> Ticket:
         _refresh_preview(source)
         _touch(source, "last_message_preview")
         live.ticket_changed(target, reason="customer_message")
-        assignment.request_assignment(target)
+        hooks.workflow().request_assignment(target)
     return target
 
 
@@ -1121,79 +1127,5 @@ def ticket_set_department(*, ticket: Ticket, department: Department | None, acto
         )
         _touch(ticket, "department")
         if ticket.assignee_id is None and ticket.status == TicketStatus.OPEN:
-            assignment.request_assignment(ticket)
+            hooks.workflow().request_assignment(ticket)
     return ticket
-
-
-# --- WhatsApp templates --------------------------------------------------------------------
-
-
-def window_closed_message() -> str:
-    return _(
-        "Han pasado más de 24 horas desde el último mensaje del cliente: en WhatsApp solo "
-        "puedes responder con una plantilla aprobada."
-    )
-
-
-def _check_template(
-    account: ChannelAccount, template: WhatsAppTemplate, params: Sequence[str]
-) -> str:
-    """The template's body filled with ``params``, or ActionRefused saying what is wrong."""
-    name = template.name
-    if account.kind != ChannelKind.WHATSAPP:
-        raise ActionRefused(_("Las plantillas de WhatsApp solo se envían por WhatsApp."))
-    if template.tenant_id != account.tenant_id or template.account_id != account.pk:
-        raise ActionRefused(
-            _("La plantilla «%(name)s» es de otra cuenta de WhatsApp.") % {"name": name}
-        )
-    if template.status != WhatsAppTemplate.Status.APPROVED:
-        raise ActionRefused(
-            _("La plantilla «%(name)s» no está aprobada por WhatsApp (%(status)s).")
-            % {"name": name, "status": template.get_status_display()}
-        )
-    wanted = placeholder_count(template.body)
-    if len(params) != wanted:
-        raise ActionRefused(
-            _("La plantilla «%(name)s» lleva %(n)s parámetros y llegaron %(got)s.")
-            % {"name": name, "n": wanted, "got": len(params)}
-        )
-    cleaned = [str(p).strip() for p in params]
-    for number, value in enumerate(cleaned, start=1):
-        if not value:
-            raise ActionRefused(
-                _("Completa el parámetro {{%(n)s}} de la plantilla.") % {"n": number}
-            )
-        # WhatsApp refuses parameters with new lines, tabs or more than 4 spaces in a row.
-        if re.search(r"[\n\r\t]| {5,}", value):
-            raise ActionRefused(
-                _(
-                    "El parámetro {{%(n)s}} no puede tener saltos de línea, tabulaciones ni "
-                    "más de 4 espacios seguidos."
-                )
-                % {"n": number}
-            )
-    words = forbidden_words_in(" ".join(cleaned))
-    if words:
-        raise ActionRefused(
-            _("El mensaje tiene palabras no permitidas: %(words)s. Cámbialas y vuelve a enviar.")
-            % {"words": ", ".join(words)}
-        )
-    return fill_template(template.body, cleaned)
-
-
-def message_send_template(
-    *, ticket: Ticket, author: User, template: WhatsAppTemplate, params: Sequence[str]
-) -> Message:
-    """Queue an approved WhatsApp template with its {{1}}…{{n}} ``params``: the message's text
-    is the filled body, and its MESSAGE_OUT event records the template for the connector.
-    Allowed inside and outside the 24-hour window."""
-    if not is_whatsapp(ticket):
-        raise ActionRefused(_("Las plantillas de WhatsApp solo se envían por WhatsApp."))
-    text = _check_template(ticket.account, template, params)
-    sent = SentTemplate(
-        template_id=template.pk,
-        name=template.name,
-        language=template.language,
-        params=tuple(str(p).strip() for p in params),
-    )
-    return message_send(ticket=ticket, author=author, text=text, is_public=False, template=sent)

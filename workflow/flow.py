@@ -1,6 +1,7 @@
 """What happens to a customer's message after it is stored, in order.
 
-``message_receive`` calls :func:`after_receive` inside its transaction, once the message and
+``message_receive`` calls :func:`after_receive` (through ``tickets.hooks``, registered in
+``workflow.apps``) inside its transaction, once the message and
 the ticket are saved and before the live push, so agents see the ticket already routed.
 Each step lives in its own module:
 
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workflow import assignment, automation, out_of_hours, routing, skills_bot
+
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket
 
 
 def after_receive(ticket: Ticket, message: Message, *, created: bool) -> None:
-    # Imported here: the steps send messages through tickets.services, which calls this.
-    from workflow import assignment, automation, out_of_hours, routing, skills_bot
-
     if created:
         routing.apply_rules(ticket, message)
     automation.on_customer_message(ticket, message, created=created)

@@ -1,6 +1,6 @@
 """Who of the team is connected, in the database, for the assignment engine.
 
-Each open page of the shell holds one websocket (``tickets.consumers.InboxConsumer``). Its
+Each open page of the shell holds one websocket (``desk.consumers.InboxConsumer``). Its
 connect adds one to ``User.presence_sockets``, its disconnect takes one away, and while it is
 open it refreshes ``User.presence_seen_at`` every :data:`HEARTBEAT` seconds. A person is
 **connected** when ``presence_sockets > 0`` and ``presence_seen_at`` is less than

@@ -10,12 +10,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from desk.forms import ColumnForm
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import Department
 from helpdesk.http import AuthedRequest, tenant_user_required
 from tickets import columns as column_services
-from tickets.forms import ColumnForm
 from tickets.inbox import agent_metrics, column_next_page, inbox_columns
 from tickets.models import Column
 from tickets.queries import assignable_users

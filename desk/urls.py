@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views, views_inbox
+from desk import views, views_inbox
 
 app_name = "tickets"
 urlpatterns = [

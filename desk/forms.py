@@ -5,11 +5,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from channels_conn.whatsapp.templates import posted_params
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import WhatsAppTemplate
 from tickets.services import IncomingFile
-from tickets.whatsapp import posted_params
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 10
@@ -61,7 +61,7 @@ class NewTicketForm(forms.Form):
         label=_("Primer mensaje"), max_length=20000, widget=forms.Textarea, required=False
     )
     # On WhatsApp the first message is an approved template; its {{n}} parameters arrive as
-    # ``param-<template id>-<n>`` (see tickets.whatsapp.posted_params).
+    # ``param-<template id>-<n>`` (see channels_conn.whatsapp.templates.posted_params).
     template = forms.ModelChoiceField(
         queryset=WhatsAppTemplate.objects.none(),
         label=_("Plantilla de WhatsApp"),

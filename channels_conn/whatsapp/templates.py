@@ -1,13 +1,10 @@
-"""WhatsApp's 24-hour customer service window and its template messages.
+"""WhatsApp's template messages: the only answer once the 24-hour window closed (see
+:mod:`channels_conn.whatsapp.window`), with their {{1}}…{{n}} parameters.
 
-WhatsApp accepts free-form messages only within 24 hours of the customer's last message; after
-that (and to start a conversation) only an approved template may be sent, with its {{1}}…{{n}}
-parameters. The window is the customer's on the business number, not the ticket's: a message
-the customer wrote on an earlier ticket of the same account keeps it open too.
-
-The send itself is ``tickets.services.message_send_template``; the template a queued message
-must go out as is recorded in its MESSAGE_OUT event (``sent_template`` reads it back for the
-connector, ``template_payload`` builds the Cloud API's ``template`` object).
+``message_send_template`` checks a template and its parameters and queues it through
+``tickets.services.message_send``; the template a queued message must go out as is recorded in
+its MESSAGE_OUT event (``sent_template`` reads it back for the connector, ``template_payload``
+builds the Cloud API's ``template`` object).
 """
 
 from __future__ import annotations
@@ -18,43 +15,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max
+from django.utils.translation import gettext as _
 
-from admin_config.message_templates import PLACEHOLDER, placeholder_count
+from channels_conn.whatsapp.window import is_whatsapp, window_closes_at
+from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import WhatsAppTemplate
-from tickets.models import Direction, Event, EventKind, Message, Ticket
+from helpdesk.models import User
+from tickets.models import Event, EventKind, Message, Ticket
+from tickets.services import ActionRefused, forbidden_words_in, message_send, ticket_create
 
-WINDOW = datetime.timedelta(hours=24)
-
-
-def is_whatsapp(ticket: Ticket) -> bool:
-    return bool(ticket.account.kind == ChannelKind.WHATSAPP)
-
-
-def last_customer_message_at(ticket: Ticket) -> datetime.datetime | None:
-    """When the ticket's customer last wrote to the ticket's account (any of their tickets)."""
-    latest: datetime.datetime | None = Message.objects.filter(
-        account_id=ticket.account_id,
-        ticket__customer_id=ticket.customer_id,
-        direction=Direction.IN,
-    ).aggregate(at=Max("created_at"))["at"]
-    return latest
+# WhatsApp's positional placeholders {{1}}…{{n}}.
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
 
 
-def window_closes_at(ticket: Ticket) -> datetime.datetime | None:
-    """When the free-form window of a WhatsApp ticket closes (None: it never opened)."""
-    last = last_customer_message_at(ticket)
-    return None if last is None else last + WINDOW
-
-
-def window_open(ticket: Ticket, now: datetime.datetime) -> bool:
-    """Whether free-form messages may be sent on ``ticket`` at ``now``: always on channels
-    without a window; on WhatsApp, while the customer's last message is under 24 hours old."""
-    if not is_whatsapp(ticket):
-        return True
-    closes = window_closes_at(ticket)
-    return closes is not None and now < closes
+def placeholder_count(body: str) -> int:
+    """How many parameters a WhatsApp template takes ({{1}}…{{n}})."""
+    return max((int(n) for n in PLACEHOLDER.findall(body)), default=0)
 
 
 def fill_template(body: str, params: Sequence[str]) -> str:
@@ -189,3 +166,94 @@ def _preview(choice: TemplateChoice, values: Mapping[int, str]) -> str:
         return values.get(int(match.group(1))) or match.group(0)
 
     return PLACEHOLDER.sub(value, choice.template.body)
+
+
+# --- sending a template -------------------------------------------------------------------
+
+
+def _check_template(
+    account: ChannelAccount, template: WhatsAppTemplate, params: Sequence[str]
+) -> str:
+    """The template's body filled with ``params``, or ActionRefused saying what is wrong."""
+    name = template.name
+    if account.kind != ChannelKind.WHATSAPP:
+        raise ActionRefused(_("Las plantillas de WhatsApp solo se envían por WhatsApp."))
+    if template.tenant_id != account.tenant_id or template.account_id != account.pk:
+        raise ActionRefused(
+            _("La plantilla «%(name)s» es de otra cuenta de WhatsApp.") % {"name": name}
+        )
+    if template.status != WhatsAppTemplate.Status.APPROVED:
+        raise ActionRefused(
+            _("La plantilla «%(name)s» no está aprobada por WhatsApp (%(status)s).")
+            % {"name": name, "status": template.get_status_display()}
+        )
+    wanted = placeholder_count(template.body)
+    if len(params) != wanted:
+        raise ActionRefused(
+            _("La plantilla «%(name)s» lleva %(n)s parámetros y llegaron %(got)s.")
+            % {"name": name, "n": wanted, "got": len(params)}
+        )
+    cleaned = [str(p).strip() for p in params]
+    for number, value in enumerate(cleaned, start=1):
+        if not value:
+            raise ActionRefused(
+                _("Completa el parámetro {{%(n)s}} de la plantilla.") % {"n": number}
+            )
+        # WhatsApp refuses parameters with new lines, tabs or more than 4 spaces in a row.
+        if re.search(r"[\n\r\t]| {5,}", value):
+            raise ActionRefused(
+                _(
+                    "El parámetro {{%(n)s}} no puede tener saltos de línea, tabulaciones ni "
+                    "más de 4 espacios seguidos."
+                )
+                % {"n": number}
+            )
+    words = forbidden_words_in(" ".join(cleaned))
+    if words:
+        raise ActionRefused(
+            _("El mensaje tiene palabras no permitidas: %(words)s. Cámbialas y vuelve a enviar.")
+            % {"words": ", ".join(words)}
+        )
+    return fill_template(template.body, cleaned)
+
+
+def message_send_template(
+    *, ticket: Ticket, author: User, template: WhatsAppTemplate, params: Sequence[str]
+) -> Message:
+    """Queue an approved WhatsApp template with its {{1}}…{{n}} ``params``: the message's text
+    is the filled body, and its MESSAGE_OUT event records the template for the connector.
+    Allowed inside and outside the 24-hour window."""
+    if not is_whatsapp(ticket):
+        raise ActionRefused(_("Las plantillas de WhatsApp solo se envían por WhatsApp."))
+    text = _check_template(ticket.account, template, params)
+    sent = SentTemplate(
+        template_id=template.pk,
+        name=template.name,
+        language=template.language,
+        params=tuple(str(p).strip() for p in params),
+    )
+    return message_send(ticket=ticket, author=author, text=text, is_public=False, template=sent)
+
+
+def ticket_create_with_template(
+    *,
+    account: ChannelAccount,
+    identity: str,
+    author: User,
+    template: WhatsAppTemplate,
+    params: Sequence[str],
+    customer_name: str = "",
+) -> Ticket:
+    """A ticket an agent starts on WhatsApp with an approved ``template`` (and its ``params``)
+    as the first message: checked before anything is written."""
+    _check_template(account, template, params)
+    return ticket_create(
+        account=account,
+        identity=identity,
+        author=author,
+        text="",
+        customer_name=customer_name,
+        first_message=lambda ticket: message_send_template(
+            ticket=ticket, author=author, template=template, params=params
+        ),
+    )

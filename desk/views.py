@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from channels_conn.whatsapp import templates as whatsapp
+from desk.forms import EscalateForm, NewTicketForm, ReplyForm
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import Department, WhatsAppTemplate
 from helpdesk.http import AuthedRequest, tenant_user_required
 from helpdesk.models import User
-from tickets import queries, services, whatsapp
-from tickets.forms import EscalateForm, NewTicketForm, ReplyForm
+from tickets import queries, services
 from tickets.metadata import active_fields
 from tickets.models import Attachment, Message, Sentiment, Ticket
 from tickets.quick import template_render
@@ -182,7 +183,7 @@ def ticket_reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     try:
         if template is None:
             raise services.ActionRefused(_("Elige una plantilla aprobada de la lista."))
-        services.message_send_template(
+        whatsapp.message_send_template(
             ticket=ticket, author=request.user, template=template, params=params
         )
     except ValidationError as exc:
@@ -447,15 +448,7 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
     form = NewTicketForm(request.POST or None, accounts=accounts)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.ticket_create(
-                account=form.cleaned_data["account"],
-                identity=form.cleaned_data["identity"],
-                customer_name=form.cleaned_data["name"],
-                author=request.user,
-                text=form.cleaned_data["text"],
-                template=form.cleaned_data["template"],
-                params=form.cleaned_data["params"],
-            )
+            ticket = _ticket_create(request.user, form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, " ".join(_errors(exc)))
         else:
@@ -469,3 +462,18 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
     )
     context = {"page": "inbox", "form": form, "accounts": accounts, "wa_picks": picks}
     return render(request, "tickets/new.html", context)
+
+
+def _ticket_create(author: User, data: dict[str, Any]) -> Ticket:
+    """The new ticket, its first message a WhatsApp template when one was chosen."""
+    common = {
+        "account": data["account"],
+        "identity": data["identity"],
+        "customer_name": data["name"],
+        "author": author,
+    }
+    if data["template"] is not None:
+        return whatsapp.ticket_create_with_template(
+            **common, template=data["template"], params=data["params"]
+        )
+    return services.ticket_create(**common, text=data["text"])
