@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from deskconfig.business_hours import business_deadline
 from deskconfig.models import DepartmentMembership, TenantSettings
 from helpdesk.models import Role, User
-from tickets import live
-from tickets.models import ActorKind, Event, EventKind, Ticket, TicketStatus
+from tickets.history import event_record
+from tickets.models import EventKind, Ticket, TicketStatus
 
 if TYPE_CHECKING:
     from deskconfig.accounts import ChannelAccount
@@ -77,14 +77,11 @@ def flag_breaches(batch: int = 500) -> int:
         for ticket in due:
             ticket.sla_breached = True
             ticket.save(update_fields=["sla_breached"])
-            Event.objects.create(
-                tenant_id=ticket.tenant_id,
+            event_record(
                 ticket=ticket,
                 kind=EventKind.SLA,
-                actor_kind=ActorKind.SYSTEM,
                 data={"breached": True, "due": ticket.sla_due_at.isoformat()},
             )
-            live.ticket_changed(ticket)
             flagged += 1
         _alert(due)
     return flagged

@@ -30,9 +30,9 @@ from django.utils import timezone
 
 from deskconfig.models import AccountAutomation, MetadataField
 from helpdesk.models import User
+from tickets.history import event_record
 from tickets.metadata import active_fields, missing_required
 from tickets.models import (
-    ActorKind,
     Event,
     EventKind,
     Message,
@@ -142,13 +142,12 @@ def _claim(candidates: QuerySet[Ticket], pk: int) -> Ticket | None:
 
 
 def _record_blocked(ticket: Ticket, bot: User, missing: list[str]) -> None:
-    Event.objects.create(
-        tenant_id=ticket.tenant_id,
+    event_record(
         ticket=ticket,
         kind=EventKind.BOT,
-        actor_kind=ActorKind.BOT,
         actor=bot,
         data={"auto": CLOSE_BLOCKED, "missing": missing},
+        push=False,
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from deskconfig.models import RoutingRule
 from tickets.forbidden import find_forbidden
+from tickets.history import event_record
 from tickets.models import EventKind
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def apply_rules(ticket: Ticket, message: Message) -> None:
     """Route a NEW ticket by its first message. Runs inside ``message_receive``'s transaction
     (see admin_config/flow.py), which saves nothing after this: changes are saved here, on
     ``ticket`` itself, so the steps after this one and the live push see them."""
-    from tickets.models import ActorKind, Event, EventKind
+    from tickets.models import EventKind
     from tickets.services import ActionRefused, ticket_assign
 
     text = "\n".join(part for part in (ticket.subject, message.text) if part)
@@ -87,20 +88,14 @@ def apply_rules(ticket: Ticket, message: Message) -> None:
     }
     if "department" in changed and rule.set_department is not None:
         event.update(department=rule.set_department_id, department_name=rule.set_department.name)
-    Event.objects.create(
-        tenant_id=ticket.tenant_id,
-        ticket=ticket,
-        kind=ROUTED,
-        actor_kind=ActorKind.SYSTEM,
-        data=event,
-    )
+    # Inside message_receive, which pushes the ticket once routed: no push of their own.
+    event_record(ticket=ticket, kind=ROUTED, data=event, push=False)
     if "important" in changed:
-        Event.objects.create(
-            tenant_id=ticket.tenant_id,
+        event_record(
             ticket=ticket,
             kind=EventKind.IMPORTANT,
-            actor_kind=ActorKind.SYSTEM,
             data={"before": False, "after": True, "rule": rule.pk},
+            push=False,
         )
     if rule.assign_to is not None and ticket.assignee_id is None:
         try:

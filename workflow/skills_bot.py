@@ -19,6 +19,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from deskconfig.models import Department, SkillsBot
+from tickets.history import event_record
 
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket
@@ -85,16 +86,16 @@ def _ask(ticket: Ticket, text: str, options: list[Department]) -> None:
 
 
 def _record(ticket: Ticket, **data: object) -> None:
-    from tickets.models import ActorKind, Event, EventKind
+    from tickets.models import EventKind
     from workflow.bot import tenant_bot_user
 
-    Event.objects.create(
-        tenant_id=ticket.tenant_id,
+    # Inside message_receive, which pushes the ticket afterwards.
+    event_record(
         ticket=ticket,
         kind=EventKind.BOT,
-        actor_kind=ActorKind.BOT,
         actor=tenant_bot_user(ticket.tenant_id),
-        data=data,
+        data=dict(data),
+        push=False,
     )
 
 
