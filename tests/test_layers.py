@@ -69,6 +69,16 @@ def test_only_the_history_helper_writes_events():
     assert event_writes((ROOT / HISTORY_WRITER).read_text())  # the helper itself does
 
 
+def test_no_code_module_is_over_800_lines():
+    """Modules that only hold data (``data_*.py``) aside."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in _code_files()
+        if (n := len(path.read_text().splitlines())) > 800 and not path.name.startswith("data_")
+    }
+    assert long == {}
+
+
 def test_tickets_reaches_the_workflow_and_whatsapp_through_the_hooks():
     assert isinstance(hooks.workflow(), DeskWorkflow)
     assert hooks._send_rules[ChannelKind.WHATSAPP] is window.send_rule
