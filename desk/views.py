@@ -26,7 +26,7 @@ from helpdesk.http import AuthedRequest, tenant_user_required
 from helpdesk.models import User
 from tickets import queries, services
 from tickets.metadata import active_fields
-from tickets.models import Attachment, Message, Sentiment, Ticket
+from tickets.models import Message, Sentiment, Ticket
 from tickets.quick import template_render
 from workflow import assignment
 
@@ -77,7 +77,7 @@ def _composer_context(
 @require_GET
 @tenant_user_required
 def ticket_detail(request: AuthedRequest, number: int) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     tab = request.GET.get("tab", "cliente")
     if tab not in TABS:
         tab = "cliente"
@@ -103,13 +103,13 @@ def _header(request: AuthedRequest, ticket: Ticket, error: str = "") -> HttpResp
 @require_GET
 @tenant_user_required
 def ticket_header(request: AuthedRequest, number: int) -> HttpResponse:
-    return _header(request, queries.ticket_by_number(number))
+    return _header(request, queries.ticket_for_user(user=request.user, number=number))
 
 
 @require_GET
 @tenant_user_required
 def ticket_older(request: AuthedRequest, number: int) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     try:
         before = int(request.GET.get("before", ""))
     except ValueError:
@@ -123,7 +123,7 @@ def ticket_older(request: AuthedRequest, number: int) -> HttpResponse:
 @require_POST
 @tenant_user_required
 def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     form = ReplyForm(request.POST, request.FILES)
     error = ""
     if form.is_valid():
@@ -171,7 +171,7 @@ def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
 @tenant_user_required
 def ticket_reply_template(request: AuthedRequest, number: int) -> HttpResponse:
     """Send an approved WhatsApp template (the only answer once the 24-hour window closed)."""
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     template: WhatsAppTemplate | None = None
     params: list[str] = []
     if request.POST.get("template"):
@@ -229,7 +229,7 @@ def _department(value: str) -> Department | None:
 @require_POST
 @tenant_user_required
 def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     actor = request.user
     try:
         if action == "assign":
@@ -259,7 +259,7 @@ def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpRespo
                 source_number = int(request.POST.get("source", ""))
             except ValueError:
                 raise Http404 from None
-            source = queries.ticket_by_number(source_number)
+            source = queries.ticket_for_user(user=request.user, number=source_number)
             services.ticket_merge(source=source, target=ticket, actor=actor)
         elif action == "split":
             message = get_object_or_404(
@@ -275,17 +275,21 @@ def ticket_action(request: AuthedRequest, number: int, action: str) -> HttpRespo
             raise Http404
     except ValidationError as exc:
         if request.htmx:
-            return _header(request, queries.ticket_by_number(number), " ".join(_errors(exc)))
+            return _header(
+                request,
+                queries.ticket_for_user(user=request.user, number=number),
+                " ".join(_errors(exc)),
+            )
         flash.error(request, " ".join(_errors(exc)))
     if request.htmx:
-        return _header(request, queries.ticket_by_number(number))
+        return _header(request, queries.ticket_for_user(user=request.user, number=number))
     return redirect("tickets:detail", number=ticket.number)
 
 
 @require_POST
 @tenant_user_required
 def message_retry(request: AuthedRequest, number: int, message_id: int) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     message = get_object_or_404(Message, pk=message_id, ticket=ticket)
     try:
         services.message_retry(message=message, actor=request.user)
@@ -325,11 +329,11 @@ def _tab_context(ticket: Ticket, tab: str, user: User) -> dict[str, Any]:
 def ticket_tab(request: AuthedRequest, number: int, tab: str) -> HttpResponse:
     if tab not in TABS:
         raise Http404
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     errors: list[str] = []
     if request.method == "POST":
         errors = _tab_post(request, ticket, tab)
-        ticket = queries.ticket_by_number(number)
+        ticket = queries.ticket_for_user(user=request.user, number=number)
         if not request.htmx:
             for error in errors:
                 flash.error(request, error)
@@ -403,7 +407,7 @@ def _metadata_values(post: Any, target: str) -> dict[str, Any]:
 @require_GET
 @tenant_user_required
 def attachment(request: AuthedRequest, token: str) -> FileResponse:
-    item = get_object_or_404(Attachment, token=token)  # scoped: other tenants' are 404
+    item = queries.attachment_for_user(user=request.user, token=token)  # others' are 404
     inline = item.content_type in INLINE_TYPES and request.GET.get("download") != "1"
     response = FileResponse(
         item.file.open("rb"),
@@ -423,7 +427,7 @@ def attachment(request: AuthedRequest, token: str) -> FileResponse:
 @require_GET
 @tenant_user_required
 def quick_replies(request: AuthedRequest, number: int) -> HttpResponse:
-    ticket = queries.ticket_by_number(number)
+    ticket = queries.ticket_for_user(user=request.user, number=number)
     query = request.GET.get("text", "").lstrip("/").split(" ")[0]
     templates = queries.templates_for(request.user, query)
     rendered = [(t, template_render(t, ticket=ticket, agent=request.user)) for t in templates]
