@@ -28,7 +28,7 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Automatic closing and ignoring of idle tickets (admin_config/automation.py). The
+    # Automatic closing and ignoring of idle tickets (workflow/automation.py). The
     # sweeps are idempotent, so a run that overlaps the previous one does no harm.
     "auto-actions": {
         "task": "workflow.tasks.auto_actions_all",

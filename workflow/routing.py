@@ -62,7 +62,7 @@ def matched_keywords(rule: RoutingRule, text: str) -> list[str]:
 
 def apply_rules(ticket: Ticket, message: Message) -> None:
     """Route a NEW ticket by its first message. Runs inside ``message_receive``'s transaction
-    (see admin_config/flow.py), which saves nothing after this: changes are saved here, on
+    (see workflow/flow.py), which saves nothing after this: changes are saved here, on
     ``ticket`` itself, so the steps after this one and the live push see them."""
     from tickets.models import EventKind
     from tickets.services import ActionRefused, ticket_assign
