@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
-from admin_config.models import AssignmentMode, ConfigChange
+from deskconfig.models import AssignmentMode, ConfigChange
 from helpdesk.models import User
 
 # Never written to the log, whatever the model: secrets stay secret.
