@@ -66,6 +66,15 @@ def ticket_changed(ticket: Any, *, reason: str = "") -> None:
     transaction.on_commit(lambda: publish_ticket(ticket_id, reason=reason), robust=True)
 
 
+def thread_replaced(ticket: Any) -> None:
+    """After the commit, tell the ticket's open pages to fetch its conversation again (a
+    merge brings another ticket's messages in, older ones among them)."""
+    group = ticket_group(ticket.pk)
+    transaction.on_commit(
+        lambda: publish(group, {"event": "ticket", "refresh": "thread"}), robust=True
+    )
+
+
 CARD_COLUMN = "__COL__"  # each inbox consumer puts its column id here
 # ... and here "new" for a customer's new message, "ring" when the column also rings for it.
 CARD_ALERT = "__ALERT__"

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import get_resolver
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import bypass_context
 from tests.live import ARTIFACTS, Daphne, chromium, login
 from tickets.models import Ticket

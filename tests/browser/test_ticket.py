@@ -112,3 +112,34 @@ def test_an_agent_answers_a_ticket_live(cast):
         assert reply.status in {DeliveryStatus.QUEUED, DeliveryStatus.FAILED}
     finally:
         server.stop()
+
+
+def test_merged_messages_appear_without_a_reload(cast):
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(
+            tenant=cast.tenant_a, kind="whatsapp", name="WhatsApp", sla_minutes=30
+        )
+    _customer_writes(cast.tenant_a.pk, account.pk, "Mi pedido 10412 no llegó")
+    with tenant_context(cast.tenant_a.pk):
+        old = Ticket.objects.get()
+        services.ticket_close(ticket=old, actor=cast.agent)
+    _customer_writes(cast.tenant_a.pk, account.pk, "¿Me ayudan?")
+    with tenant_context(cast.tenant_a.pk):
+        target = Ticket.objects.exclude(pk=old.pk).get()
+
+    server = Daphne()
+    server.start()
+    try:
+        with chromium() as browser:
+            agent = browser.new_context(locale="es-CL").new_page()
+            login(agent, server.url, cast.agent.email, cast.password)
+            agent.goto(f"{server.url}/tickets/{target.number}/")
+            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            assert "10412" not in agent.locator("#thread").inner_text()
+            agent.click(".merge summary")
+            agent.select_option(".merge select[name=source]", str(old.number))
+            agent.click(".merge button.primary")
+            agent.locator("#thread .msg.merged", has_text="10412").wait_for(timeout=5_000)
+            assert agent.locator("#thread .msg", has_text="¿Me ayudan?").count() == 1
+    finally:
+        server.stop()

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
 from tests.conftest import client_for
 from tests.tickets.factories import ChannelAccountFactory
 from tests.tickets.helpers import receive
