@@ -47,6 +47,7 @@ from tickets.services.merge import message_split, ticket_merge
 from tickets.services.messages import (
     message_deliver,
     message_fail,
+    message_retrying,
     message_retry,
     message_send,
     message_update_status,
@@ -73,6 +74,7 @@ __all__ = [
     "forbidden_words_in",
     "message_deliver",
     "message_fail",
+    "message_retrying",
     "message_receive",
     "message_retry",
     "message_send",
