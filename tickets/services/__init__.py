@@ -47,8 +47,8 @@ from tickets.services.merge import message_split, ticket_merge
 from tickets.services.messages import (
     message_deliver,
     message_fail,
-    message_retrying,
     message_retry,
+    message_retrying,
     message_send,
     message_update_status,
 )
@@ -74,9 +74,9 @@ __all__ = [
     "forbidden_words_in",
     "message_deliver",
     "message_fail",
-    "message_retrying",
     "message_receive",
     "message_retry",
+    "message_retrying",
     "message_send",
     "message_split",
     "message_update_status",
