@@ -1,25 +1,30 @@
 """Full-text search over what people wrote: message texts and ticket subjects (Spanish stems,
 accents ignored, ranked, grouped by ticket), and customer names by the start of their words.
 
-Each search is a fixed number of indexed queries (tickets/migrations/0006_phone_search.py):
-- a word many messages share is answered by reading the newest messages backwards until
-  enough match (the planner knows from the vector's statistics that it is common), a rare
-  word by the GIN index; either way at most ``MESSAGE_MATCHES`` rows are ranked;
+Each search is a bounded number of indexed queries (tickets/migrations/0006_phone_search.py):
+- a word many messages share is found among the newest messages (a bounded backwards read);
+  a rare word, or common words that never meet, through the GIN index, whose matches are then
+  few; at most ``MESSAGE_MATCHES`` rows are ranked;
 - the snippets are cut by PostgreSQL around the words found, then escaped here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from tickets.models import Ticket
 
 MESSAGE_MATCHES = 300  # the newest matching messages ranked for one search
+RECENT_WINDOW = 20_000  # newest rows read first (messages, tickets): a bounded cost
+ENOUGH_RECENT = 60  # matches in that window that make the whole history unnecessary
 TICKETS_SHOWN = 20
 NAME_MATCHES = 50
 # Markers PostgreSQL puts around the words found; never in text people type (control chars).
@@ -49,12 +54,23 @@ def name_prefix_query(text: str) -> str:
     return " & ".join(f"{w}:*" for w in WORD.findall(text.lower())[:6])
 
 
+@contextmanager
+def _bitmap_plan() -> Iterator[Any]:
+    """A cursor whose queries read the GIN index (a bitmap of the matches), never a scan of
+    the table in date order: for a rare word, or common words that never meet in one text,
+    the planner's row estimates can pick a scan that reads the whole table."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        yield cursor
+
+
 def customers_by_name(tenant_id: int, text: str) -> list[int]:
     """Customers whose name has words starting with each typed word, newest first."""
     query = name_prefix_query(text)
     if not query:
         return []
-    with connection.cursor() as cursor:
+    with _bitmap_plan() as cursor:
         cursor.execute(
             """
             SELECT id FROM tickets_customer
@@ -68,31 +84,63 @@ def customers_by_name(tenant_id: int, text: str) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+RECENT_MESSAGES = """
+    SELECT id, ticket_id, ts_rank(search_vector, websearch_to_tsquery('helpdesk_es', %s))
+    FROM (
+        SELECT id, ticket_id, search_vector, created_at FROM tickets_message
+        WHERE tenant_id = %s ORDER BY created_at DESC, id DESC LIMIT %s
+    ) recent
+    WHERE search_vector @@ websearch_to_tsquery('helpdesk_es', %s)
+    ORDER BY created_at DESC, id DESC LIMIT %s
+"""
+ALL_MESSAGES = """
+    SELECT id, ticket_id, ts_rank(search_vector, websearch_to_tsquery('helpdesk_es', %s))
+    FROM tickets_message
+    WHERE tenant_id = %s AND search_vector @@ websearch_to_tsquery('helpdesk_es', %s)
+    ORDER BY created_at DESC, id DESC LIMIT %s
+"""
+RECENT_SUBJECTS = """
+    SELECT id FROM (
+        SELECT id, subject, number FROM tickets_ticket
+        WHERE tenant_id = %s ORDER BY number DESC LIMIT %s
+    ) recent
+    WHERE to_tsvector('helpdesk_es'::regconfig, subject) @@ websearch_to_tsquery('helpdesk_es', %s)
+    ORDER BY number DESC LIMIT %s
+"""
+ALL_SUBJECTS = """
+    SELECT id FROM tickets_ticket
+    WHERE tenant_id = %s
+      AND to_tsvector('helpdesk_es'::regconfig, subject) @@ websearch_to_tsquery('helpdesk_es', %s)
+    ORDER BY number DESC LIMIT %s
+"""
+
+
 def _message_matches(tenant_id: int, text: str) -> list[tuple[int, int, float]]:
-    """(message id, ticket id, rank) of the newest messages that match, public or private."""
+    """(message id, ticket id, rank) of the newest messages that match, public or private.
+
+    First among the tenant's newest ``RECENT_WINDOW`` messages (an index read backwards, a
+    bounded cost): a word people write often is found there. When that finds few, the whole
+    history through the GIN index: the word is rare, so its matches are few to sort."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT m.id, m.ticket_id, ts_rank(m.search_vector, q)
-            FROM tickets_message m, websearch_to_tsquery('helpdesk_es'::regconfig, %s) q
-            WHERE m.tenant_id = %s AND m.search_vector @@ q
-            ORDER BY m.created_at DESC, m.id DESC LIMIT %s
-            """,
-            [text, tenant_id, MESSAGE_MATCHES],
-        )
+        cursor.execute(RECENT_MESSAGES, [text, tenant_id, RECENT_WINDOW, text, MESSAGE_MATCHES])
+        found = [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
+    if len(found) >= ENOUGH_RECENT:
+        return found
+    with _bitmap_plan() as cursor:
+        cursor.execute(ALL_MESSAGES, [text, tenant_id, text, MESSAGE_MATCHES])
         return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
 
 
 def _subject_matches(tenant_id: int, text: str) -> list[int]:
+    """Tickets whose subject matches, newest first: among the newest tickets (by number, an
+    index), then the whole history through the GIN index when few are found."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT t.id FROM tickets_ticket t, websearch_to_tsquery('helpdesk_es'::regconfig, %s) q
-            WHERE t.tenant_id = %s AND to_tsvector('helpdesk_es'::regconfig, t.subject) @@ q
-            ORDER BY t.updated_at DESC, t.id DESC LIMIT %s
-            """,
-            [text, tenant_id, TICKETS_SHOWN],
-        )
+        cursor.execute(RECENT_SUBJECTS, [tenant_id, RECENT_WINDOW, text, TICKETS_SHOWN])
+        found = [row[0] for row in cursor.fetchall()]
+    if len(found) >= TICKETS_SHOWN:
+        return found
+    with _bitmap_plan() as cursor:
+        cursor.execute(ALL_SUBJECTS, [tenant_id, text, TICKETS_SHOWN])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -102,11 +150,12 @@ def _snippets(message_ids: list[int], text: str) -> dict[int, SafeString]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT m.id, ts_headline('helpdesk_es'::regconfig, m.text, q, %s)
-            FROM tickets_message m, websearch_to_tsquery('helpdesk_es'::regconfig, %s) q
-            WHERE m.id = ANY(%s)
+            SELECT id, ts_headline(
+                'helpdesk_es'::regconfig, text, websearch_to_tsquery('helpdesk_es', %s), %s
+            )
+            FROM tickets_message WHERE id = ANY(%s)
             """,
-            [HEADLINE, text, message_ids],
+            [text, HEADLINE, message_ids],
         )
         return {row[0]: _highlight(row[1]) for row in cursor.fetchall()}
 

@@ -74,7 +74,7 @@ def test_the_start_of_a_name_finds_the_customer(account, in_a):
     assert [c.name for c in _found(in_a.agent, "Sebastina").customers] == ["Sebastián Rojas"]
 
 
-def test_a_search_is_a_fixed_number_of_queries(account, in_a):
+def test_a_search_is_a_bounded_number_of_queries(account, in_a):
     for n in range(30):
         receive(account, f"c{n}@example.test", f"Consulta {n} sobre mi despacho a Temuco")
     with CaptureQueriesContext(connection) as few:
@@ -84,7 +84,8 @@ def test_a_search_is_a_fixed_number_of_queries(account, in_a):
     with CaptureQueriesContext(connection) as many:
         large = _found(in_a.agent, "despacho")
     assert len(large.hits) > len(small.hits) or len(large.hits) == 20
-    assert len(many) == len(few)
+    # Bounded: more matches never mean more queries (enough recent ones skip the history).
+    assert len(many) <= len(few) <= 25
 
 
 def test_the_page_shows_conversations_found(account, in_a):
