@@ -46,8 +46,10 @@ INSTALLED_APPS = [
     "helpdesk",
     "tickets",
     "channels_conn",
+    "channels_conn.twitter",
     "admin_config",
     "analytics",
+    "publishing",
 ]
 
 MIDDLEWARE = [
