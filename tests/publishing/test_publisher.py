@@ -168,7 +168,7 @@ def test_every_change_is_pushed_to_the_scheduled_columns(in_a, x_account, x_api)
 
     post = _schedule(in_a.admin, [x_account], minutes_ago=1)[0]
     services.posts_publish_due()
-    statuses = []
+    statuses: list[str] = []
     while statuses[-1:] != ["published"]:
         event = async_to_sync(next_event)()
         assert event["event"] == "post" and event["snapshot"]["id"] == post.pk
