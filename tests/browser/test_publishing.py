@@ -75,9 +75,7 @@ def test_schedule_a_post_and_see_it_go_from_scheduled_to_published(
             card.wait_for(state="detached", timeout=5_000)  # gone from «scheduled», live
 
             page.click("[data-nav=publishing]")
-            published = page.locator(
-                "#posts-published .post-row", has_text="temporada de invierno"
-            )
+            published = page.locator("#posts-published .post-row", has_text="temporada de invierno")
             published.wait_for(timeout=5_000)
             tweet = x_api.created_tweets[0]
             link = published.locator("a", has_text="Ver publicación")
