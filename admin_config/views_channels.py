@@ -149,8 +149,6 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
         extras["mailbox_state"] = (
             MailboxState.objects.filter(account=account).order_by("-polled_at").first()
         )
-    if account.kind == ChannelKind.TWITTER:
-        extras["x_state"] = TwitterState.objects.filter(account=account).first()
     if account.kind == ChannelKind.WEBCHAT:
         extras["chat_url"] = request.build_absolute_uri(
             reverse("channels_conn:chat", args=[account.uuid])
@@ -158,6 +156,8 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
         extras["widget_url"] = request.build_absolute_uri(
             reverse("channels_conn:chat_widget", args=[account.uuid])
         )
+    if account.kind == ChannelKind.TWITTER:
+        extras["x_state"] = TwitterState.objects.filter(account=account).first()
     return extras
 
 

@@ -17,7 +17,7 @@ from channels_conn.base import ConnectorError, ensure_active
 from channels_conn.models import ChannelAccount
 from channels_conn.twitter.connector import Published
 
-GRAPH_VERSION = "v25.0"
+DEFAULT_GRAPH_VERSION = "v25.0"  # GRAPH_API_VERSION, when the settings define it
 TIMEOUT = (5.0, 30.0)
 
 
@@ -58,7 +58,8 @@ def page_publish(
             _("Falta el ID o el token de la página en Administración > Canales."),
             permanent=True,
         )
-    base = f"{settings.GRAPH_API_BASE_URL.rstrip('/')}/{GRAPH_VERSION}/{page_id}"
+    version = getattr(settings, "GRAPH_API_VERSION", "") or DEFAULT_GRAPH_VERSION
+    base = f"{settings.GRAPH_API_BASE_URL.rstrip('/')}/{version}/{page_id}"
     headers = {"Authorization": f"Bearer {token}"}
     try:
         if image is None:

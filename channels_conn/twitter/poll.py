@@ -20,6 +20,7 @@ import tweepy
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from channels_conn.models import ChannelAccount
 from channels_conn.twitter import errors
@@ -278,11 +279,31 @@ def _finish(state: TwitterState, *, error: str, next_at: datetime.datetime) -> N
     )
 
 
+MISSING_CREDENTIALS_WAIT = datetime.timedelta(hours=1)
+
+
+def _missing_credentials(account: ChannelAccount) -> str:
+    """An account saved without its keys (the demo's, one half set up) is not sent to X:
+    X would answer 401 and the account would be disconnected for nothing."""
+    creds = XCredentials.of(account)
+    if creds.bearer_token and creds.api_key and creds.access_token:
+        return ""
+    with translation.override(account.tenant.language or "es"):
+        return gettext(
+            "Faltan credenciales de X (bearer token, API key o access token): complétalas en "
+            "Administración > Canales."
+        )
+
+
 def poll_account(account: ChannelAccount) -> PollResult:
     """Poll the account once (see the module docstring)."""
     state = poll_claim(account)
     if state is None:
         return PollResult(claimed=False)
+    missing = _missing_credentials(account)
+    if missing:
+        _finish(state, error=missing, next_at=timezone.now() + MISSING_CREDENTIALS_WAIT)
+        return PollResult(error=missing)
     result = PollResult()
     now = timezone.now()
     error = ""

@@ -225,3 +225,17 @@ def test_one_poll_at_a_time_per_account(cast, x_account, x_api: FakeX):
     assert sum(outcomes) >= 1
     assert Message.objects.filter(account=x_account).count() == 4
     assert len(x_api.endpoint_calls("mentions")) == 2 * sum(outcomes)  # 2 pages per poll
+
+
+def test_an_account_without_its_keys_is_not_sent_to_x(in_a, x_api: FakeX):
+    account = make_x_account(in_a.tenant_a)
+    account.credentials = {"api_key": "solo-esta"}
+    account.save()
+    result = poll_account(account)
+    assert "Faltan credenciales" in result.error
+    assert x_api.calls == []
+    account.refresh_from_db()
+    assert account.active
+    state = _state(account)
+    assert state.next_poll_at is not None and state.next_poll_at > timezone.now()
+    assert poll_due_x_accounts() == 0  # not due again for an hour
