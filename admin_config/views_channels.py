@@ -24,11 +24,11 @@ from admin_config.forms_channels import (
 )
 from admin_config.sections import SECTIONS
 from admin_config.services_channels import SECTION, account_set_active
+from admin_config.views_channels_x import x_extras
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_retry
-from channels_conn.twitter.models import TwitterState
 from channels_conn.twitter.probe import probe_x
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
@@ -156,8 +156,7 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
         extras["widget_url"] = request.build_absolute_uri(
             reverse("channels_conn:chat_widget", args=[account.uuid])
         )
-    if account.kind == ChannelKind.TWITTER:
-        extras["x_state"] = TwitterState.objects.filter(account=account).first()
+    extras.update(x_extras(account))
     return extras
 
 

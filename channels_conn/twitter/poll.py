@@ -345,3 +345,12 @@ def poll_account(account: ChannelAccount) -> PollResult:
             _finish(state, error=error, next_at=next_at)
     result.error = error
     return result
+
+
+def failed_events_retry(account: ChannelAccount) -> PollResult:
+    """File again the account's events that failed (after a fix, or a passing error)."""
+    TwitterEvent.objects.filter(account=account, status=TwitterEvent.Status.FAILED).update(
+        status=TwitterEvent.Status.RECEIVED, error=""
+    )
+    with translation.override(account.tenant.language or "es"):
+        return process_pending(account)

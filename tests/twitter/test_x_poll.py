@@ -239,3 +239,35 @@ def test_an_account_without_its_keys_is_not_sent_to_x(in_a, x_api: FakeX):
     state = _state(account)
     assert state.next_poll_at is not None and state.next_poll_at > timezone.now()
     assert poll_due_x_accounts() == 0  # not due again for an hour
+
+
+def test_an_event_that_failed_is_shown_and_can_be_retried(cast, x_account, x_api: FakeX):
+    from tests.conftest import client_for
+
+    _in_use(x_account)
+    nameless = "777"  # an author X did not expand: no username, identified by id
+    tid = x_api.mention(nameless, "@TiendaDemoCL hola")
+    poll_account(x_account)
+    assert Message.objects.filter(provider_id=tid).exists()
+    # A stored event that cannot be filed (an empty author) is set aside and shown.
+    event = TwitterEvent.objects.create(
+        tenant=cast.tenant_a,
+        account=x_account,
+        kind="mention",
+        event_id="42",
+        payload={"tweet": {"id": "42", "text": "sin autor"}},
+    )
+    poll_account(x_account)
+    event.refresh_from_db()
+    assert event.status == TwitterEvent.Status.FAILED and event.error
+    admin = client_for(cast.admin)
+    page = admin.get(f"/admin/channels/{x_account.pk}/").content.decode()
+    assert "no se pudo archivar" in page and "Reintentar" in page
+    TwitterEvent.objects.filter(pk=event.pk).update(
+        payload={"tweet": {"id": "42", "text": "sin autor", "author_id": "888"}}
+    )
+    response = admin.post(f"/admin/channels/{x_account.pk}/x/retry/")
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == TwitterEvent.Status.PROCESSED
+    assert Message.objects.get(provider_id="42").text == "sin autor"
