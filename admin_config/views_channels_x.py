@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter.models import TwitterEvent, TwitterState
 from channels_conn.twitter.poll import failed_events_retry
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 

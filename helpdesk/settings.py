@@ -48,8 +48,11 @@ INSTALLED_APPS = [
     "channels_conn",
     "channels_conn.twitter",
     "admin_config",
+    "workflow",
+    "desk",
     "analytics",
     "publishing",
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError, ensure_active
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter.connector import Published
+from deskconfig.accounts import ChannelAccount
 
 DEFAULT_GRAPH_VERSION = "v25.0"  # GRAPH_API_VERSION, when the settings define it
 TIMEOUT = (5.0, 30.0)

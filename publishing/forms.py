@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from publishing.models import PublishingSettings
 from publishing.services import Image
 

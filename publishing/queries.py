@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from admin_config.models import AssignmentMode, AssignmentRule
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import AssignmentMode, AssignmentRule
 from helpdesk.models import Role, User
 from publishing.models import DEFAULT_MISSED_AFTER, PublishingSettings
 from tickets.models import ScheduledPost

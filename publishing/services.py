@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter.connector import Published, length_error, tweet_publish
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.models import User
 from publishing.facebook import page_publish
 from publishing.models import PublishingSettings

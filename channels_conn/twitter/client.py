@@ -16,7 +16,7 @@ import requests
 import tweepy
 from django.conf import settings
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 
 TWITTER_HOSTS = ("https://api.twitter.com", "https://upload.twitter.com")
 TIMEOUT = (5.0, 20.0)  # connect, read

@@ -13,12 +13,12 @@ import tweepy
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter import errors
 from channels_conn.twitter.client import XCredentials, make_api, make_client
 from channels_conn.twitter.models import TwitterEvent
 from channels_conn.twitter.text import MAX_WEIGHTED_LENGTH, weighted_length
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from tickets.models import Direction, Message
 
 DM_MAX_LENGTH = 10_000

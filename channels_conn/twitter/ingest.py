@@ -10,8 +10,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter.models import TwitterEvent
+from deskconfig.accounts import ChannelAccount
 from tickets import services as tickets
 from tickets.models import Message
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.models import TenantModel
 
 DEFAULT_INTERVAL = 60  # seconds between polls when X's limits allow it

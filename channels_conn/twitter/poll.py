@@ -22,11 +22,11 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter import errors
 from channels_conn.twitter.client import XCredentials, make_client, rate_headers
 from channels_conn.twitter.ingest import event_process
 from channels_conn.twitter.models import DEFAULT_INTERVAL, TwitterEvent, TwitterState
+from deskconfig.accounts import ChannelAccount
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ def poll_x_account(tenant_id: int, account_id: int) -> dict[str, Any] | None:
     """Poll one X account once; a poll already running for it makes this one a no-op."""
     from dataclasses import asdict
 
-    from channels_conn.kinds import ChannelKind
-    from channels_conn.models import ChannelAccount
     from channels_conn.twitter.poll import poll_account
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.kinds import ChannelKind
 
     account = ChannelAccount.objects.filter(
         pk=account_id, kind=ChannelKind.TWITTER, active=True
@@ -31,9 +31,9 @@ def poll_due_x_accounts() -> int:
     from django.db.models import Exists, OuterRef, Q
     from django.utils import timezone
 
-    from channels_conn.kinds import ChannelKind
-    from channels_conn.models import ChannelAccount
     from channels_conn.twitter.models import TwitterState
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.kinds import ChannelKind
     from helpdesk.tenancy import bypass_context
 
     now = timezone.now()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from publishing import services
 from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login

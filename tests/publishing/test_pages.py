@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from admin_config.models import AssignmentMode, AssignmentRule
+from deskconfig.models import AssignmentMode, AssignmentRule
 from helpdesk.tenancy import bypass_context
 from publishing import services
 from publishing.models import PublishingSettings

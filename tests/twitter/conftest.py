@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
 from tests.xapi import API_KEY, BEARER, OUR_ID, OUR_USERNAME, FakeX

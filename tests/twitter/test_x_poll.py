@@ -9,10 +9,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from channels_conn.models import ChannelAccount
 from channels_conn.twitter.models import TwitterEvent, TwitterState
 from channels_conn.twitter.poll import poll_account, poll_claim
 from channels_conn.twitter.tasks import poll_due_x_accounts
+from deskconfig.accounts import ChannelAccount
 from tests.tickets.helpers import run_in_threads
 from tests.twitter.conftest import make_x_account
 from tests.xapi import FakeX
