@@ -73,7 +73,7 @@ def _last_ticket() -> int:
 def _pages(number: int) -> dict[str, list[str]]:
     common = ["/inbox/", f"/tickets/{number}/", "/search/?q=pedido", "/tickets/new/", "/help/"]
     common += ["/inbox/columns/new/", "/me/preferences/"]
-    admin = _plain_paths(("admin/", "analytics/"))
+    admin = _plain_paths(("admin/", "analytics/", "publishing/", "exports/"))
     return {"agent@demo.test": common, "admin@demo.test": common + admin}
 
 

@@ -37,6 +37,9 @@ DROP TEXT SEARCH CONFIGURATION IF EXISTS helpdesk_es;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0005_sla_running_indexes"), ("helpdesk", "0003_f_unaccent")]
+    dependencies = [
+        ("tickets", "0006_xposts_scheduled_post_publishing"),
+        ("helpdesk", "0003_f_unaccent"),
+    ]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]
