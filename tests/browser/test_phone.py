@@ -49,8 +49,7 @@ AT_LEFT_EDGE_JS = """id => {
 
 
 def _plain_paths(prefixes: tuple[str, ...]) -> list[str]:
-    """Every page under these prefixes that takes no argument (the testers answer POSTs only):
-    new pages join by themselves."""
+    """Every URL under these prefixes that takes no argument: new pages join by themselves."""
     found: list[str] = []
 
     def walk(patterns: list[Any], prefix: str) -> None:
@@ -58,7 +57,7 @@ def _plain_paths(prefixes: tuple[str, ...]) -> list[str]:
             route = prefix + str(pattern.pattern)
             if hasattr(pattern, "url_patterns"):
                 walk(pattern.url_patterns, route)
-            elif "<" not in route and route.startswith(prefixes) and not route.endswith("test/"):
+            elif "<" not in route and route.startswith(prefixes):
                 found.append("/" + route)
 
     walk(get_resolver().url_patterns, "")
@@ -102,8 +101,11 @@ def test_every_main_page_fits_a_phone(db: None) -> None:
                 page = context.new_page()
                 login(page, server.url, email, PASSWORD)
                 for path in paths:
-                    response = page.goto(server.url + path)
-                    assert response is not None and response.status == 200, path
+                    probe = page.request.get(server.url + path)
+                    if probe.status == 405:  # answers POSTs only (a tester, a setting)
+                        continue
+                    assert probe.status == 200, path
+                    page.goto(server.url + path)
                     page.wait_for_load_state("networkidle")
                     _fits(page, path)
                 # The user menu opens inside the screen.
