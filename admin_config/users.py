@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from admin_config import audit
 from admin_config.models import ConfigChange, Department, DepartmentMembership
 from helpdesk import live
+from helpdesk.identity import normalize_email
 from helpdesk.models import Availability, Role, User
 from helpdesk.tenancy import bypass_context
 
@@ -169,7 +170,7 @@ class PersonData:
 
 def user_invite(*, actor: User, data: PersonData) -> User:
     """Create a person with no password yet; :func:`invitation_send` mails them the link."""
-    email = data.email.strip().lower()
+    email = normalize_email(data.email)
     _refuse_taken(email)
     try:
         with transaction.atomic():
@@ -193,7 +194,7 @@ def user_invite(*, actor: User, data: PersonData) -> User:
 
 def user_update(*, actor: User, user: User, data: PersonData) -> User:
     """Name, email, role, departments and workload of one person."""
-    email = data.email.strip().lower()
+    email = normalize_email(data.email)
     _refuse_taken(email, exclude_pk=user.pk)
     try:
         with transaction.atomic():

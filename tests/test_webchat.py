@@ -111,6 +111,7 @@ def test_the_agents_answer_reaches_the_visitors_window_live(chat, cast):
         headers=[
             (b"cookie", f"{cookie_name(str(chat.uuid))}={cookie}".encode()),
             (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
         ],
     )
     with tenant_context(cast.tenant_a.pk):
@@ -141,6 +142,7 @@ def test_a_visitor_socket_without_a_chat_is_refused(chat):
         headers=[
             (b"cookie", f"{cookie_name(str(chat.uuid))}=forged".encode()),
             (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
         ],
     )
 
