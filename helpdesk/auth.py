@@ -30,7 +30,11 @@ class EmailBackend(ModelBackend):
             # lockout page, since Django reports this as a failed login).
             raise PermissionDenied
         with bypass_context():
-            user = User.objects.select_related("tenant").filter(email=email).first()
+            user = (
+                User.objects.select_related("tenant")
+                .filter(email=email, invited_at__isnull=True)
+                .first()
+            )
             if user is None:
                 # Spend the same time as a real check, so timing does not reveal who exists.
                 User().set_password(password)

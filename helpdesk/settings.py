@@ -209,7 +209,9 @@ SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SILENCED_SYSTEM_CHECKS: list[str] = []
+# auth.W004: the email is unique among people who can log in (a conditional constraint; see
+# User.email), which is what EmailBackend looks up.
+SILENCED_SYSTEM_CHECKS: list[str] = ["auth.W004"]
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url(
