@@ -41,13 +41,26 @@ def private_allowed() -> bool:
     return bool(getattr(settings, "OUTBOUND_ALLOW_PRIVATE", False))
 
 
+# Not global, whatever this Python's tables say (they changed between patch releases).
+NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in ("100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "64:ff9b:1::/48")
+)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public(address: str) -> bool:
-    """True only for a globally routable unicast address."""
+    """True only for a globally routable unicast address (an IPv6 address that carries an IPv4
+    one — mapped, 6to4, Teredo, NAT64 — is judged by the IPv4 address inside)."""
     ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
-        for embedded in (ip.ipv4_mapped, ip.sixtofour, ip.teredo and ip.teredo[1]):
-            if embedded is not None:
-                return is_public(str(embedded))
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo and ip.teredo[1])
+        if inner is None and ip in NAT64:
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            return is_public(str(inner))
+    if any(ip in net for net in NOT_PUBLIC if net.version == ip.version):
+        return False
     return ip.is_global and not ip.is_multicast
 
 
