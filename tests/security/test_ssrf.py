@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 REFUSED = [
     "127.0.0.1",
     "127.8.9.10",
-    "0.0.0.0",
+    "0.0.0.0",  # noqa: S104 - an address we refuse, not one we bind
     "10.1.2.3",
     "172.16.0.1",
     "192.168.1.1",
