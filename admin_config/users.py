@@ -76,10 +76,9 @@ def email_taken(email: str, *, exclude_pk: int | None = None, tenant_id: int | N
     """Whether a person of *this* tenant has ``email``. Other tenants are never consulted
     here: the answer would tell an admin who is registered elsewhere (see
     :func:`invitation_user` for where that is resolved)."""
+    tenant = tenant_id or current_tenant_id()
     with bypass_context():
-        qs = User.objects.filter(
-            email=normalize_email(email), tenant_id=tenant_id or current_tenant_id()
-        )
+        qs = User.objects.filter(email=normalize_email(email), tenant_id=tenant or 0)
         if exclude_pk is not None:
             qs = qs.exclude(pk=exclude_pk)
         return qs.exists()
