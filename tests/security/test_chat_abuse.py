@@ -156,6 +156,7 @@ def test_two_hundred_typing_frames_cost_no_query_and_forward_one_event(chat, cas
     # is all captured: the connect's lookup only, nothing per frame (it was ~5 per frame).
     with CaptureQueriesContext(connection) as queries:
         forwarded = async_to_sync(scenario)()
+    print(f"\n200 typing frames: {len(queries)} queries (connect included), {len(forwarded)} sent")
     assert len(queries) <= CONNECT_QUERIES, [q["sql"] for q in queries.captured_queries]
     assert len(forwarded) == 1 and forwarded[0]["name"] == "Visita"
     with tenant_context(cast.tenant_a.pk):
