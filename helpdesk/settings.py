@@ -55,7 +55,10 @@ INSTALLED_APPS = [
     "tickets",
     "channels_conn",
     "admin_config",
+    "workflow",
+    "desk",
     "analytics",
+    "devtools",
 ]
 
 MIDDLEWARE = [

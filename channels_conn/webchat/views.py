@@ -20,9 +20,6 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from admin_config import business_hours
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from channels_conn.webchat import presence
 from channels_conn.webchat.visitors import (
     chat_ticket_announce,
@@ -32,6 +29,9 @@ from channels_conn.webchat.visitors import (
     visitor_contact_set,
     visitor_email_valid,
 )
+from deskconfig import business_hours
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.middleware import content_security_policy
 from helpdesk.tenancy import bypass_context, tenant_context
 from tickets import services
