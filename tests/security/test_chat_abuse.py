@@ -16,8 +16,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from channels_conn.models import ChannelAccount
 from channels_conn.webchat.visitors import cookie_name
+from deskconfig.accounts import ChannelAccount
 from helpdesk.asgi import application
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for

@@ -22,7 +22,11 @@ from django.db import models
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
-from admin_config.models import (
+from channels_conn.models import InboundEmail
+from desk.views import TABS
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import (
     BusinessSchedule,
     Department,
     DepartmentMembership,
@@ -32,14 +36,11 @@ from admin_config.models import (
     RoutingRule,
     WhatsAppTemplate,
 )
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount, InboundEmail
 from helpdesk.models import Role, Tenant, TenantModel, User
 from helpdesk.tenancy import bypass_context
 from tests.conftest import client_for
 from tests.test_access import POST_ONLY, PUBLIC, _all_paths
 from tickets.models import Comment, Customer, CustomerIdentity, Message, Ticket
-from tickets.views import TABS
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.proxy import TrustedProxyMiddleware, forwarded_client
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.security.asgi_client import asgi_request

@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from channels_conn.email import imap
-from channels_conn.models import ChannelAccount, MailboxState
+from channels_conn.models import MailboxState
+from deskconfig.accounts import ChannelAccount
 from helpdesk import outbound
 from helpdesk.tenancy import tenant_context
 from tests.conftest import Cast, client_for

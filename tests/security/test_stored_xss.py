@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from channels_conn.models import ChannelAccount
+from desk.views import TABS
+from deskconfig.accounts import ChannelAccount
 from helpdesk.notify import notify
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tests.live import Daphne, chromium, login
 from tickets import services
 from tickets.models import Ticket
-from tickets.views import TABS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

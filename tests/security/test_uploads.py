@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tickets import services
