@@ -38,7 +38,7 @@ DROP TEXT SEARCH CONFIGURATION IF EXISTS helpdesk_es;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tickets", "0006_xposts_scheduled_post_publishing"),
+        ("tickets", "0007_merge_security_xposts"),
         ("helpdesk", "0003_f_unaccent"),
     ]
 
