@@ -22,8 +22,9 @@ from typing import Any
 from django.utils import timezone
 from django.utils.html import escape
 
+from tickets.cards import fill_card
 from tickets.filters import MessageFilter, TicketFilter
-from tickets.live import CARD_ALERT, CARD_COLUMN, inbox_group
+from tickets.live import inbox_group
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def load_state(user_id: int) -> InboxState:
 def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetime) -> str:
     """The swaps one ticket event makes in this person's columns."""
     s = event["snapshot"]
-    card = event.get("card", "")
+    card = event.get("card") or []
     fresh = event.get("reason") == "customer_message"
     out = []
     for col in state.columns:
@@ -106,7 +107,7 @@ def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetim
         out.append(f'<div id="{card_id}" hx-swap-oob="delete"></div>')
         if col.ticket_filter.matches(s, now):
             alert = ("ring" if col.alert else "new") if fresh else ""
-            body = card.replace(CARD_COLUMN, str(col.pk)).replace(CARD_ALERT, alert)
+            body = fill_card(card, col=col.pk, alert=alert)
             # The page puts the card in its place by the column's order (static/js/inbox.js).
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
@@ -115,11 +116,11 @@ def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetim
 def message_swaps(state: InboxState, event: dict[str, Any]) -> str:
     """A new message's card goes on top of every message column it matches."""
     s = event["snapshot"]
-    card = event.get("card", "")
+    card = event.get("card") or []
     out = []
     for col in state.columns:
         if col.message_filter is not None and col.message_filter.matches(s):
-            body = card.replace(CARD_COLUMN, str(col.pk))
+            body = fill_card(card, col=col.pk)
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
 
@@ -128,14 +129,14 @@ def post_swaps(state: InboxState, event: dict[str, Any]) -> str:
     """A scheduled post added, changed or no longer scheduled: its card leaves every
     scheduled-post column and comes back where it still matches (the page orders it)."""
     s = event["snapshot"]
-    card = event.get("card", "")
+    card = event.get("card") or []
     out = []
     for col in state.columns:
         if col.post_filter is None:
             continue
         out.append(f'<div id="c{col.pk}-p{s["id"]}" hx-swap-oob="delete"></div>')
         if col.post_filter.matches(s):
-            body = card.replace(CARD_COLUMN, str(col.pk))
+            body = fill_card(card, col=col.pk)
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
 
