@@ -29,8 +29,26 @@ class InboxConsumer(TenantConsumer):
 
     state: InboxState | None = None
     heartbeat: asyncio.Task[None] | None = None
+    in_hub = False
+
+    async def subscribe(self) -> None:
+        if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
+            # Inbox events come through this process's hub of the tenant, once per process.
+            # Joined before the handshake, not after the database work below: a socket that
+            # joined late (seconds, with many sockets opening at once) never got the events
+            # sent meanwhile. Until its columns are loaded the hub keeps its events.
+            await inbox_hub(self.channel_layer, self.tenant_id).join(self)
+            self.in_hub = True
 
     async def on_connected(self) -> None:
+        if self.in_hub:
+            hub = inbox_hub(self.channel_layer, self.tenant_id)
+            try:
+                state = await self.in_tenant(load_state, self.user_id)
+            except BaseException:
+                await hub.leave(self)  # its events must not pile up for a socket that failed
+                raise
+            await hub.start(self, state)
         await database_sync_to_async(presence.agent_connected)(self.tenant_id)
         # The person is connected for the assignment engine too, and the queue may drain
         # into their free slots (admin_config.presence: connect, disconnect and a heartbeat
@@ -38,12 +56,6 @@ class InboxConsumer(TenantConsumer):
         await self.in_tenant(_came_online, self.tenant_id, self.user_id)
         self.counted = True
         self.heartbeat = asyncio.ensure_future(self._beat())
-        if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
-            # Inbox events come through this process's hub of the tenant, once per process;
-            # those arriving while the columns load are applied right after.
-            hub = inbox_hub(self.channel_layer, self.tenant_id)
-            await hub.join(self)
-            await hub.start(self, await self.in_tenant(load_state, self.user_id))
 
     async def _beat(self) -> None:
         """Refresh the person's presence while this socket lives (a killed worker stops

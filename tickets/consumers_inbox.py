@@ -187,7 +187,7 @@ class InboxHub:
     consumer that vanished without leaving, or whose send fails, is dropped). A hub that
     cannot receive (the layer unreachable) keeps trying."""
 
-    REFRESH_SECONDS = 3600.0  # re-join the group well within the layer's group expiry (1 day)
+    REFRESH_SECONDS = 3600.0  # re-join the group at least this often ...
 
     def __init__(self, layer: Any, tenant_id: int) -> None:
         self.layer = layer
@@ -240,20 +240,39 @@ class InboxHub:
                 ready.set_exception(exc)
             raise
         ready.set_result(None)
+        refresher = asyncio.ensure_future(self._refresh(channel))
+        try:
+            while True:
+                try:
+                    event = await self.layer.receive(channel)
+                except Exception:  # the layer unreachable: keep trying, as consumers do
+                    logger.exception("inbox hub could not receive")
+                    await asyncio.sleep(1)
+                    continue
+                try:
+                    await self.deliver(event)
+                except Exception:  # one bad event must not stop the tenant's live inbox
+                    logger.exception("inbox event not delivered")
+        finally:
+            refresher.cancel()
+
+    def refresh_seconds(self) -> float:
+        """... and well within the layer's group expiry (channels_redis: a day by default)."""
+        expiry = float(getattr(self.layer, "group_expiry", 86400) or 86400)
+        return min(self.REFRESH_SECONDS, expiry / 4)
+
+    async def _refresh(self, channel: str) -> None:
+        """Keep the channel in the group on a clock. A group forgets a member added longer
+        than its expiry ago however many events it delivers, so re-joining only after an idle
+        hour let a busy tenant's hub drop out after a day and every inbox here went deaf. And
+        never by interrupting receive(): channels_redis drops what a cancelled receive had
+        buffered."""
         while True:
+            await asyncio.sleep(self.refresh_seconds())
             try:
-                event = await asyncio.wait_for(self.layer.receive(channel), self.REFRESH_SECONDS)
-            except TimeoutError:
                 await self.layer.group_add(self.group, channel)
-                continue
-            except Exception:  # the layer unreachable: keep trying, as consumers do
-                logger.exception("inbox hub could not receive")
-                await asyncio.sleep(1)
-                continue
-            try:
-                await self.deliver(event)
-            except Exception:  # one bad event must not stop the tenant's live inbox
-                logger.exception("inbox event not delivered")
+            except Exception:  # the layer unreachable: the next turn tries again
+                logger.warning("inbox hub could not refresh its group", exc_info=True)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         """Match the event for every inbox here (in memory), then send the frames at once."""
