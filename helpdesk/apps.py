@@ -38,9 +38,7 @@ def check_database_roles(app_configs: Any, **kwargs: Any) -> list[checks.CheckMe
     return []
 
 
-def check_field_encryption_key(
-    app_configs: Any, **kwargs: Any
-) -> list[checks.CheckMessage]:
+def check_field_encryption_key(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
     """Outside DEBUG the channel credentials need their own key: refuse to start without a
     usable one, instead of answering 500 at the first credential read."""
     from cryptography.fernet import Fernet
