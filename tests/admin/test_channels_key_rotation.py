@@ -87,3 +87,31 @@ def test_a_secret_is_decrypted_only_when_read_and_saved_back_untouched(cast: Cas
     settings.FIELD_ENCRYPTION_KEY = KEY_A
     with tenant_context(cast.tenant_a.pk):
         assert credentials_of(ChannelAccount.objects.get(pk=account.pk)) == {"access_token": "t"}
+
+
+def test_mail_that_needs_the_unreadable_password_says_why(cast: Cast, settings):
+    from channels_conn.base import ConnectorError
+    from channels_conn.email.imap import poll_account
+    from channels_conn.email.smtp import SmtpConnector
+    from channels_conn.models import MailboxState
+
+    settings.FIELD_ENCRYPTION_KEY = KEY_A
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(
+            tenant=cast.tenant_a,
+            kind="email",
+            name="Soporte",
+            settings={"address": "soporte@a.test", "imap_host": "127.0.0.1", "imap_port": 9},
+            credentials={"imap_password": "x", "smtp_password": "y"},
+        )
+        message = services.message_receive(
+            account=account, inbound=services.Inbound(identity="ana@cliente.test", text="hola")
+        ).message
+    settings.FIELD_ENCRYPTION_KEY = KEY_B
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.get(pk=account.pk)
+        assert poll_account(account).stored == 0  # no connection tried: it could not log in
+        assert REASON in MailboxState.objects.get(account=account).last_error
+        with pytest.raises(ConnectorError) as failed:
+            SmtpConnector().send(account, message)
+    assert failed.value.permanent and REASON in failed.value.reason
