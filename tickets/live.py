@@ -4,14 +4,19 @@ matches it against columns) and rendered messages to the pages showing that tick
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from helpdesk.live import publish
-from tickets.cards import CardRenderer, LiveCard
+
+if TYPE_CHECKING:
+    from tickets.cards import LiveCard
+
+# tickets.cards is imported where a card is rendered: it needs tickets.sla, which imports
+# this module (the cycle broke whichever of them was imported first).
 
 
 def ticket_group(ticket_id: int) -> str:
@@ -75,6 +80,8 @@ def render_card(ticket: Any) -> LiveCard:
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
+        from tickets.cards import CardRenderer
+
         return CardRenderer().ticket_live(ticket)
 
 
@@ -115,6 +122,7 @@ def message_snapshot(message: Any) -> dict[str, Any]:
 def _publish_message(message_id: int, *, new: bool) -> None:
     """The thread's pages get the message; on a new one, the tenant's inboxes get its card for
     their message columns (one render each, one send per group)."""
+    from tickets.cards import CardRenderer
     from tickets.queries import message_for_push
 
     message = message_for_push(message_id)
@@ -168,6 +176,7 @@ def post_snapshot(post: Any) -> dict[str, Any]:
 
 def publish_post(post_id: int) -> None:
     """One query, one card render and one send, whatever the number of inboxes."""
+    from tickets.cards import CardRenderer
     from tickets.models import ScheduledPost
 
     post = (
