@@ -1,6 +1,6 @@
-"""No inbox push is dropped: a socket gets every event sent once it is open, and a process's
-hub stays in its tenant's group however long and busy it runs (the benchmark's missed events,
-issue 11 defect 11)."""
+"""No inbox push is dropped: a socket gets every event sent once it is open (and what changed
+between its page and itself), and a process's hub stays in its tenant's group however long and
+busy it runs (the benchmark's missed events, issue 11 defect 11)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,52 @@ def test_an_open_inbox_socket_gets_an_event_sent_right_after_it_opened(cast):
         while not any(f"-t{ticket.pk}" in f and "<article" in f for f in frames):
             frames.append(await socket.receive_from(timeout=10))  # the bell may speak first
         await socket.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_change_between_the_page_and_its_socket_reaches_the_page(cast):
+    """The inbox page is rendered, a ticket changes, then the page's socket opens: the
+    process's hub kept what it received since the page was rendered and replays it."""
+    import html
+    import re
+
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(tenant=cast.tenant_a, kind="webchat", name="Chat")
+        for user in (cast.agent, cast.admin):
+            column_services.columns_apply_flow(user=user, flow="four")  # «Sin asignar» first
+    admin = _inbox_socket(cast.admin)  # an inbox already open here: the hub is running
+    client = Client()
+    client.force_login(cast.agent)
+
+    def receive() -> int:
+        with tenant_context(cast.tenant_a.pk):
+            return services.message_receive(
+                account=account, inbound=services.Inbound(identity="v-7", text="¿y mi pedido?")
+            ).message.ticket_id
+
+    async def scenario() -> None:
+        assert (await admin.connect())[0]
+        page = (await sync_to_async(client.get)("/inbox/")).content.decode()
+        found = re.search(r'ws-connect="([^"]+)"', page)
+        assert found is not None
+        url = html.unescape(found.group(1))
+        assert "since=" in url
+        ticket_id = await sync_to_async(receive)()  # after the page, before its socket
+        socket = WebsocketCommunicator(
+            application,
+            url,
+            headers=[
+                (b"origin", b"http://127.0.0.1"),
+                (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+            ],
+        )
+        assert (await socket.connect())[0]
+        frames = [await socket.receive_from(timeout=10)]
+        while not any(f"-t{ticket_id}" in f and "¿y mi pedido?" in f for f in frames):
+            frames.append(await socket.receive_from(timeout=10))
+        await socket.disconnect()
+        await admin.disconnect()
 
     async_to_sync(scenario)()
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
@@ -37,7 +39,8 @@ class InboxConsumer(TenantConsumer):
             # Joined before the handshake, not after the database work below: a socket that
             # joined late (seconds, with many sockets opening at once) never got the events
             # sent meanwhile. Until its columns are loaded the hub keeps its events.
-            await inbox_hub(self.channel_layer, self.tenant_id).join(self)
+            since = _page_rendered_at(self.scope.get("query_string", b"").decode())
+            await inbox_hub(self.channel_layer, self.tenant_id).join(self, since=since)
             self.in_hub = True
 
     async def on_connected(self) -> None:
@@ -202,6 +205,16 @@ class TicketConsumer(TenantConsumer):
             )
             return
         await super().push(event)
+
+
+def _page_rendered_at(query: str) -> float | None:
+    """The inbox page's render time (``since``, epoch seconds) from the socket's URL."""
+    values = parse_qs(query).get("since")
+    try:
+        since = float(values[0]) if values else math.nan
+    except ValueError:
+        return None
+    return since if math.isfinite(since) else None
 
 
 def _came_online(tenant_id: int, user_id: int) -> None:

@@ -13,8 +13,10 @@ bookkeeping, not the matching, was most of the fan-out time."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -188,6 +190,11 @@ class InboxHub:
     cannot receive (the layer unreachable) keeps trying."""
 
     REFRESH_SECONDS = 3600.0  # re-join the group at least this often ...
+    # How long the events this process received are kept, for the pages rendered meanwhile:
+    # a page is rendered, then opens its socket (a second, more under load); what changed
+    # in between is replayed to it. Some slack for the clocks of two processes.
+    RECENT_SECONDS = 120.0
+    CLOCK_SLACK_SECONDS = 2.0
 
     def __init__(self, layer: Any, tenant_id: int) -> None:
         self.layer = layer
@@ -200,10 +207,13 @@ class InboxHub:
         self.channel = ""
         self.task: asyncio.Task[None] | None = None
         self.ready: asyncio.Future[None] | None = None
+        self.recent: collections.deque[tuple[float, dict[str, Any]]] = collections.deque()
 
-    async def join(self, consumer: Any) -> None:
+    async def join(self, consumer: Any, *, since: float | None = None) -> None:
         """Returns once the hub receives the tenant's events; until ``start`` gives the
-        consumer its state, its events are kept (none is missed while the columns load)."""
+        consumer its state, its events are kept (none is missed while the columns load).
+        ``since``: when the page was rendered (epoch seconds); what this process received
+        after it is replayed too (nothing is missed between the page and its socket)."""
         self.pending[consumer] = []
         self.consumers.add(consumer)
         if self.task is None or self.ready is None or self.task.done():
@@ -211,6 +221,12 @@ class InboxHub:
             self.ready = loop.create_future()
             self.task = loop.create_task(self._run(self.ready))
         await asyncio.shield(self.ready)
+        if since is not None:
+            kept = self.pending.setdefault(consumer, [])
+            seen = {id(event) for event in kept}
+            after = since - self.CLOCK_SLACK_SECONDS
+            missed = [e for at, e in self.recent if at >= after and id(e) not in seen]
+            kept[:0] = missed  # in the order received, before what came during the join
 
     async def start(self, consumer: Any, state: InboxState) -> None:
         """The consumer's columns are loaded: apply what arrived meanwhile (replaying an event
@@ -239,6 +255,7 @@ class InboxHub:
             if not ready.done():
                 ready.set_exception(exc)
             raise
+        self.recent.clear()  # a new subscription: what came before it is not all here
         ready.set_result(None)
         refresher = asyncio.ensure_future(self._refresh(channel))
         try:
@@ -277,6 +294,10 @@ class InboxHub:
     async def deliver(self, event: dict[str, Any]) -> None:
         """Match the event for every inbox here (in memory), then send the frames at once."""
         now = timezone.now()
+        received = time.time()
+        self.recent.append((received, event))
+        while self.recent and self.recent[0][0] < received - self.RECENT_SECONDS:
+            self.recent.popleft()
         frames = []
         for consumer in list(self.consumers):
             if consumer.state is None:
