@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from helpdesk.crypto import SealedSecret, stored_secret
 
 if TYPE_CHECKING:
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
 
 
 def credentials_of(account: ChannelAccount) -> dict[str, Any]:
