@@ -44,14 +44,6 @@ class InboxConsumer(TenantConsumer):
             self.in_hub = True
 
     async def on_connected(self) -> None:
-        if self.in_hub:
-            hub = inbox_hub(self.channel_layer, self.tenant_id)
-            try:
-                state = await self.in_tenant(load_state, self.user_id)
-            except BaseException:
-                await hub.leave(self)  # its events must not pile up for a socket that failed
-                raise
-            await hub.start(self, state)
         await database_sync_to_async(presence.agent_connected)(self.tenant_id)
         # The person is connected for the assignment engine too, and the queue may drain
         # into their free slots (workflow.presence: connect, disconnect and a heartbeat
@@ -59,6 +51,14 @@ class InboxConsumer(TenantConsumer):
         await self.in_tenant(_came_online, self.tenant_id, self.user_id)
         self.counted = True
         self.heartbeat = asyncio.ensure_future(self._beat())
+        if self.in_hub:  # the hub keeps this socket's events until its columns are loaded
+            hub = inbox_hub(self.channel_layer, self.tenant_id)
+            try:
+                state = await self.in_tenant(load_state, self.user_id)
+            except BaseException:
+                await hub.leave(self)  # its events must not pile up for a socket that failed
+                raise
+            await hub.start(self, state)
 
     async def _beat(self) -> None:
         """Refresh the person's presence while this socket lives (a killed worker stops
