@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "channels_conn",
     "admin_config",
     "analytics",
+    "exports",
 ]
 
 MIDDLEWARE = [
