@@ -47,12 +47,15 @@ from tickets.models import (
 class Column:
     header: str
     expr: Any
-    text: bool = True  # free text: neutralised (and made XML-safe for XLSX)
+    # Free text that people or providers wrote: neutralised (and made XML-safe for XLSX).
+    # Numbers, times and our own labels are written as they are.
+    text: bool = True
 
 
 @dataclass(frozen=True)
 class ExportSpec:
     columns: list[Column]
+    rows: QuerySet[Any]  # the filtered tickets or messages (to count them)
     queryset: QuerySet[Any]  # values_list of the cells, in file order
 
     @property
@@ -171,25 +174,25 @@ def _ticket_columns(job: ExportJob) -> list[Column]:
     breached = Q(sla_breached=True) | Q(status="open", sla_due_at__lte=now)
     columns = [
         Column(_("Número"), F("number"), text=False),
-        Column(_("Creado"), LocalTime(F("created_at"), zone)),
+        Column(_("Creado"), LocalTime(F("created_at"), zone), text=False),
         Column(
             _("Tiempo de primera respuesta (min)"),
             Minutes(F("first_response_at"), F("created_at")),
             text=False,
         ),
-        Column(_("Cerrado"), LocalTime(F("closed_at"), zone)),
-        Column(_("Estado"), labels("status", TicketStatus.choices)),
-        Column(_("Abordado"), yes_no(Q(addressed=True), yes, no)),
-        Column(_("Canal"), labels("account__kind", ChannelKind.choices)),
-        Column(_("Cuenta"), F("account__name"), text=True),
+        Column(_("Cerrado"), LocalTime(F("closed_at"), zone), text=False),
+        Column(_("Estado"), labels("status", TicketStatus.choices), text=False),
+        Column(_("Abordado"), yes_no(Q(addressed=True), yes, no), text=False),
+        Column(_("Canal"), labels("account__kind", ChannelKind.choices), text=False),
+        Column(_("Cuenta"), F("account__name")),
         Column(_("Cliente"), F("customer__name")),
         Column(_("Identidad del cliente"), Coalesce(_identity(), Value(""))),
         Column(_("Asignado a"), Coalesce(F("assignee__name"), Value(""))),
         Column(_("Departamento"), Coalesce(F("department__name"), Value(""))),
-        Column(_("SLA vence"), LocalTime(F("sla_due_at"), zone)),
-        Column(_("SLA vencido"), yes_no(breached, yes, no)),
-        Column(_("Sentimiento"), labels("sentiment", Sentiment.choices)),
-        Column(_("Importante"), yes_no(Q(important=True), yes, no)),
+        Column(_("SLA vence"), LocalTime(F("sla_due_at"), zone), text=False),
+        Column(_("SLA vencido"), yes_no(breached, yes, no), text=False),
+        Column(_("Sentimiento"), labels("sentiment", Sentiment.choices), text=False),
+        Column(_("Importante"), yes_no(Q(important=True), yes, no), text=False),
     ]
     fields = MetadataField.objects.filter(target=MetadataField.Target.TICKET).order_by(
         "position", "id"
@@ -226,16 +229,20 @@ def _message_columns(job: ExportJob) -> list[Column]:
     zone = job.tenant.time_zone
     return [
         Column(_("Ticket"), F("ticket__number"), text=False),
-        Column(_("Fecha"), LocalTime(F("created_at"), zone)),
-        Column(_("Dirección"), labels("direction", Direction.choices)),
-        Column(_("Público o privado"), yes_no(Q(is_public=True), _("Público"), _("Privado"))),
+        Column(_("Fecha"), LocalTime(F("created_at"), zone), text=False),
+        Column(_("Dirección"), labels("direction", Direction.choices), text=False),
+        Column(
+            _("Público o privado"),
+            yes_no(Q(is_public=True), _("Público"), _("Privado")),
+            text=False,
+        ),
         Column(_("Autor"), _author()),
-        Column(_("Canal"), labels("account__kind", ChannelKind.choices)),
+        Column(_("Canal"), labels("account__kind", ChannelKind.choices), text=False),
         Column(_("Cuenta"), F("account__name")),
         Column(_("Cliente"), F("ticket__customer__name")),
         Column(_("Texto"), F("text")),
         Column(_("Adjuntos"), _attachment_names()),
-        Column(_("Estado de entrega"), labels("status", DeliveryStatus.choices)),
+        Column(_("Estado de entrega"), labels("status", DeliveryStatus.choices), text=False),
         Column(_("Motivo del fallo"), F("failure_reason")),
     ]
 
@@ -261,4 +268,6 @@ def export_spec(job: ExportJob) -> ExportSpec:
         columns = _message_columns(job)
         rows = message_rows(job)
     names = {f"c{i}": _cell(c, job.format) for i, c in enumerate(columns)}
-    return ExportSpec(columns=columns, queryset=rows.annotate(**names).values_list(*names))
+    return ExportSpec(
+        columns=columns, rows=rows, queryset=rows.annotate(**names).values_list(*names)
+    )

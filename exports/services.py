@@ -26,7 +26,7 @@ from exports.models import (
     ExportStatus,
 )
 from exports.queries import export_spec
-from exports.writers import write_csv, write_xlsx
+from exports.writers import CHUNK, write_csv, write_xlsx
 from helpdesk.models import User
 from helpdesk.tenancy import bypass_context
 
@@ -110,20 +110,21 @@ def _write(job: ExportJob, path: Path) -> int:
     key = progress_key(job.pk)
 
     def progress(count: int) -> None:
-        cache.set(key, count, timeout=PROGRESS_TTL)
+        cache.set(key, min(count, job.total_rows or count), timeout=PROGRESS_TTL)
 
     # The count first (its own statement), so the page can show how far along the file is.
-    job.total_rows = spec.queryset.count()
+    job.total_rows = spec.rows.count()
     job.save(update_fields=["total_rows"])
     progress(0)
+    if job.format == ExportFormat.CSV:
+        sql, params = spec.queryset.query.sql_with_params()
+        return write_csv(path, spec.headers, sql, params, progress)
     # Inside a transaction Django's iterator() is a plain server-side cursor that streams;
     # outside one it would be WITH HOLD, which PostgreSQL materialises whole before the first
     # row.
     with transaction.atomic():
-        rows = spec.queryset.iterator(chunk_size=5_000)
-        if job.format == ExportFormat.XLSX:
-            return write_xlsx(path, spec.headers, rows, progress, title=str(job.get_kind_display()))
-        return write_csv(path, spec.headers, rows, progress)
+        rows = spec.queryset.iterator(chunk_size=CHUNK)
+        return write_xlsx(path, spec.headers, rows, progress, title=str(job.get_kind_display()))
 
 
 def export_run(*, job_id: int) -> ExportJob | None:

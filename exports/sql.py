@@ -13,6 +13,7 @@ from django.db.models.sql.compiler import SQLCompiler
 # A spreadsheet treats a cell that starts with one of these as a formula (or, for tab and CR,
 # shifts it into one): such a cell gets a leading apostrophe. Also done in Python for headers.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PATTERN = "^([=+@\t\r-])"
 # Characters XML 1.0 cannot hold (openpyxl refuses them); PostgreSQL text never has NUL.
 XML_ILLEGAL = "[\x01-\x08\x0b\x0c\x0e-\x1f]"
 # An Excel cell holds at most 32,767 characters.
@@ -24,8 +25,8 @@ def neutralise(value: str) -> str:
 
 
 class _Custom(Expression):
-    """An expression over one inner expression whose SQL it may repeat (each subclass's
-    ``as_sql`` lists the parameters in placeholder order)."""
+    """An expression wrapped around one inner expression (each subclass's ``as_sql`` lists
+    the parameters in placeholder order)."""
 
     output_field = TextField()
 
@@ -41,14 +42,12 @@ class _Custom(Expression):
 
 
 class Neutralised(_Custom):
+    """Prefixes an apostrophe to a cell that starts like a formula. One regexp_replace, so
+    the inner expression (maybe a subquery) is evaluated once."""
+
     def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, Any]:
         sql, params = compiler.compile(self.inner)
-        starts = ", ".join(["%s"] * len(FORMULA_STARTS))
-        text = f"({sql})::text"
-        return (
-            f"(CASE WHEN left({text}, 1) IN ({starts}) THEN '''' || {text} ELSE {text} END)",
-            [*params, *FORMULA_STARTS, *params, *params],
-        )
+        return f"regexp_replace(({sql})::text, %s, %s)", [*params, FORMULA_PATTERN, "'\\1"]
 
 
 class XlsxSafe(_Custom):
