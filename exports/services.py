@@ -3,6 +3,7 @@ the retention, and delete what expired."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
@@ -137,14 +138,15 @@ def export_run(*, job_id: int) -> ExportJob | None:
     job.save(update_fields=["status", "started_at"])
     path = job_path(job)
     partial = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
     with translation.override(job.language):
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             rows = _write(job, partial)
             os.replace(partial, path)
         except Exception as exc:
             log.exception("export %s failed", job.pk)
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
             job.status, job.error = ExportStatus.FAILED, _failure_reason(exc)[:500]
             job.finished_at = timezone.now()
             job.save(update_fields=["status", "error", "finished_at"])

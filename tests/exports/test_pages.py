@@ -240,3 +240,16 @@ def test_the_list_polls_with_progress_while_a_job_runs(desk):
         )
     part = client.get("/admin/exports/list/").content.decode()
     assert "every 1s" not in part and "disco lleno" in part
+
+
+def test_a_failed_export_says_why(desk, settings, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the exports folder should be")
+    settings.MEDIA_ROOT = str(blocked)
+    with tenant_context(desk.cast.tenant_a.pk):
+        job = export_run(job_id=job_for(desk.cast.analyst).pk)
+    assert job is not None and job.status == ExportStatus.FAILED
+    assert job.error.startswith("No se pudo escribir el archivo")
+    page = client_for(desk.cast.analyst).get("/admin/exports/").content.decode()
+    assert "Falló" in page and "No se pudo escribir el archivo" in page
+    assert f"/admin/exports/{job.token}/download/" not in page
