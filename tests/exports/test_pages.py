@@ -253,3 +253,31 @@ def test_a_failed_export_says_why(desk, settings, tmp_path):
     page = client_for(desk.cast.analyst).get("/admin/exports/").content.decode()
     assert "Falló" in page and "No se pudo escribir el archivo" in page
     assert f"/admin/exports/{job.token}/download/" not in page
+
+
+def test_the_beat_task_deletes_expired_files(desk, eager_celery):
+    from exports.tasks import delete_expired_exports
+    from helpdesk.celery import app
+
+    schedule = {e["task"] for e in app.conf.beat_schedule.values()}
+    assert "exports.tasks.delete_expired_exports" in schedule
+    done = _done_job(desk, desk.cast.analyst)
+    with bypass_context():
+        ExportJob.all_tenants.filter(pk=done.pk).update(expires_at=timezone.now())
+    assert delete_expired_exports.delay().get() == 1
+    assert not job_path(done).exists()
+
+
+def test_the_list_costs_the_same_queries_for_one_job_or_many(desk, django_assert_num_queries):
+    client = client_for(desk.cast.admin)
+    client.get("/admin/exports/list/")  # session and user loaded once before counting
+    with tenant_context(desk.cast.tenant_a.pk):
+        job_for(desk.cast.analyst)
+    # Session, user, the tenant context in and out, the jobs with who made them.
+    with django_assert_num_queries(7):
+        client.get("/admin/exports/list/")
+    with tenant_context(desk.cast.tenant_a.pk):
+        for _ in range(5):
+            job_for(desk.cast.admin)
+    with django_assert_num_queries(7):
+        client.get("/admin/exports/list/")
