@@ -18,6 +18,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -27,7 +28,15 @@ from django.utils.translation import gettext as _
 from admin_config.models import MetadataField
 from channels_conn.kinds import ChannelKind
 from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
-from exports.sql import LocalTime, MetadataText, Minutes, Neutralised, XlsxSafe, labels, yes_no
+from exports.sql import (
+    LocalTime,
+    MetadataText,
+    Minutes,
+    labels,
+    neutralised_sql,
+    xlsx_safe_sql,
+    yes_no,
+)
 from helpdesk.models import User
 from tickets.filters import MessageFilter, TicketFilter
 from tickets.models import (
@@ -186,7 +195,10 @@ def _ticket_columns(job: ExportJob) -> list[Column]:
         Column(_("Canal"), labels("account__kind", ChannelKind.choices), text=False),
         Column(_("Cuenta"), F("account__name")),
         Column(_("Cliente"), F("customer__name")),
-        Column(_("Identidad del cliente"), Coalesce(_identity(), Value(""))),
+        Column(
+            _("Identidad del cliente"),
+            Coalesce(_identity(), Value(""), output_field=TextField()),
+        ),
         Column(_("Asignado a"), Coalesce(F("assignee__name"), Value(""))),
         Column(_("Departamento"), Coalesce(F("department__name"), Value(""))),
         Column(_("SLA vence"), LocalTime(F("sla_due_at"), zone), text=False),
@@ -213,7 +225,7 @@ def _attachment_names() -> Coalesce:
         .annotate(names=StringAgg("name", ", "))
         .values("names")
     )
-    return Coalesce(Subquery(names), Value(""))
+    return Coalesce(Subquery(names), Value(""), output_field=TextField())
 
 
 def _author() -> Case:
@@ -222,6 +234,7 @@ def _author() -> Case:
         When(author_kind=AuthorKind.CUSTOMER, then=Value(customer)),
         When(author_kind=AuthorKind.BOT, then=Coalesce(F("author__name"), Value(bot))),
         default=Coalesce(F("author__name"), Value(agent)),
+        output_field=TextField(),
     )
 
 
@@ -247,13 +260,6 @@ def _message_columns(job: ExportJob) -> list[Column]:
     ]
 
 
-def _cell(column: Column, fmt: str) -> Any:
-    if not column.text:
-        return column.expr
-    expr = XlsxSafe(column.expr) if fmt == ExportFormat.XLSX else column.expr
-    return Neutralised(expr)
-
-
 def export_spec(job: ExportJob) -> ExportSpec:
     """The job's columns (headers in the active language) and the queryset of its cells."""
     if job.kind == ExportKind.TICKETS:
@@ -267,7 +273,25 @@ def export_spec(job: ExportJob) -> ExportSpec:
     else:
         columns = _message_columns(job)
         rows = message_rows(job)
-    names = {f"c{i}": _cell(c, job.format) for i, c in enumerate(columns)}
+    names = {f"c{i}": c.expr for i, c in enumerate(columns)}
     return ExportSpec(
         columns=columns, rows=rows, queryset=rows.annotate(**names).values_list(*names)
     )
+
+
+def export_sql(spec: ExportSpec, fmt: str) -> tuple[str, tuple[Any, ...]]:
+    """The file's query: the cells of ``spec``, the free-text ones made safe.
+
+    The cells are computed once in an inner query (OFFSET 0 keeps PostgreSQL from merging it
+    into the outer one, which would compute a subquery cell once per mention); the outer query
+    only tests and prefixes plain columns."""
+    inner, params = spec.queryset.query.sql_with_params()
+    cells = []
+    for i, column in enumerate(spec.columns):
+        cell = f'rows."c{i}"'
+        if column.text:
+            cell = neutralised_sql(xlsx_safe_sql(cell) if fmt == ExportFormat.XLSX else cell)
+        cells.append(cell)
+    # Column names and functions of our own only: every value is a bound parameter of inner.
+    sql = f"SELECT {', '.join(cells)} FROM ({inner} OFFSET 0) AS rows"  # noqa: S608
+    return sql, tuple(params)

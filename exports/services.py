@@ -26,8 +26,8 @@ from exports.models import (
     ExportSettings,
     ExportStatus,
 )
-from exports.queries import export_spec
-from exports.writers import CHUNK, write_csv, write_xlsx
+from exports.queries import export_spec, export_sql
+from exports.writers import server_rows, write_csv, write_xlsx
 from helpdesk.models import User
 from helpdesk.tenancy import bypass_context
 
@@ -117,15 +117,14 @@ def _write(job: ExportJob, path: Path) -> int:
     job.total_rows = spec.rows.count()
     job.save(update_fields=["total_rows"])
     progress(0)
+    sql, params = export_sql(spec, job.format)
     if job.format == ExportFormat.CSV:
-        sql, params = spec.queryset.query.sql_with_params()
         return write_csv(path, spec.headers, sql, params, progress)
-    # Inside a transaction Django's iterator() is a plain server-side cursor that streams;
-    # outside one it would be WITH HOLD, which PostgreSQL materialises whole before the first
-    # row.
+    title = str(job.get_kind_display())
+    # A server-side cursor streams only inside a transaction: outside one it would be WITH
+    # HOLD, which PostgreSQL materialises whole before the first row.
     with transaction.atomic():
-        rows = spec.queryset.iterator(chunk_size=CHUNK)
-        return write_xlsx(path, spec.headers, rows, progress, title=str(job.get_kind_display()))
+        return write_xlsx(path, spec.headers, server_rows(sql, params), progress, title=title)
 
 
 def export_run(*, job_id: int) -> ExportJob | None:

@@ -59,6 +59,18 @@ def write_csv(
         return int(cursor.rowcount)
 
 
+def server_rows(sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` through a server-side cursor, CHUNK at a time (call inside a
+    transaction)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    assert raw is not None
+    with raw.cursor(name="export_rows") as cursor:
+        cursor.itersize = CHUNK
+        cursor.execute(sql, params)
+        yield from cursor
+
+
 def write_xlsx(
     path: Path,
     headers: list[str],
