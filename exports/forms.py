@@ -4,6 +4,7 @@ message filters), read back by ``exports.queries``."""
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import zoneinfo
 from typing import Any
@@ -51,15 +52,10 @@ def tenant_today(tenant: Tenant) -> datetime.date:
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
-    """The same day ``months`` later, or the month's last day when it has no such day."""
+    """The same day ``months`` later, or that month's last day when it has no such day."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def range_errors(date_from: datetime.date, date_to: datetime.date) -> list[str]:

@@ -37,7 +37,7 @@ from exports.sql import (
     xlsx_safe_sql,
     yes_no,
 )
-from helpdesk.models import User
+from helpdesk.models import Role, User
 from tickets.filters import MessageFilter, TicketFilter
 from tickets.models import (
     Attachment,
@@ -75,7 +75,7 @@ class ExportSpec:
 def jobs_for(user: User) -> QuerySet[ExportJob]:
     """The exports a person sees: an admin the tenant's, an analyst their own."""
     qs = ExportJob.objects.select_related("created_by").order_by("-created_at", "-id")
-    return qs if user.role == "admin" else qs.filter(created_by=user)
+    return qs if user.role == Role.ADMIN else qs.filter(created_by=user)
 
 
 def has_active(jobs: list[ExportJob]) -> bool:

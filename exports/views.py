@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from admin_config.sections import sections_for
 from exports import queries, services
 from exports.forms import ExportForm, RetentionForm
-from exports.models import ExportJob, ExportStatus
+from exports.models import ExportFormat, ExportJob, ExportStatus
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 
@@ -108,7 +108,7 @@ def download(request: AuthedRequest, token: str) -> FileResponse:
         as_attachment=True,
         filename=job.download_name,
         content_type="text/csv; charset=utf-8"
-        if job.format == "csv"
+        if job.format == ExportFormat.CSV
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["X-Content-Type-Options"] = "nosniff"

@@ -281,3 +281,12 @@ def test_the_list_costs_the_same_queries_for_one_job_or_many(desk, django_assert
             job_for(desk.cast.admin)
     with django_assert_num_queries(7):
         client.get("/admin/exports/list/")
+
+
+def test_two_months_ends_on_the_last_day_of_a_shorter_month():
+    from exports.forms import add_months, range_errors
+
+    assert add_months(datetime.date(2026, 12, 31), 2) == datetime.date(2027, 2, 28)
+    assert add_months(datetime.date(2027, 12, 31), 2) == datetime.date(2028, 2, 29)
+    assert range_errors(datetime.date(2026, 12, 31), datetime.date(2027, 2, 28)) == []
+    assert range_errors(datetime.date(2026, 12, 31), datetime.date(2027, 3, 1)) != []
