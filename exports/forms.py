@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from admin_config.models import Department, MetadataField
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department, MetadataField
 from exports.models import ExportFormat, ExportKind
 from helpdesk.models import Tenant, User
 from tickets.filters import NO_DEPARTMENT

@@ -25,8 +25,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext as _
 
-from admin_config.models import MetadataField
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import MetadataField
 from exports.models import ExportFormat, ExportJob, ExportKind, ExportStatus
 from exports.sql import (
     LocalTime,

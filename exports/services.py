@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from admin_config import audit
-from admin_config.models import ConfigChange
+from deskconfig.models import ConfigChange
 from exports.models import (
     DEFAULT_RETENTION_DAYS,
     ExportFormat,

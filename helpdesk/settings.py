@@ -47,8 +47,11 @@ INSTALLED_APPS = [
     "tickets",
     "channels_conn",
     "admin_config",
+    "workflow",
+    "desk",
     "analytics",
     "exports",
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from admin_config.models import Department, FieldType, MetadataField
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department, FieldType, MetadataField
 from helpdesk.models import User
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from admin_config.models import FieldType, MetadataField
+from deskconfig.models import FieldType, MetadataField
 from exports.models import ExportJob, ExportStatus
 from exports.services import export_run, job_path
 from exports.sql import FORMULA_STARTS

@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from admin_config.models import ConfigChange, Department, FieldType, MetadataField
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import ConfigChange, Department, FieldType, MetadataField
 from exports.forms import tenant_today
 from exports.models import ExportJob, ExportStatus
 from exports.services import export_run, exports_expire, job_path, progress_key

@@ -32,8 +32,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from exports.models import ExportJob, ExportStatus
 from exports.services import export_run, job_path
 from helpdesk.dbroles import as_owner
