@@ -46,11 +46,13 @@ INSTALLED_APPS = [
     "helpdesk",
     "tickets",
     "channels_conn",
+    "channels_conn.twitter",
     "admin_config",
     "workflow",
     "desk",
     "analytics",
     "exports",
+    "publishing",
     "devtools",
 ]
 

@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include("admin_config.urls")),
     path("", include("analytics.urls")),
     path("", include("exports.urls")),
+    path("", include("publishing.urls")),
 ]
