@@ -191,7 +191,7 @@ class ColumnForm(forms.Form):
         if identity:
             from tickets.queries import search
 
-            found = search(user=self.user, query=identity)
+            found = search(tenant_id=self.user.tenant_id, query=identity)
             if found.customers:
                 filters["customer"] = found.customers[0].pk
             else:

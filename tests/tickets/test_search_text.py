@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _found(user, text):
-    return queries.search(user=user, query=text)
+    return queries.search(tenant_id=user.tenant_id, query=text)
 
 
 def test_a_word_finds_the_ticket_where_it_was_written(account, in_a):
