@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("tickets", "0005_sla_running_indexes"),
+        ("tickets", "0007_merge_security_xposts"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpdesk', '0006_user_workload_and_presence'),
+        ('helpdesk', '0007_security_email_unique_once_accepted'),
     ]
 
     operations = [
