@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -31,6 +30,7 @@ from deskconfig.models import ConfigChange, Department, DepartmentMembership
 from helpdesk import live
 from helpdesk.identity import normalize_email
 from helpdesk.models import Availability, Role, User
+from helpdesk.sessions import sessions_end
 from helpdesk.tenancy import bypass_context, current_tenant_id
 
 SECTION = "users"
@@ -233,17 +233,13 @@ def user_update(*, actor: User, user: User, data: PersonData) -> User:
     return user
 
 
-def _end_sessions(user: User) -> int:
-    """Delete the person's login sessions (stored in the database). Sessions carry no user
-    column, so the live ones are decoded; they last 12 hours, so there are few."""
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            session.delete()
-            ended += 1
+def _end_sessions(user: User) -> None:
+    """After the commit, delete the person's login sessions (one indexed delete: sessions
+    name their person, see helpdesk.sessions) and close their sockets. Until then the auth
+    backend already refuses them, as they are inactive."""
     user_id = user.pk
+    transaction.on_commit(lambda: sessions_end(user_id=user_id), robust=True)
     transaction.on_commit(lambda: live.end_user_sockets(user_id), robust=True)
-    return ended
 
 
 def user_deactivate(*, actor: User, user: User) -> User:

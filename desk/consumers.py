@@ -10,12 +10,10 @@ import math
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 
-from channels_conn.webchat import presence
 from helpdesk.consumers import TenantConsumer
 from tickets.consumers_inbox import InboxState, inbox_frame, inbox_hub, load_state
 from tickets.live import ticket_group
@@ -44,7 +42,6 @@ class InboxConsumer(TenantConsumer):
             self.in_hub = True
 
     async def on_connected(self) -> None:
-        await database_sync_to_async(presence.agent_connected)(self.tenant_id)
         # The person is connected for the assignment engine too, and the queue may drain
         # into their free slots (workflow.presence: connect, disconnect and a heartbeat
         # are this socket's only database writes).
@@ -75,7 +72,6 @@ class InboxConsumer(TenantConsumer):
         if self.heartbeat is not None:
             self.heartbeat.cancel()
         if getattr(self, "counted", False):
-            await database_sync_to_async(presence.agent_disconnected)(self.tenant_id)
             await self.in_tenant(people_presence.person_disconnected, self.user_id)
         await super().disconnect(code)
 

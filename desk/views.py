@@ -355,14 +355,12 @@ def _tab_post(request: AuthedRequest, ticket: Ticket, tab: str) -> list[str]:
                 ticket=ticket,
             )
         elif tab == "cliente":
-            services.customer_update(
+            services.customer_save(
                 customer=ticket.customer,
                 actor=actor,
                 name=post.get("name", ""),
                 rut=post.get("rut", ""),
-            )
-            services.customer_set_metadata(
-                customer=ticket.customer, actor=actor, values=_metadata_values(post, "customer")
+                metadata=_metadata_values(post, "customer"),
             )
         elif tab == "ticket":
             services.ticket_set_metadata(

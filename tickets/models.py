@@ -38,6 +38,12 @@ IDENTITY_OF_CHANNEL: dict[str, str] = {
 }
 
 
+def keeps_one_open(kind: str) -> bool:
+    """Whether a channel keeps one open conversation per customer and account (every chat
+    channel); email threads by its references, so a customer may have several open there."""
+    return kind != ChannelKind.EMAIL
+
+
 class Customer(TenantModel):
     name = models.CharField(_("nombre"), max_length=200, blank=True, default="")
     rut = models.CharField(_("RUT"), max_length=12, blank=True, default="")  # digits + DV
@@ -176,6 +182,9 @@ class Ticket(TenantModel):
     )
     escalated_to = models.EmailField(_("escalado a"), blank=True, default="")
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # keeps_one_open(account.kind), copied when the ticket is created: the account's kind is
+    # not a column of the ticket, and the unique index below needs one to tell chats apart.
+    single_open = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("ticket")
@@ -184,6 +193,14 @@ class Ticket(TenantModel):
             models.UniqueConstraint(fields=["tenant", "number"], name="ticket_number_unique"),
             # `important` can be set, never unset: enforced in the service and by this check
             # against the history is not possible in SQL, so the service is the only writer.
+            #
+            # A chat keeps one open conversation per customer and account (receiving appends
+            # to it); email may have several (a new conversation is a new ticket).
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "account"],
+                name="ticket_one_open_chat",
+                condition=Q(status="open", merged_into__isnull=True, single_open=True),
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "customer", "status"], name="ticket_customer_status"),
@@ -349,6 +366,7 @@ class EventKind(models.TextChoices):
     MESSAGE_IN = "message_in", _("Mensaje recibido")
     MESSAGE_OUT = "message_out", _("Respuesta enviada")
     SEND_FAILED = "send_failed", _("Envío fallido")
+    SEND_RETRIED = "send_retried", _("Envío reintentado")
     ASSIGNED = "assigned", _("Asignación")
     STATUS = "status", _("Estado")
     IMPORTANT = "important", _("Marcado importante")

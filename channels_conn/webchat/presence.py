@@ -1,31 +1,36 @@
-"""Whether anyone of a tenant's team is connected right now (the chat says so when not).
+"""Whether the web chat says «Estamos en línea»: the agents' presence of the assignment engine
+(``workflow.presence``: sockets counted in the database and a heartbeat), not a counter of its
+own. Someone is there for a chat when they are an active person who can take tickets (agent
+or admin), set themselves «Disponible», have the desk open with a recent heartbeat, and their
+mode for this account is not «Ninguna» (no rule means manual: they see the chat and take it).
 
-A counter per tenant of open inbox/shell sockets. A worker that dies without closing its
-sockets leaves the count high until it expires (a day), which errs on "someone is here"."""
+A crashed worker stops beating, so its people drop out after ``workflow.presence.WINDOW``; a
+person who sets «Ausente» drops out at once."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.db.models import Exists, OuterRef
 
-TTL = 24 * 3600
-
-
-def _key(tenant_id: int) -> str:
-    return f"presence:tenant:{tenant_id}"
-
-
-def agent_connected(tenant_id: int) -> None:
-    cache.add(_key(tenant_id), 0, TTL)
-    cache.incr(_key(tenant_id))
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import AssignmentMode, AssignmentRule
+from helpdesk.models import Availability, Role, User
+from workflow.presence import connected_q
 
 
-def agent_disconnected(tenant_id: int) -> None:
-    try:
-        if cache.decr(_key(tenant_id)) < 0:
-            cache.set(_key(tenant_id), 0, TTL)
-    except ValueError:
-        pass  # expired meanwhile
-
-
-def anyone_available(tenant_id: int) -> bool:
-    return int(cache.get(_key(tenant_id)) or 0) > 0
+def anyone_available(account: ChannelAccount) -> bool:
+    """One indexed EXISTS on the tenant's people; call it inside the account's tenant."""
+    excluded = AssignmentRule.objects.filter(
+        user=OuterRef("pk"), account_id=account.pk, mode=AssignmentMode.NONE
+    )
+    return (
+        User.objects.filter(
+            connected_q(),
+            tenant_id=account.tenant_id,
+            is_active=True,
+            is_bot=False,
+            role__in=(Role.AGENT, Role.ADMIN),
+            availability=Availability.AVAILABLE,
+        )
+        .filter(~Exists(excluded))
+        .exists()
+    )

@@ -111,12 +111,13 @@ def _page(
         messages, name = _history(account, visitor)
         schedule = business_hours.schedule_for(account)
         closed = schedule is not None and not business_hours.is_open(schedule, timezone.now())
+        available = not closed and presence.anyone_available(account)
     context = {
         "account": account,
         "messages": messages,
         "name": name,
         "closed": closed,
-        "available": not closed and presence.anyone_available(account.tenant_id),
+        "available": available,
         "embed": request.GET.get("embed") == "1",
         "max_text": MAX_TEXT,
         **extra,

@@ -469,7 +469,10 @@ def test_customer_set_metadata_validates_and_records_on_open_tickets(account, in
     after = {"plan": "Oro", "cliente_desde": "2020-01-31"}
     assert fresh(customer).metadata == after
     (event,) = events(ticket, EventKind.CUSTOMER_METADATA)
-    assert (event.actor, event.data) == (in_a.agent, {"before": {}, "after": after})
+    assert (event.actor, event.data) == (
+        in_a.agent,
+        {"before": {"metadata": {}}, "after": {"metadata": after}},
+    )
 
 
 def test_customer_update_normalizes_the_rut(account, in_a):

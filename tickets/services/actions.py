@@ -28,7 +28,14 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
-from tickets.services.base import ActionRefused, _event, _lock, _touch, forbidden_words_in
+from tickets.services.base import (
+    ActionRefused,
+    _event,
+    _lock,
+    _lock_customers,
+    _touch,
+    forbidden_words_in,
+)
 from tickets.services.customers import customer_resolve
 from tickets.services.messages import message_send
 from tickets.services.receive import _ticket_new
@@ -105,14 +112,20 @@ def ticket_close(*, ticket: Ticket, actor: User) -> Ticket:
 
 
 def ticket_reopen(*, ticket: Ticket, actor: User) -> Ticket:
+    """Reopen a closed ticket; refused while the customer has another open one on its account
+    (the customer's lock makes two reopens, or a reopen and a new message, take turns)."""
     with transaction.atomic():
+        _lock_customers(ticket.customer_id)  # customer before ticket: LOCKING in base.py
         ticket = _lock(ticket)
         if ticket.status == TicketStatus.OPEN:
             return ticket
         if ticket.merged_into_id:
             raise ActionRefused(_("Un ticket fusionado no se reabre: usa el ticket de destino."))
         if Ticket.objects.filter(
-            customer_id=ticket.customer_id, account_id=ticket.account_id, status=TicketStatus.OPEN
+            customer_id=ticket.customer_id,
+            account_id=ticket.account_id,
+            status=TicketStatus.OPEN,
+            merged_into__isnull=True,
         ).exists():
             raise ActionRefused(_("El cliente ya tiene un ticket abierto en esta cuenta."))
         before = ticket.status

@@ -1,6 +1,18 @@
 """What every services module shares: the errors and inputs of the services, and the small
 helpers that lock a ticket, write its history (through :func:`tickets.history.event_record`)
-and save it with a live push."""
+and save it with a live push.
+
+LOCKING — one order everywhere, so two services never wait on each other in a circle:
+
+1. customers first, several of them by ascending id (:func:`_lock_customers`);
+2. then tickets, several of them by ascending id (``ticket_merge``);
+3. then the rows under a ticket (its messages, a customer's identities).
+
+A service that learns which customer it needs only from a ticket or a message reads that
+without a lock, locks the customer, then locks the ticket and checks that what it read still
+holds (``message_split``). Receiving (customer → open ticket), splitting, linking an identity
+(both customers by id → the identity), reopening and creating a ticket (customer → ticket) all
+follow it; a test drives each pair into the interleaving that deadlocked before."""
 
 from __future__ import annotations
 
@@ -17,12 +29,21 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deskconfig.accounts import ChannelAccount
 from deskconfig.models import ForbiddenWord
 from helpdesk.models import User
 from tickets import live
 from tickets.forbidden import find_forbidden
 from tickets.history import event_record
-from tickets.models import Attachment, Event, Message, Ticket
+from tickets.models import (
+    Attachment,
+    Customer,
+    Event,
+    Message,
+    Ticket,
+    TicketStatus,
+    keeps_one_open,
+)
 
 PREVIEW_LENGTH = 200
 
@@ -123,6 +144,30 @@ def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> None:
         )
         attachment.file.save(name, ContentFile(item.content), save=False)
         attachment.save()
+
+
+def _lock_customers(*customer_ids: int) -> dict[int, Customer]:
+    """Lock customers in ascending id order (see LOCKING above); by id."""
+    return {
+        c.pk: c
+        for c in Customer.objects.select_for_update()
+        .filter(pk__in=sorted(set(customer_ids)))
+        .order_by("pk")
+    }
+
+
+def _has_open_chat_ticket(customer: Customer, account: ChannelAccount) -> bool:
+    """Whether another open ticket would break ``ticket_one_open_chat`` (a chat account keeps
+    one open conversation per customer). Call it with the customer locked."""
+    return keeps_one_open(account.kind) and (
+        Ticket.objects.filter(
+            customer=customer,
+            account=account,
+            status=TicketStatus.OPEN,
+            merged_into__isnull=True,
+            single_open=True,
+        ).exists()
+    )
 
 
 def _lock(ticket: Ticket) -> Ticket:

@@ -16,7 +16,7 @@ from tickets import live
 from tickets.identities import display_identity, normalize_identity, normalize_rut
 from tickets.metadata import active_fields, clean_values
 from tickets.models import Customer, CustomerIdentity, EventKind, IdentityKind, Ticket, TicketStatus
-from tickets.services.base import ActionRefused, _event
+from tickets.services.base import ActionRefused, _event, _lock_customers
 
 
 def customer_resolve(
@@ -56,36 +56,61 @@ def customer_resolve(
     return identity.customer, identity
 
 
-def customer_update(*, customer: Customer, actor: User, name: str, rut: str) -> Customer:
+def customer_save(
+    *,
+    customer: Customer,
+    actor: User,
+    name: str | None = None,
+    rut: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Customer:
+    """Save what the customer tab edits (name and RUT, metadata; ``None`` leaves a part as it
+    is) all or nothing: one transaction, one history event and one live push per open ticket."""
+    cleaned = (
+        clean_values(active_fields(MetadataField.Target.CUSTOMER), metadata)
+        if metadata is not None
+        else None
+    )
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        before = {"name": customer.name, "rut": customer.rut}
-        customer.name = name.strip()[:200]
-        if rut.strip():
-            try:
-                customer.rut = normalize_rut(rut)
-            except ValueError:
-                raise ActionRefused(_("El RUT «%(rut)s» no es válido.") % {"rut": rut}) from None
-        else:
-            customer.rut = ""
-        customer.save(update_fields=["name", "rut"])
-        after = {"name": customer.name, "rut": customer.rut}
+        before: dict[str, Any] = {}
+        fields: list[str] = []
+        if name is not None or rut is not None:
+            before.update(name=customer.name, rut=customer.rut)
+            if name is not None:
+                customer.name = name.strip()[:200]
+            if rut is not None:
+                customer.rut = _valid_rut(rut)
+            fields += ["name", "rut"]
+        if cleaned is not None:
+            before["metadata"] = customer.metadata
+            customer.metadata = cleaned
+            fields.append("metadata")
+        if not fields:
+            return customer
+        customer.save(update_fields=fields)
+        after = {key: getattr(customer, key) for key in before}
         for ticket in customer.tickets.filter(status=TicketStatus.OPEN):
             _event(ticket, EventKind.CUSTOMER_METADATA, actor, before=before, after=after)
+            live.ticket_changed(ticket)  # its page and card show the customer's name
     return customer
+
+
+def _valid_rut(rut: str) -> str:
+    if not rut.strip():
+        return ""
+    try:
+        return normalize_rut(rut)
+    except ValueError:
+        raise ActionRefused(_("El RUT «%(rut)s» no es válido.") % {"rut": rut}) from None
+
+
+def customer_update(*, customer: Customer, actor: User, name: str, rut: str) -> Customer:
+    return customer_save(customer=customer, actor=actor, name=name, rut=rut)
 
 
 def customer_set_metadata(*, customer: Customer, actor: User, values: dict[str, Any]) -> Customer:
-    fields = active_fields(MetadataField.Target.CUSTOMER)
-    cleaned = clean_values(fields, values)
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        before = customer.metadata
-        customer.metadata = cleaned
-        customer.save(update_fields=["metadata"])
-        for ticket in customer.tickets.filter(status=TicketStatus.OPEN):
-            _event(ticket, EventKind.CUSTOMER_METADATA, actor, before=before, after=cleaned)
-    return customer
+    return customer_save(customer=customer, actor=actor, metadata=values)
 
 
 def customer_set_bot(*, customer: Customer, actor: User, enabled: bool) -> Customer:
@@ -123,6 +148,26 @@ def _linkable_identity(kind: str, value: str) -> str:
     return normalize_identity(kind, value)
 
 
+def _refuse_two_open_chats(customer: Customer, previous: Customer) -> None:
+    """Moving ``previous``'s tickets here must not leave two open conversations on one chat
+    account (``ticket_one_open_chat``): the agent closes or answers one first."""
+
+    def open_chats(who: Customer) -> set[int]:
+        return set(
+            who.tickets.filter(
+                status=TicketStatus.OPEN, merged_into__isnull=True, single_open=True
+            ).values_list("account_id", flat=True)
+        )
+
+    if open_chats(customer) & open_chats(previous):
+        raise ActionRefused(
+            _(
+                "Los dos clientes tienen una conversación abierta en la misma cuenta de chat:"
+                " cierra una antes de vincularlos."
+            )
+        )
+
+
 def customer_link_identity(
     *, customer: Customer, actor: User, kind: str, value: str, ticket: Ticket | None = None
 ) -> CustomerIdentity:
@@ -132,13 +177,25 @@ def customer_link_identity(
     nothing is lost and nothing is merged behind the agent's back."""
     normalized = _linkable_identity(kind, value)
     with transaction.atomic():
-        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        # Both customers by id, then the identity (LOCKING in tickets/services/base.py): in
+        # caller order, two agents linking each other's identity deadlocked.
+        owner_id = (
+            CustomerIdentity.objects.filter(kind=kind, value=normalized)
+            .values_list("customer_id", flat=True)
+            .first()
+        )
+        locked = _lock_customers(customer.pk, *([owner_id] if owner_id else []))
+        customer = locked[customer.pk]
         identity = (
             CustomerIdentity.objects.select_for_update()
             .select_related("customer")
             .filter(kind=kind, value=normalized)
             .first()
         )
+        if identity is not None and identity.customer_id not in (owner_id, customer.pk):
+            raise ActionRefused(
+                _("Esa identidad cambió de cliente mientras tanto: vuelve a intentarlo.")
+            )
         moved_tickets: list[int] = []
         if identity is not None and identity.customer_id == customer.pk:
             raise ActionRefused(_("Esa identidad ya es de este cliente."))
@@ -151,10 +208,11 @@ def customer_link_identity(
                 display=display_identity(kind, normalized),
             )
         else:
-            previous = Customer.objects.select_for_update().get(pk=identity.customer_id)
+            previous = locked[identity.customer_id]
             identity.customer = customer
             identity.save(update_fields=["customer"])
             if not previous.identities.exists():
+                _refuse_two_open_chats(customer, previous)
                 moved_tickets = list(previous.tickets.values_list("number", flat=True))
                 previous.tickets.update(customer=customer)
                 previous.delete()

@@ -10,7 +10,15 @@ from deskconfig.accounts import ChannelAccount
 from helpdesk.models import User
 from tickets import hooks, live
 from tickets.models import Customer, Direction, Event, EventKind, Message, Ticket, TicketStatus
-from tickets.services.base import ActionRefused, _event, _lock, _preview, _touch
+from tickets.services.base import (
+    ActionRefused,
+    _event,
+    _has_open_chat_ticket,
+    _lock,
+    _lock_customers,
+    _preview,
+    _touch,
+)
 from tickets.services.receive import _start_sla_clock, _ticket_new
 
 
@@ -110,13 +118,22 @@ def message_split(*, message: Message, actor: User) -> Ticket:
     if message.direction != Direction.IN:
         raise ActionRefused(_("Solo se puede separar un mensaje del cliente."))
     with transaction.atomic():
+        # Customers before the ticket (LOCKING in tickets/services/base.py): receiving takes
+        # the sender, then the ticket; taking them the other way round deadlocked with it.
+        sender_id = _message_sender(message).pk
+        sender = _lock_customers(sender_id, message.ticket.customer_id)[sender_id]
         source = _lock(message.ticket)
+        if not Message.objects.filter(pk=message.pk, ticket=source).exists():
+            raise ActionRefused(_("Ese mensaje ya no está en este ticket."))
         if source.status != TicketStatus.OPEN or source.merged_into_id:
             raise ActionRefused(_("Solo se separan mensajes de un ticket abierto."))
         if not Message.objects.filter(ticket=source).exclude(pk=message.pk).exists():
             raise ActionRefused(_("Es el único mensaje del ticket: no hay nada que separar."))
-        sender = Customer.objects.select_for_update().get(pk=_message_sender(message).pk)
         account = ChannelAccount.objects.get(pk=message.account_id)
+        if _has_open_chat_ticket(sender, account):
+            raise ActionRefused(
+                _("El cliente ya tiene un ticket abierto en esta cuenta: no se puede separar.")
+            )
         target = _ticket_new(sender, account, message.created_at, previous=None)
         Message.objects.filter(pk=message.pk).update(ticket=target)
         target.subject = source.subject

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Case, CharField, DateTimeField, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,6 +154,11 @@ def message_deliver(*, message_id: int) -> None:
     )
     if message is None or message.status != DeliveryStatus.QUEUED:
         return  # delivered already (a redelivered task) or deleted
+    if message.provider_id:
+        # The provider accepted it on an earlier attempt that failed afterwards: finish
+        # recording that, never send it again (the customer would get it twice).
+        _record_accepted(message, message.provider_id)
+        return
     # Claim this attempt: of two workers holding the same task, only one passes.
     claimed = Message.objects.filter(
         pk=message.pk, status=DeliveryStatus.QUEUED, send_attempts=message.send_attempts
@@ -165,16 +172,40 @@ def message_deliver(*, message_id: int) -> None:
             message_fail(message_id=message.pk, reason=exc.reason)
             return
         raise
-    with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, status=DeliveryStatus.QUEUED).update(
-            status=DeliveryStatus.SENT,
-            provider_id=result.provider_id or None,  # NULL, never "" (see the model)
-            sent_at=timezone.now(),
-            failure_reason="",  # a reason shown while retrying is no longer true
-        )
-        if updated:
-            message.refresh_from_db()
-            live.message_updated(message)
+    _record_accepted(message, result.provider_id or None)  # NULL, never "" (see the model)
+
+
+ACCEPTED_WRITE_TRIES = 3
+
+
+def _record_accepted(message: Message, provider_id: str | None) -> None:
+    """The provider accepted ``message``: one autocommit UPDATE records it (the id and SENT)
+    before anything else can fail. A dropped database connection is reopened and the write
+    tried again here rather than by a task retry, which would send the message again."""
+    for attempt in range(1, ACCEPTED_WRITE_TRIES + 1):
+        try:
+            updated = Message.objects.filter(pk=message.pk).update(
+                provider_id=Coalesce(
+                    F("provider_id"), Value(provider_id, output_field=CharField())
+                ),
+                status=Case(
+                    When(status=DeliveryStatus.QUEUED, then=Value(DeliveryStatus.SENT)),
+                    default=F("status"),
+                ),
+                sent_at=Coalesce(F("sent_at"), Value(timezone.now(), output_field=DateTimeField())),
+                failure_reason=Case(  # a reason shown while retrying is no longer true
+                    When(status=DeliveryStatus.QUEUED, then=Value("")),
+                    default=F("failure_reason"),
+                ),
+            )
+            break
+        except (OperationalError, InterfaceError):
+            if attempt == ACCEPTED_WRITE_TRIES or connection.in_atomic_block:
+                raise
+            connection.close()  # the next query opens a new one (with the tenant context)
+    if updated:
+        message.refresh_from_db()
+        live.message_updated(message)
 
 
 def message_retrying(*, message_id: int, reason: str) -> None:
@@ -227,13 +258,18 @@ def message_update_status(
 
 
 def message_retry(*, message: Message, actor: User) -> Message:
+    """Queue a failed message again; its history says who retried and why it had failed."""
     with transaction.atomic():
+        ticket = _lock(message.ticket)
         message = Message.objects.select_for_update().get(pk=message.pk)
         if message.status != DeliveryStatus.FAILED:
             raise ActionRefused(_("Solo se reintenta un mensaje que falló."))
+        reason = message.failure_reason
         message.status = DeliveryStatus.QUEUED
         message.failure_reason = ""
         message.save(update_fields=["status", "failure_reason"])
+        _event(ticket, EventKind.SEND_RETRIED, actor, message=message.pk, reason=reason)
+        _touch(ticket)
         live.message_updated(message)
         _enqueue_delivery(message)
     return message

@@ -23,6 +23,7 @@ from tickets.models import (
     Message,
     Ticket,
     TicketStatus,
+    keeps_one_open,
 )
 from tickets.sanitize import sanitize_html
 from tickets.services.base import (
@@ -99,6 +100,7 @@ def _ticket_new(
         created_at=at,
         updated_at=at,
         resolution_due_at=resolution_deadline(account, at),
+        single_open=keeps_one_open(account.kind),
     )
     extra = {"proactive": True} if author is not None else {}
     _event(ticket, EventKind.CREATED, author, account=account.name, **extra)

@@ -68,6 +68,8 @@ def event_text(event: Any) -> str:
         return _("Respuesta pública") if d.get("public") else _("Respuesta privada")
     if kind == EventKind.SEND_FAILED:
         return _("Envío fallido: %(r)s") % {"r": d.get("reason", "")}
+    if kind == EventKind.SEND_RETRIED:
+        return _("Envío reintentado (antes falló: %(r)s)") % {"r": d.get("reason", "")}
     if kind == EventKind.ASSIGNED:
         return _("Asignado a %(who)s") % {"who": d.get("after_name") or _("nadie")}
     if kind == EventKind.STATUS:
