@@ -243,6 +243,8 @@ def _process(rows: Sequence[InboundEmail], result: PollResult) -> None:
         row.refresh_from_db(fields=["status"])
         if row.status == InboundEmail.Status.FAILED:
             result.failed += 1
+        elif row.status == InboundEmail.Status.DUPLICATE:
+            result.duplicates += 1
         else:
             result.processed += 1
 
