@@ -291,7 +291,7 @@ def _tnef(part: Message, parts: Parts) -> None:
         tnef = TNEF(data if isinstance(data, bytes) else b"", do_checksum=False)
         files = [
             ParsedFile(
-                name=safe_name(str(att.long_filename() or ""), f"adjunto-{n}.bin"),
+                name=safe_name(_tnef_name(att), f"adjunto-{n}.bin"),
                 content=bytes(att.data or b""),
                 content_type="application/octet-stream",
             )
@@ -303,3 +303,12 @@ def _tnef(part: Message, parts: Parts) -> None:
         parts.files.append(_file(part, parts))
         return
     parts.files.extend(files)
+
+
+def _tnef_name(att: Any) -> str:
+    """The file's name; tnefparse reads titles as UTF-8, Outlook writes its ANSI code page."""
+    try:
+        return str(att.long_filename() or "")
+    except UnicodeDecodeError:
+        raw = getattr(att, "_name", b"")
+        return decode_bytes(raw, "cp1252").strip("\x00") if isinstance(raw, bytes) else ""

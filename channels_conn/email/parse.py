@@ -171,7 +171,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     written, shown = _bodies(text, html, subject)
     kind = classify.mail_kind(msg, from_address=addr, subject=subject)
     original = reason = ""
-    if kind == classify.BOUNCE:
+    if kind == classify.BOUNCE or classify.report_status(msg):  # delays name their mail too
         original, reason = classify.bounce_details(msg, text)
     return ParsedEmail(
         message_id=next(iter(message_ids(header(msg, "Message-ID"))), ""),

@@ -83,6 +83,10 @@ def split_text(text: str, *, subject: str = "") -> tuple[str, str]:
             break
         span = _attribution(lines, i)
         if span:
+            following = next((x for x in lines[i + span :] if x.strip()), "")
+            if following and not following.lstrip().startswith(">"):
+                end = i  # history without '>' marks (Yahoo, Apple, Outlook's plain text)
+                break
             i += span
             continue
         if lines[i].strip() and not lines[i].lstrip().startswith(">"):

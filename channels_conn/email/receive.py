@@ -215,6 +215,13 @@ def _file_automatic(stored: InboundEmail, parsed: ParsedEmail, provider_id: str)
         if ours is not None:
             ticket = ours.ticket
             note = f"rebote de {parsed.bounce_original_id}: {parsed.bounce_reason}"
+    elif ticket is None and parsed.bounce_original_id:  # a delay notice names its mail
+        about = (
+            Message.objects.filter(account=account, provider_id=parsed.bounce_original_id)
+            .select_related("ticket")
+            .first()
+        )
+        ticket = about.ticket if about is not None else None
     if ticket is None:
         reason = parsed.bounce_reason or parsed.subject or parsed.kind
         return Outcome(Status.IGNORED, None, f"{_kind_label(parsed)}: {reason}"[:2000])

@@ -2,7 +2,8 @@
 
 Contract of :meth:`SmtpConnector.send`: builds a text + HTML mail from the account's address,
 subject ``[#<number>] <ticket subject>``, threaded on the message it answers (In-Reply-To and
-References), with the message's attachments; returns the Message-ID it generated (bare, no
+References), copied to the ticket's participants (the To/Cc people of the customer's mail),
+with the message's attachments; returns the Message-ID it generated (bare, no
 angle brackets, as inbound ids are stored) as the provider id. Refusals that retrying cannot
 fix (authentication, recipients, 5xx) raise ``ConnectorError(permanent=True)``; connection
 errors and timeouts raise ``ConnectorError(permanent=False)``.
@@ -20,6 +21,7 @@ from django.utils.html import escape, linebreaks
 from channels_conn.base import ConnectorError, SendResult, ensure_active
 from channels_conn.email.imap import credentials_of
 from channels_conn.email.parse import normalize_subject
+from channels_conn.email.receive import participants_of
 from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount
 from tickets.models import Direction, IdentityKind, Message
@@ -96,6 +98,7 @@ def build_email(account: ChannelAccount, message: Message) -> tuple[EmailMultiAl
         body=message.text,
         from_email=formataddr((account.name, sender)),
         to=[_recipient(message)],
+        cc=participants_of(ticket),  # reply-all: the people the customer copied stay copied
         headers=headers,
     )
     mail.attach_alternative(linebreaks(escape(message.text)), "text/html")
