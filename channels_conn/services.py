@@ -10,13 +10,16 @@ and contain no network calls.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
 from channels_conn.email.parse import parse_email
 from channels_conn.email.receive import email_file
 from channels_conn.models import ChannelAccount, InboundEmail
+from helpdesk import live
 from helpdesk.tenancy import current_tenant_id
 from tickets.models import Message
 
@@ -63,6 +66,72 @@ def inbound_store(
         return None  # the same UID, stored by a concurrent poll
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredMail:
+    """One fetched mail to store: its bytes, or (with ``error``) only its size."""
+
+    uid: int
+    raw: bytes
+    message_id: str = ""
+    size: int | None = None
+    error: str = ""
+
+
+def inbound_store_many(
+    *, account: ChannelAccount, folder: str, uidvalidity: int, mails: Sequence[StoredMail]
+) -> list[InboundEmail]:
+    """:func:`inbound_store` for a batch in one insert: the UIDs stored already are skipped.
+    Returns the new rows in UID order. A concurrent poll storing the same UIDs meanwhile
+    falls back to one insert per mail (each still insert-or-ignore)."""
+    _check_tenant(account)
+    if not mails:
+        return []
+    known = set(
+        InboundEmail.objects.filter(
+            account=account, folder=folder, uidvalidity=uidvalidity,
+            uid__in=[m.uid for m in mails],
+        ).values_list("uid", flat=True)
+    )  # fmt: skip
+    rows = [
+        InboundEmail(
+            tenant_id=account.tenant_id,
+            account=account,
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=m.uid,
+            message_id=m.message_id[:255],
+            raw=m.raw,
+            size=len(m.raw) if m.size is None else m.size,
+            status=InboundEmail.Status.FAILED if m.error else InboundEmail.Status.RECEIVED,
+            error=m.error,
+        )
+        for m in mails
+        if m.uid not in known
+    ]
+    try:
+        with transaction.atomic():
+            return InboundEmail.objects.bulk_create(rows)
+    except IntegrityError:
+        stored = [
+            inbound_store(account=account, folder=folder, uidvalidity=uidvalidity, uid=m.uid,
+                          raw=m.raw, size=m.size, message_id=m.message_id, error=m.error)
+            for m in mails
+            if m.uid not in known
+        ]  # fmt: skip
+        return [row for row in stored if row is not None]
+
+
+def inbound_process_batch(rows: Sequence[InboundEmail]) -> list[str]:
+    """:func:`inbound_process` for stored rows in one transaction (one commit, the live pushes
+    of a ticket coalesced); each mail keeps its own savepoint. Returns each row's status."""
+    statuses: list[str] = []
+    with live.collecting(), transaction.atomic():
+        for row in rows:
+            inbound_process(row)
+            statuses.append(row.status)
+    return statuses
+
+
 def inbound_process(stored: InboundEmail) -> Message | None:
     """Parse ``stored`` and file it (``channels_conn.email.receive``). Idempotent. Returns the
     message filed, or None (a duplicate, our own mail coming back, automatic mail set aside,
@@ -80,10 +149,13 @@ def inbound_process(stored: InboundEmail) -> Message | None:
             )
     except Exception as exc:  # a poisonous email is set aside, the rest flows
         log.exception("email %s of account %s failed", stored.pk, account.pk)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         InboundEmail.objects.filter(pk=stored.pk).update(
-            status=InboundEmail.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            status=InboundEmail.Status.FAILED, error=error
         )
+        stored.status, stored.error = InboundEmail.Status.FAILED, error
         return None
+    stored.status = outcome.status
     return outcome.message
 
 

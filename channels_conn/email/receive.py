@@ -82,14 +82,25 @@ def _domain_of(message_id: str) -> str:
 # --- duplicates ------------------------------------------------------------------------------
 
 
+ECHO = "echo"  # provider_id_for: one of the mails we sent, coming back
+
+
 def provider_id_for(stored: InboundEmail, parsed: ParsedEmail) -> str | None:
-    """The message's provider id, or None when this mail was filed already (a duplicate).
+    """The message's provider id; None when this mail was filed already (a duplicate);
+    :data:`ECHO` when it is a mail we sent.
 
     A Message-ID already used by a different mail gets a suffix of this mail's content hash,
     so that broken senders who reuse ids lose nothing."""
     base = parsed.message_id or f"imap:{stored.folder}:{stored.uidvalidity}:{stored.uid}"
-    if not Message.objects.filter(account=stored.account, provider_id=base).exists():
+    direction = (
+        Message.objects.filter(account=stored.account, provider_id=base)
+        .values_list("direction", flat=True)
+        .first()
+    )
+    if direction is None:
         return base
+    if direction == Direction.OUT:
+        return ECHO
     if _same_content_filed(stored, parsed):
         return None
     alternate = f"{base[:200]}#{parsed.content_hash[:16]}"
@@ -240,13 +251,8 @@ def _kind_label(parsed: ParsedEmail) -> str:
 
 def is_our_own_echo(account: ChannelAccount, parsed: ParsedEmail) -> bool:
     """Our own outgoing mail coming back (a copy to ourselves, a looping forward, a synced
-    sent folder): one of the Message-IDs we sent, or from our address with our domain."""
-    if parsed.message_id and (
-        Message.objects.filter(
-            account=account, provider_id=parsed.message_id, direction=Direction.OUT
-        ).exists()
-    ):
-        return True
+    sent folder) from our address with our domain; one of the Message-IDs we sent is found
+    by :func:`provider_id_for`."""
     if parsed.from_address not in own_addresses(account):
         return False
     domain = _own_domain(account)
@@ -327,9 +333,9 @@ def email_file(stored: InboundEmail, parsed: ParsedEmail) -> Outcome:
     provider_id = provider_id_for(stored, parsed)
     if provider_id is None:
         return Outcome(Status.DUPLICATE, None, f"duplicado de {parsed.message_id}")
-    if parsed.is_automatic:
+    if parsed.is_automatic and provider_id != ECHO:
         return _file_automatic(stored, parsed, provider_id)
-    if is_our_own_echo(account, parsed):
+    if provider_id == ECHO or is_our_own_echo(account, parsed):
         log.info("email %s of account %s is our own mail: not filed", stored.pk, account.pk)
         return Outcome(Status.PROCESSED, None, "")
     if _domain_of(parsed.message_id) == _own_domain(account) and parsed.kind == classify.PERSON:
