@@ -288,7 +288,7 @@ def _tnef(part: Message, parts: Parts) -> None:
 
     data = part.get_payload(decode=True)
     try:
-        tnef = TNEF(data if isinstance(data, bytes) else b"", do_checksum=False)
+        tnef = TNEF(data if isinstance(data, bytes) else b"", do_checksum=True)
         files = [
             ParsedFile(
                 name=safe_name(_tnef_name(att), f"adjunto-{n}.bin"),
