@@ -27,8 +27,8 @@ from django.db import transaction
 
 from channels_conn.email import classify
 from channels_conn.email.parse import ParsedEmail, content_hash
-from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount, EmailParticipant, InboundEmail
+from deskconfig.kinds import ChannelKind
 from tickets import live
 from tickets import services as tickets
 from tickets.models import (

@@ -13,9 +13,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from admin_config.models import TenantSettings
 from channels_conn.email.imap import poll_account
 from channels_conn.models import ChannelAccount, EmailParticipant, InboundEmail
+from deskconfig.models import TenantSettings
 from tests.channels.conftest import Dovecot
 from tests.channels.corpus import CASES, Case
 from tests.channels.corpus.build import OURS_ID, SEED_ID, TICKET, mail

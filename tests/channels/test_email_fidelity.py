@@ -10,8 +10,8 @@ import email.policy
 import pytest
 
 from channels_conn.email.imap import poll_account
-from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount, InboundEmail
+from deskconfig.kinds import ChannelKind
 from tests.channels.conftest import Dovecot, Smtp
 from tests.channels.test_email_imap import mail
 from tests.conftest import Cast, client_for
