@@ -31,12 +31,12 @@ from channels_conn.models import ChannelAccount, EmailParticipant, InboundEmail
 from deskconfig.kinds import ChannelKind
 from tickets import live
 from tickets import services as tickets
+from tickets.history import event_record
 from tickets.models import (
     Attachment,
     AuthorKind,
     DeliveryStatus,
     Direction,
-    Event,
     EventKind,
     Message,
     Ticket,
@@ -189,12 +189,11 @@ def automatic_message_add(
             created_at=parsed.date or ticket.updated_at,
         )
         store_files(message, parsed)
-        Event.objects.create(
-            tenant_id=account.tenant_id,
+        event_record(
             ticket=ticket,
             kind=EventKind.MESSAGE_IN,
-            actor_kind="system",
             data={"message": message.pk, "auto_submitted": True, "automatic": parsed.kind},
+            push=False,  # the ticket itself does not change: only its thread gets the message
         )
         live.message_added(message)
     return message
