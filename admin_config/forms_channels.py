@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from admin_config.crud import TenantModelForm
 from channels_conn.email.probe import Security, ServerConfig
+from channels_conn.twitter.client import XCredentials
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import BusinessSchedule
@@ -392,6 +393,24 @@ class TwitterAccountForm(AccountForm):
 
     def clean_username(self) -> str:
         return str(self.cleaned_data.get("username") or "").strip().lstrip("@")
+
+    def x_credentials(self) -> XCredentials:
+        """The credentials as typed in (a blank secret: the stored one), for the probe."""
+        stored: Any = self.instance.credentials if self.instance.pk else {}
+        stored = stored if isinstance(stored, dict) else {}
+
+        def secret(name: str) -> str:
+            return str(self.cleaned_data.get(name) or stored.get(name) or "")
+
+        return XCredentials(
+            user_id=str(self.cleaned_data.get("user_id") or ""),
+            username=str(self.cleaned_data.get("username") or ""),
+            api_key=secret("api_key"),
+            api_secret=secret("api_secret"),
+            access_token=secret("access_token"),
+            access_token_secret=secret("access_token_secret"),
+            bearer_token=secret("bearer_token"),
+        )
 
 
 class WebchatAccountForm(AccountForm):

@@ -15,12 +15,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from admin_config.crud import save_with_audit
-from admin_config.forms_channels import FORMS, AccountForm, EmailAccountForm, form_class_for
+from admin_config.forms_channels import (
+    FORMS,
+    AccountForm,
+    EmailAccountForm,
+    TwitterAccountForm,
+    form_class_for,
+)
 from admin_config.sections import SECTIONS
 from admin_config.services_channels import SECTION, account_set_active
+from admin_config.views_channels_x import x_extras
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_retry
+from channels_conn.twitter.probe import probe_x
 from deskconfig.kinds import ChannelKind
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
@@ -100,6 +108,9 @@ def _form_page(
             imap, smtp = form.server_configs()
             probe = [probe_imap(imap), probe_smtp(smtp)]  # nothing is saved by a probe
             retype = any(request.POST.get(name) for name in form.secret_fields)
+        elif form.is_valid() and request.POST.get("probe") and isinstance(form, TwitterAccountForm):
+            probe = probe_x(form.x_credentials())  # nothing is saved by a probe
+            retype = any(request.POST.get(name) for name in form.secret_fields)
         elif form.is_valid():
             saved = save_with_audit(
                 actor=request.user,
@@ -152,6 +163,7 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
         extras["widget_url"] = request.build_absolute_uri(
             reverse("channels_conn:chat_widget", args=[account.uuid])
         )
+    extras.update(x_extras(account))
     return extras
 
 

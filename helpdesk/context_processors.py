@@ -13,6 +13,8 @@ from helpdesk.models import Notification, Role
 
 def _nav(role: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"key": "inbox", "label": _("Bandeja"), "url": "tickets:inbox"}]
+    if role in (Role.AGENT, Role.ADMIN):
+        items.append({"key": "publishing", "label": _("Publicaciones"), "url": "publishing:posts"})
     if role in (Role.ANALYST, Role.ADMIN):
         items.append({"key": "analytics", "label": _("Analítica"), "url": "analytics:dashboard"})
     if role == Role.ADMIN:

@@ -46,10 +46,12 @@ INSTALLED_APPS = [
     "helpdesk",
     "tickets",
     "channels_conn",
+    "channels_conn.twitter",
     "admin_config",
     "workflow",
     "desk",
     "analytics",
+    "publishing",
     "devtools",
 ]
 

@@ -40,4 +40,5 @@ urlpatterns = [
     path("", include("channels_conn.urls")),
     path("", include("admin_config.urls")),
     path("", include("analytics.urls")),
+    path("", include("publishing.urls")),
 ]

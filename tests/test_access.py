@@ -27,6 +27,7 @@ MATRIX = {
     "/search/": (200, 200, 200),
     "/tickets/new/": (200, 200, 200),
     "/inbox/columns/new/": (200, 200, 200),
+    "/publishing/": (200, 403, 200),
 }
 
 # Pages of one ticket or attachment: every role of the tenant opens them; another tenant's
@@ -48,6 +49,11 @@ TENANT_OBJECT_PAGES = {
     "/inbox/columns/<int:column_id>/page/",
     "/inbox/columns/<int:column_id>/delete/",
     "/inbox/columns/<int:column_id>/move/",
+    # A scheduled post: admins and the agents the account is open to; analysts 403; another
+    # tenant's (or a closed account's) post is a 404 (tests/publishing/test_pages.py).
+    "/publishing/<int:pk>/edit/",
+    "/publishing/<int:pk>/cancel/",
+    "/publishing/<int:pk>/retry/",
 }
 
 # URLs that are not tenant pages, with the reason.
@@ -73,6 +79,7 @@ POST_ONLY = {
     "/inbox/layout/",
     "/inbox/columns/flow/",
     "/inbox/columns/order/",
+    "/publishing/settings/",
 }
 
 
