@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0005_sla_running_indexes'),
+        ('tickets', '0006_xposts_scheduled_post_publishing'),
     ]
 
     operations = [
