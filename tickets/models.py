@@ -43,6 +43,11 @@ class Customer(TenantModel):
     rut = models.CharField(_("RUT"), max_length=12, blank=True, default="")  # digits + DV
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     bot_disabled = models.BooleanField(_("bot desactivado"), default=False)
+    # What a web chat visitor typed as their email: contact data nobody verified. It is shown
+    # as such and never becomes an identity (mail from that address is not theirs by it).
+    contact_email = models.EmailField(
+        _("correo de contacto (sin verificar)"), max_length=254, blank=True, default=""
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from imapclient import IMAPClient
 from imapclient.imapclient import SEEN
 
+from channels_conn.email.guarded import GuardedIMAPClient
 from channels_conn.email.parse import message_ids
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import StoredMail, inbound_process_batch, inbound_store_many
@@ -81,7 +82,9 @@ class PollResult:
 @contextmanager
 def connect(cfg: ImapSettings) -> Iterator[IMAPClient]:
     """A logged-in client; logged out (or just closed, if the server is gone) afterwards."""
-    client = IMAPClient(cfg.host, port=cfg.port, use_uid=True, ssl=cfg.ssl, timeout=cfg.timeout)
+    client = GuardedIMAPClient(
+        cfg.host, port=cfg.port, use_uid=True, ssl=cfg.ssl, timeout=cfg.timeout
+    )
     try:
         if cfg.starttls and not cfg.ssl:
             client.starttls()

@@ -70,7 +70,7 @@ def _connection(account: ChannelAccount) -> Any:
     s = account.settings or {}
     ssl = bool(s.get("smtp_ssl", False))
     return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
+        "channels_conn.email.guarded.GuardedEmailBackend",
         host=str(s.get("smtp_host", "")),
         port=int(s.get("smtp_port") or (465 if ssl else 587)),
         username=str(s.get("smtp_user") or ""),
