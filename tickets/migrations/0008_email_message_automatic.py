@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0006_xposts_scheduled_post_publishing'),
+        ('tickets', '0007_merge_security_xposts'),
     ]
 
     operations = [
