@@ -25,6 +25,7 @@ from admin_config.forms_channels import (
 from admin_config.sections import SECTIONS
 from admin_config.services_channels import SECTION, account_set_active
 from admin_config.views_channels_x import x_extras
+from channels_conn.credentials import credentials_problem
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_retry
@@ -41,8 +42,9 @@ def _context(**extra: Any) -> dict[str, Any]:
 
 
 def _accounts() -> Any:
-    # The list never needs the secrets: skip decrypting them.
-    return ChannelAccount.objects.defer("credentials").select_related("schedule")
+    # Loading the secrets decrypts none (helpdesk.crypto.SealedSecret): the list only checks
+    # that this server's key can read them, on the tokens' signatures.
+    return ChannelAccount.objects.select_related("schedule")
 
 
 def _mailbox_states() -> dict[int, MailboxState]:
@@ -69,7 +71,12 @@ def channel_list(request: AuthedRequest) -> HttpResponse:
             "kind": kind.value,
             "label": kind.label,
             "rows": [
-                {"account": a, "state": states.get(a.pk), "failed": failed.get(a.pk, 0)}
+                {
+                    "account": a,
+                    "state": states.get(a.pk),
+                    "failed": failed.get(a.pk, 0),
+                    "reconnect": credentials_problem(a),
+                }
                 for a in accounts
                 if a.kind == kind.value
             ],
@@ -130,6 +137,7 @@ def _form_page(
         kind_label=ChannelKind(form_class.kind).label,
         probe=probe,
         retype=retype,
+        reconnect=credentials_problem(account) if account is not None else "",
     )
     if account is not None:
         context.update(_account_extras(request, account))

@@ -41,6 +41,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Export files past the tenant's retention (exports.services.exports_expire): idempotent.
+    "delete-expired-exports": {
+        "task": "exports.tasks.delete_expired_exports",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     # X accounts: each is polled when its own next poll is due (every minute by default,
     # later after a 429 or a 5xx); the claim on its state row keeps polls from overlapping.
     "poll-x-accounts": {

@@ -20,7 +20,7 @@ def _nav(role: str) -> list[dict[str, Any]]:
     if role == Role.ADMIN:
         items.append({"key": "admin", "label": _("Administración"), "url": "admin_config:index"})
     elif role == Role.ANALYST:
-        items.append({"key": "admin", "label": _("Administración"), "url": "analytics:exports"})
+        items.append({"key": "admin", "label": _("Administración"), "url": "exports:index"})
     items.append({"key": "help", "label": _("Ayuda"), "url": "help"})
     return items
 

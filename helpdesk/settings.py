@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "workflow",
     "desk",
     "analytics",
+    "exports",
     "publishing",
     "devtools",
 ]

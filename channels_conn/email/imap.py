@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from imapclient import IMAPClient
 from imapclient.imapclient import SEEN
 
+from channels_conn.credentials import credentials_of, credentials_problem
 from channels_conn.email.guarded import GuardedIMAPClient
 from channels_conn.email.parse import message_ids
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
@@ -62,12 +63,6 @@ class ImapSettings:
             max_size=int(s.get("max_size") or DEFAULT_MAX_SIZE),
             timeout=float(s.get("imap_timeout") or 30.0),
         )
-
-
-def credentials_of(account: ChannelAccount) -> dict[str, Any]:
-    """The decrypted credentials as a dict ("" when never set)."""
-    creds = account.credentials
-    return creds if isinstance(creds, dict) else {}
 
 
 @dataclass
@@ -200,6 +195,10 @@ def _message_id_header(raw: bytes) -> str:
 def poll_account(account: ChannelAccount) -> PollResult:
     """Poll the account's folder once (see the module docstring). Raises on network errors
     after recording them on the folder's state; what was stored before stays stored."""
+    problem = credentials_problem(account)
+    if problem:  # nothing can be fetched until the admin types the password again
+        _record(account, str((account.settings or {}).get("imap_folder") or "INBOX"), problem)
+        return PollResult()
     cfg = ImapSettings.of(account)
     result = PollResult()
     leftover = InboundEmail.objects.filter(

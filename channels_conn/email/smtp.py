@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape, linebreaks
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.email.imap import credentials_of
+from channels_conn.credentials import credentials_of, credentials_problem
 from channels_conn.email.parse import normalize_subject
 from channels_conn.email.receive import participants_of
 from deskconfig.accounts import ChannelAccount
@@ -113,6 +113,9 @@ class SmtpConnector:
 
     def send(self, account: ChannelAccount, message: Message) -> SendResult:
         ensure_active(account)
+        problem = credentials_problem(account)
+        if problem:  # the password cannot be read: only the admin can fix it
+            raise ConnectorError(problem, permanent=True)
         mail, msgid = build_email(account, message)
         try:
             with _connection(account) as connection:
