@@ -30,8 +30,8 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         changes = changes.filter(section=section)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     titles = {s.slug: s.title for s in SECTIONS}
+    audit.describe_changes(page)
     for change in page:
-        change.values = audit.changed_values(change)  # type: ignore[attr-defined]
         change.section_title = titles.get(change.section, change.section)  # type: ignore[attr-defined]
     return render(
         request,

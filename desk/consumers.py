@@ -204,6 +204,20 @@ class TicketConsumer(TenantConsumer):
                 )
             )
             return
+        if event.get("refresh") == "thread":
+            # The conversation changed as a whole (a merge brought another ticket's messages):
+            # the page fetches its thread again.
+            await self.send(
+                text_data=str(
+                    format_html(
+                        '<div id="live-thread" hx-swap-oob="true" hx-get="/tickets/{}/"'
+                        ' hx-trigger="load" hx-select="#thread" hx-target="#thread"'
+                        ' hx-swap="outerHTML" hidden></div>',
+                        self.scope["url_route"]["kwargs"]["number"],
+                    )
+                )
+            )
+            return
         await super().push(event)
 
 

@@ -174,7 +174,7 @@ class ExportForm(forms.Form):
         if identity:
             from tickets.queries import search
 
-            found = search(identity)
+            found = search(tenant_id=self.tenant.pk, query=identity)
             if found.customers:
                 data["customer"] = found.customers[0].pk
             else:

@@ -29,7 +29,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
-from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext as _
 
 from deskconfig.kinds import ChannelKind
@@ -94,6 +93,17 @@ POST_CARD = """\
 """
 
 
+def wait_label(seconds: int) -> str:
+    minutes = max(0, seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
 # A card pushed live: [text, slot name, text, slot name, ..., text] (a JSON-safe list).
 LiveCard = list[str]
 _SLOTS = re.compile(r"\{(col|alert)\}")
@@ -121,22 +131,6 @@ def fill_card(card: LiveCard, *, col: int | str, alert: str = "") -> str:
     for i in range(1, len(parts), 2):
         parts[i] = values[parts[i]]
     return "".join(parts)
-
-
-class _Counted:
-    """One of timesince's "%(num)d hours" strings, translated once per count (the lazy
-    ngettext lookup was most of each call)."""
-
-    def __init__(self, lazy: Any) -> None:
-        self.lazy = lazy
-        self.done: dict[int, str] = {}
-
-    def __mod__(self, values: dict[str, int]) -> str:
-        num = values["num"]
-        text = self.done.get(num)
-        if text is None:
-            text = self.done[num] = str(self.lazy % values)
-        return text
 
 
 @dataclass(slots=True)
@@ -211,7 +205,6 @@ class CardRenderer:
         self.mention = '<span class="chip subtle">{}</span>'.format(esc(_("Mención")))
         self.publishes = esc(_("Se publica"))
         self.months = {m: str(MONTHS_3[m].title()) for m in range(1, 13)}
-        self.time_strings = {unit: _Counted(lazy) for unit, lazy in TIME_STRINGS.items()}
         self._kinds: dict[str, str] = {}
         self._statuses: dict[str, str] = {}
 
@@ -232,8 +225,9 @@ class CardRenderer:
         return f"{local.day} {self.months[local.month]} {local.hour:02d}:{local.minute:02d}"
 
     def _since(self, local: datetime.datetime) -> str:
-        """The template's ``|timesince`` (Django's own function, with cached unit strings)."""
-        return timesince(local, self.now, time_strings=self.time_strings)  # type: ignore[arg-type]
+        """How long the customer has waited, written as static/js/inbox.js rewrites it every
+        30 s ("4 min", "2 h 5 min", "3 d 4 h"), so the card never changes style when it ticks."""
+        return wait_label(int((self.now - local).total_seconds()))
 
     def _url(self, number: int) -> str:
         return f"{self.url_head}{number}{self.url_tail}"

@@ -101,18 +101,27 @@ def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetim
     card = event.get("card") or []
     fresh = event.get("reason") == "customer_message"
     out = []
+    # Remove the card wherever it is; put it back in place where it still matches.
+    drop = [f"c{col.pk}-t{s['id']}" for col in state.columns if col.ticket_filter is not None]
+    if drop:
+        out.append(drop_swap(drop))
     for col in state.columns:
         if col.ticket_filter is None:
             continue
-        card_id = f"c{col.pk}-t{s['id']}"
-        # Remove the card wherever it is; put it back in place if it still matches.
-        out.append(f'<div id="{card_id}" hx-swap-oob="delete"></div>')
         if col.ticket_filter.matches(s, now):
             alert = ("ring" if col.alert else "new") if fresh else ""
             body = fill_card(card, col=col.pk, alert=alert)
             # The page puts the card in its place by the column's order (static/js/inbox.js).
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
+
+
+def drop_swap(card_ids: list[str]) -> str:
+    """Cards to take off the page, wherever they are. One element into the page's #inbox-drop
+    (static/js/inbox.js removes them): an out-of-band delete per card would log an htmx error
+    for every column that does not show it, i.e. on nearly every live update."""
+    ids = " ".join(card_ids)
+    return f'<div hx-swap-oob="beforeend:#inbox-drop"><i data-drop="{ids}"></i></div>'
 
 
 def message_swaps(state: InboxState, event: dict[str, Any]) -> str:
@@ -133,10 +142,12 @@ def post_swaps(state: InboxState, event: dict[str, Any]) -> str:
     s = event["snapshot"]
     card = event.get("card") or []
     out = []
+    drop = [f"c{col.pk}-p{s['id']}" for col in state.columns if col.post_filter is not None]
+    if drop:
+        out.append(drop_swap(drop))
     for col in state.columns:
         if col.post_filter is None:
             continue
-        out.append(f'<div id="c{col.pk}-p{s["id"]}" hx-swap-oob="delete"></div>')
         if col.post_filter.matches(s):
             body = fill_card(card, col=col.pk)
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
@@ -156,7 +167,7 @@ def metrics_swap(state: InboxState, event: dict[str, Any], user_id: int) -> str:
     if after == before:
         return ""
     return "".join(
-        f'<span id="metric-{name}" hx-swap-oob="true">{escape(value)}</span>'
+        f'<b id="metric-{name}" hx-swap-oob="true">{escape(value)}</b>'
         for name, value in zip(("open", "addressed", "waiting"), after, strict=True)
     )
 

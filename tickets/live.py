@@ -95,6 +95,15 @@ def ticket_changed(ticket: Any, *, reason: str = "") -> None:
     transaction.on_commit(send, robust=True)
 
 
+def thread_replaced(ticket: Any) -> None:
+    """After the commit, tell the ticket's open pages to fetch its conversation again (a
+    merge brings another ticket's messages in, older ones among them)."""
+    group = ticket_group(ticket.pk)
+    transaction.on_commit(
+        lambda: publish(group, {"event": "ticket", "refresh": "thread"}), robust=True
+    )
+
+
 def render_card(ticket: Any) -> LiveCard:
     """The ticket's card with its slots left open: each inbox consumer puts its column id in
     one, and in the other "new" for a customer's new message, "ring" when the column also rings

@@ -52,7 +52,7 @@ class ProbeResult:
     message: str
 
 
-def _network_failure(cfg: ServerConfig, exc: BaseException) -> str | None:
+def network_failure(cfg: ServerConfig, exc: BaseException) -> str | None:
     """The message for a failure to reach or secure the server, or None when it is not one."""
     where = f"{cfg.host}:{cfg.port}"
     if isinstance(exc, OutboundRefused):
@@ -148,7 +148,7 @@ def probe_imap(cfg: ServerConfig) -> ProbeResult:
             % {"folder": cfg.folder},
         )
     except Exception as exc:  # the admin must read what happened, whatever it is
-        message = _network_failure(cfg, exc)
+        message = network_failure(cfg, exc)
         if message is None and "STARTTLS" in str(exc).upper():
             message = _("El servidor IMAP no ofrece STARTTLS: elige SSL o sin cifrado.")
         return ProbeResult("IMAP", False, message or _unexpected(exc))
@@ -203,7 +203,7 @@ def probe_smtp(cfg: ServerConfig) -> ProbeResult:
                 )
         return ProbeResult("SMTP", True, _("SMTP correcto: el servidor acepta enviar."))
     except Exception as exc:
-        message = _network_failure(cfg, exc)
+        message = network_failure(cfg, exc)
         return ProbeResult("SMTP", False, message or _unexpected(exc))
     finally:
         if smtp is not None:
@@ -229,4 +229,4 @@ def polling_failure(
         return _("El servidor IMAP rechazó el usuario «%(user)s» o su contraseña.") % {"user": user}
     if isinstance(exc, IMAPClientError) and "select" in str(exc).lower():
         return _("La carpeta «%(folder)s» no existe en el buzón.") % {"folder": folder}
-    return _network_failure(cfg, exc) or _unexpected(exc)
+    return network_failure(cfg, exc) or _unexpected(exc)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels_conn', '0003_account_resolution_and_schedule'),
         ('helpdesk', '0006_user_workload_and_presence'),
-        ('tickets', '0008_email_message_automatic'),
+        ('tickets', '0009_email_message_automatic'),
     ]
 
     operations = [

@@ -47,6 +47,7 @@ from tickets.services.messages import (
     message_deliver,
     message_fail,
     message_retry,
+    message_retrying,
     message_send,
     message_update_status,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "message_fail",
     "message_receive",
     "message_retry",
+    "message_retrying",
     "message_send",
     "message_split",
     "message_update_status",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0007_merge_security_xposts'),
+        ('tickets', '0008_phone_search'),
     ]
 
     operations = [
