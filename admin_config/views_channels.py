@@ -154,6 +154,13 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
             .annotate(raw_size=Length("raw"))
             .order_by("-created_at", "-id")[:FAILED_SHOWN]
         )
+        # Automatic mail that named no ticket: kept, never a ticket (issue 16, class 3).
+        ignored = InboundEmail.objects.filter(account=account, status=InboundEmail.Status.IGNORED)
+        extras["ignored"] = list(
+            ignored.defer("raw")
+            .annotate(raw_size=Length("raw"))
+            .order_by("-created_at", "-id")[:FAILED_SHOWN]
+        )
         extras["mailbox_state"] = (
             MailboxState.objects.filter(account=account).order_by("-polled_at").first()
         )

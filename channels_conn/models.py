@@ -34,6 +34,10 @@ class InboundEmail(TenantModel):
         RECEIVED = "received", _("recibido")
         PROCESSED = "processed", _("procesado")
         FAILED = "failed", _("fallido")
+        # Automatic mail that refers to no ticket: kept and listed, never a ticket.
+        IGNORED = "ignored", _("ignorado")
+        # The same Message-ID with the same content as a mail already filed.
+        DUPLICATE = "duplicate", _("duplicado")
 
     account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+")
     folder = models.CharField(max_length=255)
@@ -44,6 +48,9 @@ class InboundEmail(TenantModel):
     size = models.PositiveBigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     error = models.TextField(blank=True, default="")
+    # parse.content_hash of the raw bytes: tells a re-delivered copy from a different mail
+    # that reuses a Message-ID.
+    content_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -53,3 +60,24 @@ class InboundEmail(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["account", "message_id"], name="inbound_email_msgid")]
+
+
+class EmailParticipant(TenantModel):
+    """Someone other than the customer on an email ticket (To/Cc of the customer's mail):
+    kept on the Cc of our replies. The desk's own addresses are never participants."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254)
+    name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "address"], name="email_participant_unique")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "ticket", "address"], name="email_participant_ticket")
+        ]
+
+    def __str__(self) -> str:
+        return self.address

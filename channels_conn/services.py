@@ -1,9 +1,9 @@
 """Receiving email: store the raw bytes first, then parse and hand them to the tickets.
 
-Contract: :func:`inbound_store` is insert-or-ignore on (account, folder, UIDVALIDITY, UID) and,
-as a second guard, on the Message-ID; it does no parsing, so nothing the server gave us is
-lost. :func:`inbound_process` parses a stored email and calls
-``tickets.services.message_receive``; a failure leaves the raw bytes with status ``failed``
+Contract: :func:`inbound_store` is insert-or-ignore on (account, folder, UIDVALIDITY, UID); it
+does no parsing and no duplicate decision, so nothing the server gave us is lost.
+:func:`inbound_process` parses a stored email and files it (``email.receive``, which calls
+``tickets.services.message_receive``); a failure leaves the raw bytes with status ``failed``
 and the error, visible to admins and retriable. Both run inside the account's tenant context
 and contain no network calls.
 """
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
-from channels_conn.email.parse import ParsedEmail, parse_email
+from channels_conn.email.parse import parse_email
+from channels_conn.email.receive import email_file
 from channels_conn.models import ChannelAccount, InboundEmail
+from helpdesk import live
 from helpdesk.tenancy import current_tenant_id
-from tickets import services as tickets
-from tickets.models import DeliveryStatus, Direction, Message
+from tickets.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,9 @@ def inbound_store(
 ) -> InboundEmail | None:
     """Store one email as received (or, with ``error``, as failed without its body).
 
-    Returns the new row, or None when this UID or this Message-ID was stored already."""
+    Returns the new row, or None when this UID was stored already. A Message-ID seen before
+    is stored all the same: whether it is a duplicate is decided after, from the content."""
     _check_tenant(account)
-    if message_id and InboundEmail.objects.filter(account=account, message_id=message_id).exists():
-        return None
     try:
         with transaction.atomic():
             return InboundEmail.objects.create(
@@ -65,131 +66,97 @@ def inbound_store(
         return None  # the same UID, stored by a concurrent poll
 
 
-def _thread_number(account: ChannelAccount, parsed: ParsedEmail) -> int | None:
-    """The ticket this email answers: "[#n]" in the subject, else its In-Reply-To/References
-    matched against the account's stored Message-IDs (ours and the customers')."""
-    if parsed.ticket_number is not None:
-        return parsed.ticket_number
-    ids = [i for i in (parsed.in_reply_to, *reversed(parsed.references)) if i]
-    if not ids:
-        return None
-    rows = dict(
-        Message.objects.filter(account=account, provider_id__in=ids).values_list(
-            "provider_id", "ticket__number"
-        )
-    )
-    return next((rows[i] for i in ids if i in rows), None)
+@dataclasses.dataclass(frozen=True)
+class StoredMail:
+    """One fetched mail to store: its bytes, or (with ``error``) only its size."""
+
+    uid: int
+    raw: bytes
+    message_id: str = ""
+    size: int | None = None
+    error: str = ""
 
 
-def _inbound_of(parsed: ParsedEmail, provider_id: str, thread: int | None) -> tickets.Inbound:
-    files = tuple(
-        tickets.IncomingFile(
-            name=f.name, content=f.content, content_type=f.content_type, content_id=f.content_id
-        )
-        for f in parsed.attachments
-    )
-    return tickets.Inbound(
-        identity=parsed.from_address,
-        text=parsed.text,
-        html=parsed.html,
-        provider_id=provider_id,
-        customer_name=parsed.from_name,
-        subject=parsed.subject,
-        reply_to_provider_id=parsed.in_reply_to or None,
-        received_at=parsed.date,
-        attachments=files,
-        thread_ticket_number=thread,
-        auto_submitted=parsed.auto_submitted,
-        preview=parsed.preview_text,
-    )
-
-
-def _apply_bounce(account: ChannelAccount, parsed: ParsedEmail) -> bool:
-    """Mark our original message failed; True when the bounce was about one of ours."""
-    if not parsed.bounce_original_id:
-        return False
-    ours = Message.objects.filter(
-        account=account, provider_id=parsed.bounce_original_id, direction=Direction.OUT
-    ).exists()
-    if ours:
-        tickets.message_update_status(
+def inbound_store_many(
+    *, account: ChannelAccount, folder: str, uidvalidity: int, mails: Sequence[StoredMail]
+) -> list[InboundEmail]:
+    """:func:`inbound_store` for a batch in one insert: the UIDs stored already are skipped.
+    Returns the new rows in UID order. A concurrent poll storing the same UIDs meanwhile
+    falls back to one insert per mail (each still insert-or-ignore)."""
+    _check_tenant(account)
+    if not mails:
+        return []
+    known = set(
+        InboundEmail.objects.filter(
+            account=account, folder=folder, uidvalidity=uidvalidity,
+            uid__in=[m.uid for m in mails],
+        ).values_list("uid", flat=True)
+    )  # fmt: skip
+    rows = [
+        InboundEmail(
+            tenant_id=account.tenant_id,
             account=account,
-            provider_id=parsed.bounce_original_id,
-            status=DeliveryStatus.FAILED,
-            reason=parsed.bounce_reason or parsed.subject or "bounce",
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=m.uid,
+            message_id=m.message_id[:255],
+            raw=m.raw,
+            size=len(m.raw) if m.size is None else m.size,
+            status=InboundEmail.Status.FAILED if m.error else InboundEmail.Status.RECEIVED,
+            error=m.error,
         )
-    return ours
+        for m in mails
+        if m.uid not in known
+    ]
+    try:
+        with transaction.atomic():
+            return InboundEmail.objects.bulk_create(rows)
+    except IntegrityError:
+        stored = [
+            inbound_store(account=account, folder=folder, uidvalidity=uidvalidity, uid=m.uid,
+                          raw=m.raw, size=m.size, message_id=m.message_id, error=m.error)
+            for m in mails
+            if m.uid not in known
+        ]  # fmt: skip
+        return [row for row in stored if row is not None]
 
 
-def _own_address(account: ChannelAccount) -> str:
-    return str((account.settings or {}).get("address") or "").strip().lower()
-
-
-def _domain_of(message_id: str) -> str:
-    return message_id.rsplit("@", 1)[1].lower() if "@" in message_id else ""
-
-
-def _is_our_own_echo(account: ChannelAccount, parsed: ParsedEmail) -> bool:
-    """Our own outgoing mail coming back (a copy to ourselves, a forward that loops, a sent
-    folder synced into the inbox): from our own address and carrying our Message-ID domain in
-    its Message-ID or In-Reply-To, or simply one of the Message-IDs we sent. Filing it would
-    make us our own customer and, with automatic replies, a loop."""
-    if parsed.message_id and (
-        Message.objects.filter(
-            account=account, provider_id=parsed.message_id, direction=Direction.OUT
-        ).exists()
-    ):
-        return True
-    own = _own_address(account)
-    if not own or parsed.from_address != own:
-        return False
-    domain = own.rsplit("@", 1)[-1]
-    return domain in {_domain_of(parsed.message_id), _domain_of(parsed.in_reply_to)}
-
-
-def _carries_our_domain(account: ChannelAccount, parsed: ParsedEmail) -> bool:
-    """A Message-ID of our own sending domain on someone else's mail: treated as automatic
-    (no auto-reply), as CHANNELS.md's loop rules say; the mail itself is filed."""
-    own = _own_address(account)
-    return bool(own) and _domain_of(parsed.message_id) == own.rsplit("@", 1)[-1]
+def inbound_process_batch(rows: Sequence[InboundEmail]) -> list[str]:
+    """:func:`inbound_process` for stored rows in one transaction (one commit, the live pushes
+    of a ticket coalesced); each mail keeps its own savepoint. Returns each row's status."""
+    statuses: list[str] = []
+    with live.collecting(), transaction.atomic():
+        for row in rows:
+            inbound_process(row)
+            statuses.append(row.status)
+    return statuses
 
 
 def inbound_process(stored: InboundEmail) -> Message | None:
-    """Parse ``stored`` and file it on its ticket. Idempotent (the Message-ID is the
-    message's provider id). Returns the message, or None for a bounce of ours, our own mail
-    coming back (not filed: see ``_is_our_own_echo``), or a failure."""
+    """Parse ``stored`` and file it (``channels_conn.email.receive``). Idempotent. Returns the
+    message filed, or None (a duplicate, our own mail coming back, automatic mail set aside,
+    or a failure, recorded on the row)."""
     account = stored.account
     _check_tenant(account)
     if stored.status == InboundEmail.Status.PROCESSED:
         return None
     try:
         parsed = parse_email(bytes(stored.raw))
-        if parsed.is_bounce and _apply_bounce(account, parsed):
-            message = None
-        elif _is_our_own_echo(account, parsed):
-            log.info("email %s of account %s is our own mail: not filed", stored.pk, account.pk)
-            message = None
-        else:
-            if _carries_our_domain(account, parsed) and not parsed.auto_submitted:
-                parsed = dataclasses.replace(parsed, auto_submitted=True)
-            if not parsed.from_address:
-                raise ValueError("the email has no sender address")
-            provider_id = parsed.message_id or (
-                f"imap:{stored.folder}:{stored.uidvalidity}:{stored.uid}"
+        with transaction.atomic():
+            outcome = email_file(stored, parsed)
+            InboundEmail.objects.filter(pk=stored.pk).update(
+                status=outcome.status, error=outcome.note[:2000], content_hash=parsed.content_hash
             )
-            thread = _thread_number(account, parsed)
-            received = tickets.message_receive(
-                account=account, inbound=_inbound_of(parsed, provider_id, thread)
-            )
-            message = received.message
     except Exception as exc:  # a poisonous email is set aside, the rest flows
         log.exception("email %s of account %s failed", stored.pk, account.pk)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         InboundEmail.objects.filter(pk=stored.pk).update(
-            status=InboundEmail.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+            status=InboundEmail.Status.FAILED, error=error
         )
+        stored.status, stored.error = InboundEmail.Status.FAILED, error
         return None
-    InboundEmail.objects.filter(pk=stored.pk).update(status=InboundEmail.Status.PROCESSED, error="")
-    return message
+    stored.status = outcome.status
+    return outcome.message
 
 
 def inbound_retry(stored: InboundEmail) -> InboundEmail:

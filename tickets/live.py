@@ -3,6 +3,7 @@ matches it against columns) and rendered messages to the pages showing that tick
 
 from __future__ import annotations
 
+import threading
 import zoneinfo
 from typing import TYPE_CHECKING, Any
 
@@ -61,14 +62,37 @@ def ticket_snapshot(ticket: Any) -> dict[str, Any]:
     }
 
 
+_pending = threading.local()
+
+
+def _pending_reasons() -> dict[int, str]:
+    reasons: dict[int, str] | None = getattr(_pending, "reasons", None)
+    if reasons is None:
+        reasons = _pending.reasons = {}
+    return reasons
+
+
 def ticket_changed(ticket: Any, *, reason: str = "") -> None:
     """After the commit, tell the tenant's inboxes and the ticket's pages. ``reason`` is
-    "customer_message" when a customer wrote (columns may ring for it)."""
+    "customer_message" when a customer wrote (columns may ring for it).
+
+    Coalesced: however often a transaction changes one ticket (a batch of mails on it), it is
+    published once, from its committed state; a customer's message wins as the reason."""
     ticket_id = ticket.pk
+    reasons = _pending_reasons()
+    if reason or ticket_id not in reasons:
+        reasons[ticket_id] = reason
+
+    def send() -> None:
+        # The first callback of this ticket to run publishes; the others find nothing. (Each
+        # call registers one, so a savepoint rolled back with its callback loses nothing.)
+        if ticket_id in reasons:
+            publish_ticket(ticket_id, reason=reasons.pop(ticket_id))
+
     # Pushes are best effort (robust): the change is committed, and a push that fails (the
     # channel layer unreachable, a template error) must not fail the caller nor keep the
     # callbacks queued after it (a reply's delivery) from running; the error is logged.
-    transaction.on_commit(lambda: publish_ticket(ticket_id, reason=reason), robust=True)
+    transaction.on_commit(send, robust=True)
 
 
 def thread_replaced(ticket: Any) -> None:

@@ -279,6 +279,8 @@ class Message(TenantModel):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     is_mention = models.BooleanField(default=False)
+    # Written by a robot (an auto-reply, a bounce): shown muted, never answered automatically.
+    is_automatic = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
     failure_reason = models.CharField(max_length=500, blank=True, default="")
     send_attempts = models.PositiveSmallIntegerField(default=0)

@@ -12,6 +12,7 @@ ALLOWED_TAGS = {
     "br",
     "code",
     "dd",
+    "details",
     "div",
     "dl",
     "dt",
@@ -34,6 +35,7 @@ ALLOWED_TAGS = {
     "span",
     "strong",
     "sub",
+    "summary",
     "sup",
     "table",
     "tbody",
@@ -48,6 +50,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
+    "details": {"class"},  # the email's quoted history folds into <details class="quoted">
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
     "*": {"dir", "lang"},

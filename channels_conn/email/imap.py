@@ -24,7 +24,7 @@ from channels_conn.credentials import credentials_of, credentials_problem
 from channels_conn.email.guarded import GuardedIMAPClient
 from channels_conn.email.parse import message_ids
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
-from channels_conn.services import inbound_process, inbound_store
+from channels_conn.services import StoredMail, inbound_process_batch, inbound_store_many
 
 log = logging.getLogger(__name__)
 
@@ -151,42 +151,31 @@ def _store_batch(
     sizes: dict[int, int],
     result: PollResult,
 ) -> list[InboundEmail]:
-    """Fetch and store one batch; returns the rows to process."""
+    """Fetch and store one batch (one insert for all of it); returns the rows to process."""
     small = [u for u in uids if sizes[u] <= cfg.max_size]
     bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-    rows: list[InboundEmail] = []
+    pending: list[StoredMail] = []
     for uid in uids:
-        if sizes[uid] <= cfg.max_size and uid not in bodies:
-            continue  # expunged by another client between the two fetches: nothing to store
         if uid in bodies:
             raw = bytes(bodies[uid].get(b"BODY[]") or b"")
             ids = message_ids(_message_id_header(raw))
-            row = inbound_store(
-                account=account,
-                folder=cfg.folder,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                raw=raw,
-                message_id=ids[0] if ids else "",
-            )
-        else:
+            pending.append(StoredMail(uid=uid, raw=raw, message_id=ids[0] if ids else ""))
+        elif sizes[uid] > cfg.max_size:
             result.oversize += 1
-            row = inbound_store(
-                account=account,
-                folder=cfg.folder,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                raw=b"",
-                size=sizes[uid],
-                error=f"too large: {sizes[uid]} bytes (limit {cfg.max_size})",
+            pending.append(
+                StoredMail(
+                    uid=uid,
+                    raw=b"",
+                    size=sizes[uid],
+                    error=f"too large: {sizes[uid]} bytes (limit {cfg.max_size})",
+                )
             )
-        if row is None:
-            result.duplicates += 1
-        else:
-            result.stored += 1
-            if row.status == InboundEmail.Status.RECEIVED:
-                rows.append(row)
-    return rows
+        # else: expunged by another client between the two fetches: nothing to store
+    rows = inbound_store_many(account=account, folder=cfg.folder, uidvalidity=uidvalidity,
+                              mails=pending)  # fmt: skip
+    result.duplicates += len(pending) - len(rows)
+    result.stored += len(rows)
+    return [row for row in rows if row.status == InboundEmail.Status.RECEIVED]
 
 
 def _message_id_header(raw: bytes) -> str:
@@ -212,8 +201,13 @@ def poll_account(account: ChannelAccount) -> PollResult:
         return PollResult()
     cfg = ImapSettings.of(account)
     result = PollResult()
-    leftover = InboundEmail.objects.filter(account=account, status=InboundEmail.Status.RECEIVED)
-    _process(list(leftover), result)
+    leftover = InboundEmail.objects.filter(
+        account=account, status=InboundEmail.Status.RECEIVED
+    ).order_by("id")
+    rows = list(leftover)
+    for row in rows:
+        row.account = account  # one account object: its cached own addresses are shared
+    _process(rows, result)
     try:
         with connect(cfg) as client:
             info = client.select_folder(cfg.folder)
@@ -239,12 +233,14 @@ def poll_account(account: ChannelAccount) -> PollResult:
 
 
 def _process(rows: Sequence[InboundEmail], result: PollResult) -> None:
-    """Parse and file stored rows. Rows a crash left unprocessed are swept at the next poll."""
-    for row in rows:
-        inbound_process(row)
-        row.refresh_from_db(fields=["status"])
-        if row.status == InboundEmail.Status.FAILED:
+    """Parse and file stored rows, one transaction per batch (each mail in its own savepoint,
+    so one poisonous mail is set aside alone). Rows a crash left unprocessed are swept at the
+    next poll."""
+    for status in inbound_process_batch(rows):
+        if status == InboundEmail.Status.FAILED:
             result.failed += 1
+        elif status == InboundEmail.Status.DUPLICATE:
+            result.duplicates += 1
         else:
             result.processed += 1
 

@@ -2,7 +2,10 @@
 
 Contract: :func:`parse_email` accepts any bytes (0 bytes, header-only, wrong charsets, absurd
 nesting) and returns a result; what cannot be decoded is recovered as best it can be
-(utf-8, then cp1252) rather than refused, because a lost customer mail is worse than an ugly one.
+(``decode``), because a lost customer mail is worse than an ugly one. The pieces live in their
+own modules: ``decode`` (charsets, encoded-words, addresses), ``mime`` (bodies and files),
+``quotes`` (what the customer wrote versus the history), ``classify`` (person, list, robot,
+bounce).
 """
 
 from __future__ import annotations
@@ -11,31 +14,32 @@ import datetime
 import email
 import email.policy
 import email.utils
+import hashlib
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage, Message
+from email.message import Message
 
+from channels_conn.email import classify
+from channels_conn.email.decode import address_list, decode_header_value, split_address
+from channels_conn.email.mime import (
+    MAX_DEPTH,
+    MAX_PARTS,
+    ParsedFile,
+    html_to_text,
+    read_parts,
+    text_to_html,
+)
+from channels_conn.email.quotes import split_html, split_text
 from tickets.sanitize import sanitize_html
 
-MAX_DEPTH = 20  # MIME parts nested deeper than this are ignored (a "MIME bomb")
-MAX_PARTS = 500  # and so are parts beyond this count
+__all__ = ["MAX_DEPTH", "MAX_PARTS", "ParsedEmail", "ParsedFile", "parse_email"]
 
-_QUOTE_HEADER = re.compile(
-    r"^(On .+ wrote:|El .+ escribió:|-{2,} ?(Original Message|Mensaje original) ?-{2,}|"
-    r"From: .+|De: .+)\s*$",
-    re.IGNORECASE,
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|rv|fw|fwd|aw|tr|res|enc)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|rv|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _TICKET_TOKEN = re.compile(r"\[#(\d{1,12})\]")
 _MSGID = re.compile(r"<([^<>\s]+)>")
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    name: str
-    content: bytes
-    content_type: str
-    content_id: str = ""
+QUOTED_OPEN = '<details class="quoted">'
 
 
 @dataclass(frozen=True)
@@ -46,36 +50,49 @@ class ParsedEmail:
     subject: str = ""
     from_address: str = ""
     from_name: str = ""
+    reply_to_address: str = ""
+    reply_to_name: str = ""
+    to: tuple[tuple[str, str], ...] = ()
+    cc: tuple[tuple[str, str], ...] = ()
     date: datetime.datetime | None = None
-    text: str = ""
-    preview_text: str = ""  # text without the quoted history
-    html: str = ""  # sanitized
+    text: str = ""  # every text part, quoted history included (search finds it all)
+    preview_text: str = ""  # what the customer wrote, without the quoted history
+    html: str = ""  # sanitized; the quoted history inside <details class="quoted">
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
     attachments: tuple[ParsedFile, ...] = ()
-    auto_submitted: bool = False
-    is_bounce: bool = False
+    kind: str = classify.PERSON
     bounce_original_id: str = ""
     bounce_reason: str = ""
     ticket_number: int | None = None
+    content_hash: str = ""
     defects: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def auto_submitted(self) -> bool:
+        """No robot answers it: lists and bulk too, not only robots (the loop guard)."""
+        return self.kind != classify.PERSON
 
-# --- headers ---------------------------------------------------------------------------------
+    @property
+    def is_automatic(self) -> bool:
+        """A robot wrote it (auto-reply, DSN, bounce): it never opens a ticket."""
+        return self.kind in {classify.AUTOMATIC, classify.BOUNCE}
+
+    @property
+    def is_bounce(self) -> bool:
+        return self.kind == classify.BOUNCE
 
 
-def _header(msg: Message, name: str) -> str:
-    """A header as text; a malformed header never raises (its raw value is used instead)."""
-    try:
-        value = msg.get(name)
-    except Exception:  # malformed headers come in every shape
-        value = None
-        raw = [v for k, v in msg.raw_items() if k.lower() == name.lower()]  # type: ignore[attr-defined]
-        if raw:
-            value = raw[0]
-    if value is None:
-        return ""
-    return " ".join(str(value).split())
+def _raw_header(msg: Message, name: str) -> str:
+    """A header's raw value (encoded-words still encoded); "" when absent."""
+    for key, value in msg.raw_items():  # type: ignore[attr-defined]
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
+
+
+def header(msg: Message, name: str) -> str:
+    return decode_header_value(_raw_header(msg, name))
 
 
 def message_ids(value: str) -> tuple[str, ...]:
@@ -83,16 +100,11 @@ def message_ids(value: str) -> tuple[str, ...]:
     found = _MSGID.findall(value)
     if not found and value.strip():
         found = [value.strip().strip("<>")]
-    return tuple(found)
-
-
-def _address(msg: Message) -> tuple[str, str]:
-    name, addr = email.utils.parseaddr(_header(msg, "From"))
-    return name.strip(), addr.strip().lower()
+    return tuple(i[:255] for i in found)
 
 
 def _date(msg: Message) -> datetime.datetime | None:
-    value = _header(msg, "Date")
+    value = header(msg, "Date")
     if not value:
         return None
     try:
@@ -114,229 +126,73 @@ def ticket_number_in(subject: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def is_auto_submitted(msg: Message) -> bool:
-    """True for mail no robot should answer: auto-replies, lists, bulk, bounces (loop guard)."""
-    auto = _header(msg, "Auto-Submitted").lower()
-    if auto and auto != "no":
-        return True
-    if _header(msg, "Precedence").lower() in {"bulk", "list", "junk"}:
-        return True
-    if any(_header(msg, h) for h in ("X-Autoreply", "X-Autorespond", "List-Unsubscribe", "X-Loop")):
-        return True
-    if _header(msg, "X-Auto-Response-Suppress").lower() in {"all"}:
-        return True
-    if _header(msg, "Return-Path").replace(" ", "") == "<>":
-        return True
-    return _is_report(msg)
-
-
-def _is_report(msg: Message) -> bool:
-    return (
-        msg.get_content_type() == "multipart/report"
-        and str(msg.get_param("report-type", "")).lower() == "delivery-status"
-    )
-
-
-# --- bodies ----------------------------------------------------------------------------------
-
-
-def _walk(msg: Message, *, into_messages: bool = True) -> list[tuple[Message, int]]:
-    """Every part with its depth, bounded in depth and count (no recursion limit to hit).
-    ``into_messages=False`` does not open attached messages (a forward is one file)."""
-    out: list[tuple[Message, int]] = []
-    stack: list[tuple[Message, int]] = [(msg, 0)]
-    while stack and len(out) < MAX_PARTS:
-        part, depth = stack.pop()
-        out.append((part, depth))
-        if depth >= MAX_DEPTH or not part.is_multipart():
-            continue
-        if not into_messages and part.get_content_maintype() == "message" and depth > 0:
-            continue
-        payload = part.get_payload()
-        if isinstance(payload, list):
-            stack.extend(
-                (child, depth + 1) for child in reversed(payload) if isinstance(child, Message)
-            )
-    return out
-
-
-def decode_text(part: Message) -> str:
-    """The text of a part: its declared charset, else utf-8, else cp1252 (never raises)."""
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-    except (LookupError, UnicodeError, KeyError, AssertionError, ValueError):
-        pass
-    raw = part.get_payload(decode=True)
-    if not isinstance(raw, bytes):
-        return ""
-    for charset in (part.get_content_charset() or "", "utf-8", "cp1252"):
-        if not charset:
-            continue
-        try:
-            return raw.decode(charset)
-        except (LookupError, UnicodeError):
-            continue
-    return raw.decode("latin-1")
-
-
-def _is_attachment(part: Message) -> bool:
-    if part.is_multipart() or part.get_content_type() in {"message/rfc822"}:
-        return False
-    disposition = (part.get_content_disposition() or "").lower()
-    if disposition == "attachment" or part.get_filename():
-        return True
-    if part.get("Content-ID") and part.get_content_maintype() == "image":
-        return True
-    return part.get_content_maintype() not in {"text"}
-
-
-def _file(part: Message, index: int) -> ParsedFile:
-    name = part.get_filename() or ""
-    if not name:
-        subtype = part.get_content_subtype() or "bin"
-        name = f"adjunto-{index}.{subtype}"
-    payload = part.get_payload(decode=True)
-    content = payload if isinstance(payload, bytes) else b""
-    cid = message_ids(str(part.get("Content-ID", "")))
-    return ParsedFile(
-        name=" ".join(str(name).split()),
-        content=content,
-        content_type=part.get_content_type(),
-        content_id=cid[0] if cid else "",
-    )
-
-
-def _attached_message(part: Message, index: int) -> ParsedFile:
-    """An attached (forwarded, bounced) message kept whole as an .eml file."""
-    payload = part.get_payload()
-    inner = payload[0] if isinstance(payload, list) and payload else None
-    content = inner.as_bytes() if isinstance(inner, Message) else b""
-    name = part.get_filename() or f"mensaje-{index}.eml"
-    return ParsedFile(name=name, content=content, content_type="message/rfc822")
-
-
 def strip_quoted(text: str) -> str:
-    """The new part of a reply: up to the first quote header or the first run of ``>`` lines."""
-    kept: list[str] = []
-    for line in text.splitlines():
-        if _QUOTE_HEADER.match(line.strip()) or line.lstrip().startswith(">"):
-            break
-        kept.append(line)
-    result = "\n".join(kept).strip()
-    return result or text.strip()
+    """The new part of a reply (kept for callers of the old name)."""
+    return split_text(text)[0].strip()
 
 
-def _html_to_text(html: str) -> str:
-    text = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
-    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</li>|</tr>", "\n", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    import html as html_lib
-
-    return re.sub(r"\n{3,}", "\n\n", html_lib.unescape(text)).strip()
-
-
-def _bodies_and_files(msg: Message) -> tuple[str, str, list[ParsedFile]]:
-    text = html = ""
-    files: list[ParsedFile] = []
-    for part, depth in _walk(msg, into_messages=False):
-        if part.get_content_type() == "message/rfc822" and depth > 0:
-            files.append(_attached_message(part, len(files) + 1))
-            continue
-        if part.is_multipart() or part.get_content_type() in {
-            "message/rfc822",
-            "message/delivery-status",
-            "text/rfc822-headers",
-        }:
-            continue
-        ctype = part.get_content_type()
-        inline_text = ctype in {"text/plain", "text/html"} and not (
-            (part.get_content_disposition() or "") == "attachment" or part.get_filename()
-        )
-        if inline_text and ctype == "text/plain" and not text:
-            text = decode_text(part)
-        elif inline_text and ctype == "text/html" and not html:
-            html = decode_text(part)
-        elif inline_text:
-            continue
-        elif _is_attachment(part) or ctype.startswith("text/"):
-            files.append(_file(part, len(files) + 1))
-    return text, html, files
+def content_hash(raw: bytes) -> str:
+    """What makes two mails the same mail: sender, date, subject and body, not the transport
+    headers (Received, Delivered-To, X-…) that differ between two copies of one message."""
+    head, _sep, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    keep = []
+    for line in re.split(rb"\n(?![ \t])", head):
+        key = line.split(b":", 1)[0].strip().lower()
+        if key in {b"from", b"date", b"subject", b"to", b"cc", b"content-type"}:
+            keep.append(b" ".join(line.split()))
+    return hashlib.sha256(b"\n".join(sorted(keep)) + b"\n\n" + body.rstrip()).hexdigest()
 
 
-# --- bounces ---------------------------------------------------------------------------------
-
-
-def _bounce_details(msg: Message) -> tuple[str, str]:
-    """(original Message-ID, reason) of a delivery-status report; ("", "") when not found."""
-    original = reason = ""
-    for part, _depth in _walk(msg):
-        ctype = part.get_content_type()
-        if ctype == "message/delivery-status":
-            reason = reason or _dsn_reason(part)
-        elif ctype == "message/rfc822" and not original:
-            payload = part.get_payload()
-            inner = payload[0] if isinstance(payload, list) and payload else None
-            if isinstance(inner, Message):
-                ids = message_ids(_header(inner, "Message-ID"))
-                original = ids[0] if ids else ""
-        elif ctype == "text/rfc822-headers" and not original:
-            headers = email.message_from_string(decode_text(part), policy=email.policy.default)
-            ids = message_ids(_header(headers, "Message-ID"))
-            original = ids[0] if ids else ""
-    return original, reason
-
-
-def _dsn_reason(part: Message) -> str:
-    """The Diagnostic-Code (or Status) of a message/delivery-status part."""
-    chunks: list[str] = []
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        for block in payload:
-            if isinstance(block, Message):
-                chunks.extend(f"{k}: {v}" for k, v in block.items())
-    else:
-        chunks = decode_text(part).splitlines()
-    for key in ("diagnostic-code", "status"):
-        for line in chunks:
-            if line.lower().startswith(key + ":"):
-                return line.split(":", 1)[1].strip()
-    return ""
-
-
-# --- entry point -----------------------------------------------------------------------------
+def _bodies(text: str, html: str, subject: str) -> tuple[str, str]:
+    """(written text, displayed HTML): the quoted history folded into a <details>."""
+    if html:
+        written, quoted = split_html(html, subject=subject)
+        shown = sanitize_html(written)
+        if quoted:
+            shown += QUOTED_OPEN + sanitize_html(quoted) + "</details>"
+        return split_text(text, subject=subject)[0] if text else html_to_text(written), shown
+    written, quoted = split_text(text, subject=subject)
+    if not quoted:
+        return written, ""
+    return written, text_to_html(written) + QUOTED_OPEN + text_to_html(quoted) + "</details>"
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
     """Parse ``raw``; see the module docstring for the contract."""
-    msg = email.message_from_bytes(raw or b"", policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    subject = _header(msg, "Subject")
-    name, addr = _address(msg)
-    text, html, files = _bodies_and_files(msg)
-    clean_html = sanitize_html(html) if html else ""
+    raw = raw or b""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    subject = header(msg, "Subject")
+    name, addr = split_address(header(msg, "From"))
+    reply_name, reply_addr = split_address(header(msg, "Reply-To"))
+    parts = read_parts(msg, raw)
+    text, html = parts.text, parts.html
     if not text and html:
-        text = _html_to_text(html)
-    ids = message_ids(_header(msg, "Message-ID"))
-    report = _is_report(msg)
-    original, reason = _bounce_details(msg) if report else ("", "")
+        text = html_to_text(html)
+    written, shown = _bodies(text, html, subject)
+    kind = classify.mail_kind(msg, from_address=addr, subject=subject)
+    original = reason = ""
+    if kind == classify.BOUNCE or classify.report_status(msg):  # delays name their mail too
+        original, reason = classify.bounce_details(msg, text)
     return ParsedEmail(
-        message_id=ids[0] if ids else "",
+        message_id=next(iter(message_ids(header(msg, "Message-ID"))), ""),
         subject=subject,
         from_address=addr,
         from_name=name,
+        reply_to_address=reply_addr if reply_addr != addr else "",
+        reply_to_name=reply_name,
+        to=tuple(address_list(header(msg, "To"))),
+        cc=tuple(address_list(header(msg, "Cc"))),
         date=_date(msg),
         text=text,
-        preview_text=strip_quoted(text),
-        html=clean_html,
-        in_reply_to=next(iter(message_ids(_header(msg, "In-Reply-To"))), ""),
-        references=message_ids(_header(msg, "References")),
-        attachments=tuple(files),
-        auto_submitted=is_auto_submitted(msg),
-        is_bounce=report,
+        preview_text=written.strip() or text.strip(),
+        html=shown,
+        in_reply_to=next(iter(message_ids(header(msg, "In-Reply-To"))), ""),
+        references=message_ids(header(msg, "References")),
+        attachments=tuple(parts.files),
+        kind=kind,
         bounce_original_id=original,
         bounce_reason=reason,
         ticket_number=ticket_number_in(subject),
+        content_hash=content_hash(raw),
         defects=tuple(str(d) for d in msg.defects),
     )

@@ -2,7 +2,8 @@
 
 Contract of :meth:`SmtpConnector.send`: builds a text + HTML mail from the account's address,
 subject ``[#<number>] <ticket subject>``, threaded on the message it answers (In-Reply-To and
-References), with the message's attachments; returns the Message-ID it generated (bare, no
+References), copied to the ticket's participants (the To/Cc people of the customer's mail),
+with the message's attachments; returns the Message-ID it generated (bare, no
 angle brackets, as inbound ids are stored) as the provider id. Refusals that retrying cannot
 fix (authentication, recipients, 5xx) raise ``ConnectorError(permanent=True)``; connection
 errors and timeouts raise ``ConnectorError(permanent=False)``.
@@ -22,6 +23,7 @@ from channels_conn.base import ConnectorError, SendResult, ensure_active
 from channels_conn.credentials import credentials_of, credentials_problem
 from channels_conn.email.parse import normalize_subject
 from channels_conn.email.probe import Security, ServerConfig, network_failure
+from channels_conn.email.receive import participants_of
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from tickets.models import Direction, IdentityKind, Message
@@ -98,6 +100,7 @@ def build_email(account: ChannelAccount, message: Message) -> tuple[EmailMultiAl
         body=message.text,
         from_email=formataddr((account.name, sender)),
         to=[_recipient(message)],
+        cc=participants_of(ticket),  # reply-all: the people the customer copied stay copied
         headers=headers,
     )
     mail.attach_alternative(linebreaks(escape(message.text)), "text/html")

@@ -98,8 +98,11 @@ def test_same_message_delivered_twice_is_kept_once(
     mailbox.append(mail("dup@example.test"))
     mailbox.append(mail("dup@example.test"))
     result = poll_account(email_account)
-    assert (result.stored, result.duplicates) == (1, 1)
+    # Both raw copies are stored; the second is recognised as the same mail after storing.
+    assert (result.stored, result.duplicates) == (2, 1)
     assert Message.objects.filter(direction=Direction.IN).count() == 1
+    statuses = sorted(InboundEmail.objects.values_list("status", flat=True))
+    assert statuses == [InboundEmail.Status.DUPLICATE, InboundEmail.Status.PROCESSED]
     assert seen_flags(mailbox) == [True, True]
 
 
@@ -135,11 +138,23 @@ def test_oversize_mail_is_kept_as_a_visible_failure(
 
 
 def test_auto_reply_is_stored_and_flagged(email_account: ChannelAccount, mailbox: Dovecot) -> None:
-    mailbox.append(mail("auto@example.test", extra="Auto-Submitted: auto-replied\r\n"))
+    mailbox.append(mail("first@example.test"))
+    mailbox.append(mail("lost@example.test", extra="Auto-Submitted: auto-replied\r\n"))
+    mailbox.append(
+        mail(
+            "auto@example.test",
+            extra="Auto-Submitted: auto-replied\r\nIn-Reply-To: <first@example.test>\r\n",
+        )
+    )
     poll_account(email_account)
+    # About a ticket: shown muted on it. About nothing we know: set aside, not a ticket.
     message = Message.objects.get(provider_id="auto@example.test")
+    assert message.is_automatic and message.ticket.messages.count() == 2
     event = Event.objects.get(kind=EventKind.MESSAGE_IN, data__message=message.pk)
     assert event.data.get("auto_submitted") is True
+    assert Ticket.objects.count() == 1
+    ignored = InboundEmail.objects.get(message_id="lost@example.test")
+    assert ignored.status == InboundEmail.Status.IGNORED
 
 
 def test_bounce_marks_our_message_failed(email_account: ChannelAccount, mailbox: Dovecot) -> None:
@@ -159,7 +174,9 @@ def test_bounce_marks_our_message_failed(email_account: ChannelAccount, mailbox:
     poll_account(email_account)
     ours.refresh_from_db()
     assert ours.status == DeliveryStatus.FAILED and "User unknown" in ours.failure_reason
-    assert Message.objects.filter(direction=Direction.IN).count() == 1  # no ticket for it
+    assert Ticket.objects.count() == 1  # no ticket for it: shown muted on ours
+    bounce = Message.objects.get(direction=Direction.IN, is_automatic=True)
+    assert bounce.ticket_id == inbound.ticket_id
 
 
 def test_server_going_away_loses_and_duplicates_nothing(

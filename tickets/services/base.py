@@ -94,6 +94,11 @@ class Inbound:
     # The card's one-line preview when it should differ from the text's first line (an
     # email's reply without the quoted history). The full text is kept either way.
     preview: str = ""
+    # Email: a conversation is its thread, not the customer. Without an open threaded ticket
+    # a new ticket is opened even when the customer has another one open on this account;
+    # ``thread_ticket_number`` of a closed ticket reopens it within the reopen window.
+    # Chat channels leave it False: one open conversation per customer and account.
+    new_conversation: bool = False
 
 
 @dataclass(frozen=True)

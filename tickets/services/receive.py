@@ -55,30 +55,56 @@ def _open_ticket_for(
     if ticket is not None:
         return ticket, False
     previous = Ticket.objects.filter(customer=customer).order_by("-id").first()
+    reopened = _reopen_within_window(previous, account, at)
+    if reopened is not None:
+        return reopened, False
+    return _ticket_new(customer, account, at, previous=previous), True
+
+
+def _conversation_ticket(
+    customer: Customer, account: ChannelAccount, at: datetime.datetime, number: int | None
+) -> tuple[Ticket, bool]:
+    """Email (``Inbound.new_conversation``): the closed ticket the mail answers, reopened
+    within the window; otherwise a new ticket linked to the customer's previous one."""
+    answered = (
+        Ticket.objects.filter(account=account, number=number, merged_into__isnull=True).first()
+        if number is not None
+        else None
+    )
+    reopened = _reopen_within_window(answered, account, at)
+    if reopened is not None:
+        return reopened, False
+    previous = answered or Ticket.objects.filter(customer=customer).order_by("-id").first()
+    return _ticket_new(customer, account, at, previous=previous), True
+
+
+def _reopen_within_window(
+    previous: Ticket | None, account: ChannelAccount, at: datetime.datetime
+) -> Ticket | None:
+    """``previous`` reopened when it was closed on this account within the reopen window."""
+    if previous is None:
+        return None
     window = (
-        TenantSettings.objects.filter(tenant_id=customer.tenant_id)
+        TenantSettings.objects.filter(tenant_id=previous.tenant_id)
         .values_list("reopen_window_hours", flat=True)
         .first()
         or 0
     )
-    if (
+    if not (
         window
-        and previous is not None
         and previous.account_id == account.pk
         and previous.closed_at is not None
         and previous.merged_into_id is None
         and at - previous.closed_at <= datetime.timedelta(hours=window)
     ):
-        ticket = _lock(previous)
-        before = ticket.status
-        ticket.status = TicketStatus.OPEN
-        ticket.closed_at = None
-        ticket.save(update_fields=["status", "closed_at"])
-        _event(
-            ticket, EventKind.STATUS, None, before=before, after=TicketStatus.OPEN, reopened=True
-        )
-        return ticket, False
-    return _ticket_new(customer, account, at, previous=previous), True
+        return None
+    ticket = _lock(previous)
+    before = ticket.status
+    ticket.status = TicketStatus.OPEN
+    ticket.closed_at = None
+    ticket.save(update_fields=["status", "closed_at"])
+    _event(ticket, EventKind.STATUS, None, before=before, after=TicketStatus.OPEN, reopened=True)
+    return ticket
 
 
 def _ticket_new(
@@ -146,6 +172,10 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
             threaded = _threaded_ticket(account, inbound.thread_ticket_number)
             if threaded is not None:
                 ticket, created = threaded, False
+            elif inbound.new_conversation:
+                ticket, created = _conversation_ticket(
+                    customer, account, at, inbound.thread_ticket_number
+                )
             else:
                 ticket, created = _open_ticket_for(customer, account, at)
             reply_to = None
