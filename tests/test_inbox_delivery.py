@@ -31,6 +31,7 @@ def _inbox_socket(user) -> WebsocketCommunicator:
     client.force_login(user)
     headers = [
         (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),  # the origin must be the site's own (scheme, host, port)
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
     ]
     return WebsocketCommunicator(application, "/ws/inbox/?inbox=1", headers=headers)
@@ -96,6 +97,7 @@ def test_a_change_between_the_page_and_its_socket_reaches_the_page(cast):
             url,
             headers=[
                 (b"origin", b"http://127.0.0.1"),
+                (b"host", b"127.0.0.1"),
                 (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
             ],
         )
