@@ -160,5 +160,5 @@ def test_a_busy_hub_stays_in_its_group_past_the_group_expiry():
         await hub.leave(socket)
 
     async_to_sync(scenario)()
-    got = [post_id for post_id in sent if any(f'id="c7-p{post_id}"' in f for f in socket.frames)]
+    got = [post_id for post_id in sent if any(f"c7-p{post_id}" in f for f in socket.frames)]
     assert got == sent
