@@ -91,3 +91,20 @@ class InboundEmail(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["account", "message_id"], name="inbound_email_msgid")]
+
+
+# The Meta channels' models live with their code (channels_conn/meta/models.py).
+from channels_conn.meta.models import (  # noqa: E402
+    MetaMessageInfo,
+    MetaRejectedWebhook,
+    MetaWebhookEvent,
+)
+
+__all__ = [
+    "ChannelAccount",
+    "InboundEmail",
+    "MailboxState",
+    "MetaMessageInfo",
+    "MetaRejectedWebhook",
+    "MetaWebhookEvent",
+]
