@@ -115,6 +115,7 @@ def comment(
     name: str = "Martina Rojas",
     parent: str | None = None,
     page: str = PAGE,
+    created: int = 1742667604,
 ) -> dict[str, Any]:
     post = f"{page}_122131676912594941"
     return {
@@ -125,7 +126,7 @@ def comment(
         "parent_id": parent or post,
         "from": {"id": author, "name": name},
         "message": text,
-        "created_time": 1742667604,
+        "created_time": created,
         "post": {
             "permalink_url": f"https://www.facebook.com/{post}",
             "status_type": "added_photos",
