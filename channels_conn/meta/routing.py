@@ -76,7 +76,12 @@ def route(payload: dict[str, Any]) -> Routing:
         return result
     with bypass_context():
         accounts = list(ChannelAccount.all_tenants.filter(query, kind=kind, active=True))
-    by_id = {(key, str((a.settings or {}).get(key) or "")): a for a in accounts for key in wanted}
+    by_id: dict[tuple[str, str], ChannelAccount | None] = {}
+    for account in accounts:
+        for key in wanted:
+            found = (key, str((account.settings or {}).get(key) or ""))
+            # Two accounts claiming one id (the forms refuse it): deliver to neither.
+            by_id[found] = None if found in by_id else account
     for key, ident, part in parts:
         account = by_id.get((key, ident))
         if account is None:

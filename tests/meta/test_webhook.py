@@ -217,3 +217,41 @@ def test_the_same_message_posted_concurrently_gives_one_message_one_push_one_run
     new_message_pushes = [p for p in pushed if p.get("event") == "message"]
     assert len(new_message_pushes) == 1
     assert new_message_pushes[0]["snapshot"]["id"] == message.pk
+
+
+@db
+def test_a_routing_id_belongs_to_one_account_of_the_whole_platform(client, wa, cast):
+    """Tenant B cannot connect tenant A's WhatsApp number (it would receive A's messages)."""
+    from tests.conftest import client_for
+
+    outsider = client_for(cast.outsider)
+    response = outsider.post(
+        "/admin/channels/new/whatsapp/",
+        {
+            "name": "Robado",
+            "phone_number_id": NUMBER_A,
+            "waba_id": "1",
+            "access_token": "t",
+            "sla_minutes": 60,
+        },
+    )
+    assert response.status_code == 200
+    assert "ya está conectado en otra cuenta" in response.content.decode()
+    with bypass_context():
+        assert not type(wa).all_tenants.filter(name="Robado").exists()
+
+
+@db
+def test_an_id_two_accounts_claim_is_delivered_to_neither(client, wa, cast, process):
+    with bypass_context():
+        type(wa).all_tenants.create(
+            tenant=cast.tenant_b,
+            kind="whatsapp",
+            name="Duplicada",
+            settings={"phone_number_id": NUMBER_A},
+            credentials={"access_token": "x"},
+        )
+    with process:
+        assert post(client, whatsapp(wa_message(wamid="wamid.AMBIG"))).status_code == 200
+    with bypass_context():
+        assert not Message.all_tenants.filter(provider_id="wamid.AMBIG").exists()
