@@ -371,3 +371,21 @@ def test_instagram_dms_story_replies_and_comments(client, ig, process, cast, met
             ticket=comment_msg.ticket, author=cast.agent, text="$19.990", reply_to=comment_msg
         )
     assert _deliver(cast, reply).provider_id == "IGC1_r"
+
+
+@db
+def test_the_composer_answers_a_comment_publicly_or_privately(client, fb, process, cast):
+    _page(client, process, feed(comment("C7", text="¿Tienen talla 40?")))
+    incoming = _get(cast, provider_id="C7")
+    agent = Client()
+    agent.force_login(cast.agent)
+    url = f"/tickets/{incoming.ticket.number}/reply/"
+    page = agent.get(f"/tickets/{incoming.ticket.number}/").content.decode()
+    assert "data-visibility" in page
+    agent.post(url, {"text": "Sí, te escribimos", "reply_to": incoming.pk, "visibility": "private"})
+    agent.post(url, {"text": "¡Sí hay!", "reply_to": incoming.pk})
+    with tenant_context(cast.tenant_a.pk):
+        sent = dict(
+            Message.objects.filter(direction=Direction.OUT).values_list("text", "is_public")
+        )
+    assert sent == {"Sí, te escribimos": False, "¡Sí hay!": True}
