@@ -389,3 +389,44 @@ def test_the_composer_answers_a_comment_publicly_or_privately(client, fb, proces
             Message.objects.filter(direction=Direction.OUT).values_list("text", "is_public")
         )
     assert sent == {"Sí, te escribimos": False, "¡Sí hay!": True}
+
+
+@db
+def test_a_messenger_file_is_uploaded_with_the_message(client, fb, process, cast, meta_settings):
+    _page(
+        client, process, messenger_event(ts=_now_ms(), message={"mid": "m_f", "text": "¿Boleta?"})
+    )
+    incoming = _get(cast, provider_id="m_f")
+    seen = []
+
+    def answer(request):
+        seen.append((json.loads(request.form["recipient"]), json.loads(request.form["message"]),
+                     request.form["messaging_type"], request.files["filedata"].read()))  # fmt: skip
+        return Response(json.dumps({"message_id": "m_file"}), content_type="application/json")
+
+    meta_settings.expect_request(f"/v25.0/{PAGE}/messages", method="POST").respond_with_handler(
+        answer
+    )
+    with tenant_context(cast.tenant_a.pk):
+        reply = services.message_send(
+            ticket=incoming.ticket,
+            author=cast.agent,
+            text="",
+            files=[
+                services.IncomingFile(name="b.pdf", content=b"%PDF", content_type="application/pdf")
+            ],
+        )
+    assert _deliver(cast, reply).provider_id == "m_file"
+    attachment = {"attachment": {"type": "file", "payload": {"is_reusable": False}}}
+    assert seen == [({"id": PSID}, attachment, "RESPONSE", b"%PDF")]
+
+
+@db
+def test_probe_of_a_page_says_which_permission_is_missing(client, fb, cast, meta_settings):
+    meta_settings.expect_request(f"/v25.0/{PAGE}").respond_with_json(
+        {"error": {"message": "(#10) This endpoint requires the 'pages_messaging' permission",
+                   "code": 10}}, status=403)  # fmt: skip
+    admin = Client()
+    admin.force_login(cast.admin)
+    page = admin.post(f"/admin/channels/{fb.pk}/probe/", follow=True).content.decode()
+    assert "Al token le falta un permiso en Meta" in page and "pages_messaging" in page
