@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from channels_conn.kinds import ChannelKind
 from channels_conn.meta.graph import GraphError
 from channels_conn.meta.models import MetaWebhookEvent
 from channels_conn.meta.probe import probe_meta
 from channels_conn.meta.services import event_retry
 from channels_conn.models import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 
@@ -68,7 +68,7 @@ def channel_meta_probe(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def channel_templates_sync(request: AuthedRequest, pk: int) -> HttpResponse:
     from channels_conn.meta.probe import _explain
-    from channels_conn.whatsapp.templates import templates_sync
+    from channels_conn.whatsapp.template_sync import templates_sync
 
     account = _meta_account_or_404(pk)
     if account.kind != ChannelKind.WHATSAPP:

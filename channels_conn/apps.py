@@ -13,10 +13,15 @@ class ChannelsConnConfig(AppConfig):
         from channels_conn.instagram.connector import instagram_connector
         from channels_conn.messenger.connector import messenger_connector
         from channels_conn.webchat.connector import webchat_connector
+        from channels_conn.whatsapp import window
         from channels_conn.whatsapp.connector import whatsapp_connector
+        from deskconfig.kinds import ChannelKind
+        from tickets import hooks
 
         register(smtp_connector)
         register(webchat_connector)
         register(whatsapp_connector)
         register(messenger_connector)
         register(instagram_connector)
+        # tickets applies WhatsApp's 24-hour window to answers without importing it.
+        hooks.register_send_rule(ChannelKind.WHATSAPP, window.send_rule)

@@ -8,9 +8,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError
-from channels_conn.kinds import ChannelKind
 from channels_conn.messenger.connector import MetaPageConnector
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 
 
 class InstagramConnector(MetaPageConnector):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels_conn.messenger.receive import at_of, comment_received, messaging_event, own_id
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 
 
 def process_entry(account: ChannelAccount, entry: dict[str, Any]) -> None:

@@ -20,14 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.kinds import ChannelKind
 from channels_conn.messenger.receive import own_id
 from channels_conn.meta import graph
 from channels_conn.meta.errors import TOKEN_EXPIRED, connector_error
 from channels_conn.meta.inbound import account_needs_reconnect
 from channels_conn.meta.models import MetaMessageInfo
 from channels_conn.meta.services import info_merge
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from tickets.models import AuthorKind, Direction, Message
 
 WINDOW = datetime.timedelta(hours=24)

@@ -28,7 +28,7 @@ from channels_conn.meta.inbound import (
     receive,
     record_sent_elsewhere,
 )
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from tickets import services as tickets
 from tickets.identities import normalize_identity
 from tickets.models import (

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_conn.meta.services import info_merge
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from tickets import live
 from tickets import services as tickets
 from tickets.models import AuthorKind, DeliveryStatus, Direction, Message
@@ -156,7 +156,7 @@ def status_update(
 
 def account_needs_reconnect(*, account: ChannelAccount, reason: str) -> None:
     """Meta refused the account's token (code 190): the Channels page says «Reconectar»."""
-    from channels_conn.models import ChannelAccount as Account
+    from deskconfig.accounts import ChannelAccount as Account
 
     settings = dict(account.settings or {})
     if settings.get("reconnect") == reason:

@@ -8,10 +8,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from channels_conn.email.probe import ProbeResult
-from channels_conn.kinds import ChannelKind
 from channels_conn.meta import graph
 from channels_conn.meta.errors import TOKEN_EXPIRED
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 
 CALLS = {
     ChannelKind.WHATSAPP: ("phone_number_id", "display_phone_number,verified_name", "WhatsApp"),

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.tenancy import bypass_context
 
 WHATSAPP = "whatsapp_business_account"

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_conn.meta.models import MetaMessageInfo, MetaWebhookEvent
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import current_tenant_id
 
 log = logging.getLogger(__name__)

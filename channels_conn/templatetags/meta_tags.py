@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
-from channels_conn.kinds import ChannelKind
 from channels_conn.meta.models import MetaMessageInfo
+from deskconfig.kinds import ChannelKind
 
 register = template.Library()
 

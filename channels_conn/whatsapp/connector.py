@@ -3,7 +3,8 @@
 Text (quoting the answered message with ``context``), media (uploaded to the number first, the
 message's text as the caption of the first file) and templates with their parameters (recorded
 in the message's MESSAGE_OUT event). The 24-hour rule is checked before queueing
-(``tickets.whatsapp``); Meta's own refusal (131047) still arrives as a failure with its reason.
+(``channels_conn.whatsapp.window``); Meta's own refusal (131047) still arrives as a failure
+with its reason.
 The provider id is the wamid of the first request, the one the status webhooks report.
 """
 
@@ -12,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.kinds import ChannelKind
 from channels_conn.meta import graph
 from channels_conn.meta.errors import TOKEN_EXPIRED, connector_error
 from channels_conn.meta.inbound import account_needs_reconnect
-from channels_conn.models import ChannelAccount
 from channels_conn.whatsapp.receive import token_of
+from channels_conn.whatsapp.templates import sent_template, template_payload
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from tickets.models import Direction, IdentityKind, Message
-from tickets.whatsapp import sent_template, template_payload
 
 TEXT_LIMIT = 4096
 

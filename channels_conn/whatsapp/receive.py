@@ -25,7 +25,7 @@ from channels_conn.meta.inbound import (
     receive,
     status_update,
 )
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from tickets import services as tickets
 from tickets.models import DeliveryStatus
 
@@ -67,7 +67,7 @@ def process_entry(account: ChannelAccount, entry: dict[str, Any]) -> None:
         if field == "messages":
             _process_value(account, value)
         elif field == "message_template_status_update":
-            from channels_conn.whatsapp.templates import template_status_update
+            from channels_conn.whatsapp.template_sync import template_status_update
 
             template_status_update(account=account, value=value)
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from admin_config.models import WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
 from channels_conn.meta.signature import sign
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import WhatsAppTemplate
 from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
 from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login

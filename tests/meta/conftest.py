@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.tenancy import bypass_context
 from tests.conftest import Cast
 from tests.meta.payloads import IG, NUMBER_A, NUMBER_B, PAGE, SECRET, VERIFY, WABA

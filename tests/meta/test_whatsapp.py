@@ -10,10 +10,11 @@ import pytest
 from django.utils import timezone
 from werkzeug import Request, Response
 
-from admin_config.models import WhatsAppTemplate
 from channels_conn.base import ConnectorError
 from channels_conn.meta.models import MetaMessageInfo
 from channels_conn.whatsapp.connector import whatsapp_connector
+from channels_conn.whatsapp.templates import message_send_template
+from deskconfig.models import WhatsAppTemplate
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.meta.conftest import TOKEN_A
 from tests.meta.payloads import NUMBER_A, WABA, post, wa_message, wa_status, whatsapp
@@ -434,7 +435,7 @@ def test_a_template_goes_with_its_parameters(client, wa, process, cast, meta_set
             status=WhatsAppTemplate.Status.APPROVED,
         )
         ticket = Message.objects.get(provider_id="wamid.IN").ticket
-        sent = services.message_send_template(
+        sent = message_send_template(
             ticket=ticket, author=cast.agent, template=template, params=["Jessica", "SKBUP2-4CPIG9"]
         )
     meta_settings.expect_request(

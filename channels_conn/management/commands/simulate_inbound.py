@@ -26,10 +26,10 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels_conn.kinds import ChannelKind
 from channels_conn.meta.routing import ID_KEY, own_secret
 from channels_conn.meta.signature import sign
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.tenancy import bypass_context
 
 KINDS = {
