@@ -102,18 +102,8 @@ def message_send(
             _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
         )
         ticket.last_agent_message_at = now
-        if not author.is_bot:
-            # Only a person's answer stops the SLA clock and makes the ticket "addressed".
-            _record_human_answer(ticket, author, now)
-            fields += [
-                "addressed",
-                "awaiting_response",
-                "first_response_at",
-                "waiting_since",
-                "sla_due_at",
-                "sla_risk_at",
-                "sla_breached",
-            ]
+        # A person's answer stops the SLA clock and makes the ticket "addressed" only once the
+        # channel accepted it (``_answer_accepted``): a reply that fails is no answer.
         extra = {"template": template.as_data()} if template is not None else {}
         _event(ticket, EventKind.MESSAGE_OUT, author, message=message.pk, public=public, **extra)
         _touch(ticket, *fields)
@@ -174,6 +164,37 @@ def message_deliver(*, message_id: int) -> None:
         if updated:
             message.refresh_from_db()
             live.message_updated(message)
+            _answer_accepted(message)
+
+
+ANSWER_FIELDS = (
+    "addressed",
+    "awaiting_response",
+    "first_response_at",
+    "waiting_since",
+    "sla_due_at",
+    "sla_risk_at",
+    "sla_breached",
+)
+
+
+def _answer_accepted(message: Message) -> None:
+    """A person's reply the channel accepted is an answer: the ticket is addressed and its SLA
+    clock stops (a bot's message never is). When the customer wrote again after the reply was
+    written, the ticket stays waiting for the newer message."""
+    author = message.author
+    if message.author_kind != AuthorKind.AGENT or author is None:
+        return
+    ticket = _lock(message.ticket)
+    at = message.sent_at or timezone.now()
+    last_customer = ticket.last_customer_message_at
+    if last_customer is not None and last_customer > message.created_at:
+        ticket.addressed = True
+        ticket.first_response_at = ticket.first_response_at or at
+        _touch(ticket, "addressed", "first_response_at")
+        return
+    _record_human_answer(ticket, author, at)
+    _touch(ticket, *ANSWER_FIELDS)
 
 
 def message_fail(*, message_id: int, reason: str) -> None:
