@@ -155,14 +155,22 @@ def message_deliver(*, message_id: int) -> None:
             message_fail(message_id=message.pk, reason=exc.reason)
             return
         raise
+    message_accepted(message_id=message.pk, provider_id=result.provider_id)
+
+
+def message_accepted(
+    *, message_id: int, provider_id: str, at: datetime.datetime | None = None
+) -> None:
+    """The channel accepted a queued message (its connector, or a history imported as sent):
+    it is sent, with the provider's id, and a person's reply now answers the ticket."""
     with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, status=DeliveryStatus.QUEUED).update(
+        updated = Message.objects.filter(pk=message_id, status=DeliveryStatus.QUEUED).update(
             status=DeliveryStatus.SENT,
-            provider_id=result.provider_id or None,  # NULL, never "" (see the model)
-            sent_at=timezone.now(),
+            provider_id=provider_id or None,  # NULL, never "" (see the model)
+            sent_at=at or timezone.now(),
         )
         if updated:
-            message.refresh_from_db()
+            message = Message.objects.select_related("ticket").get(pk=message_id)
             live.message_updated(message)
             _answer_accepted(message)
 
