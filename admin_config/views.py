@@ -13,7 +13,7 @@ from helpdesk.models import Role
 def index(request: AuthedRequest) -> HttpResponse:
     """Admins see every section; an analyst's Admin menu is Exports only."""
     if request.user.role == Role.ANALYST:
-        return redirect("analytics:exports")
+        return redirect("exports:index")
     return render(
         request,
         "admin_config/index.html",

@@ -5,5 +5,4 @@ from analytics import views
 app_name = "analytics"
 urlpatterns = [
     path("analytics/", views.dashboard, name="dashboard"),
-    path("admin/exports/", views.exports, name="exports"),
 ]

@@ -8,8 +8,3 @@ from helpdesk.models import Role
 @role_required(Role.ANALYST, Role.ADMIN)
 def dashboard(request: AuthedRequest) -> HttpResponse:
     return render(request, "analytics/dashboard.html", {"page": "analytics"})
-
-
-@role_required(Role.ANALYST, Role.ADMIN)
-def exports(request: AuthedRequest) -> HttpResponse:
-    return render(request, "analytics/exports.html", {"page": "admin", "section": "exports"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,10 +26,13 @@ from tickets.queries import assignable_users
 @tenant_user_required
 def inbox(request: AuthedRequest) -> HttpResponse:
     column_services.columns_ensure(user=request.user)
+    # Read before the columns: the page's socket is sent what changed after it.
+    live_since = f"{time.time():.3f}"
     return render(
         request,
         "tickets/inbox.html",
         {
+            "live_since": live_since,
             "page": "inbox",
             "views": inbox_columns(request.user),
             "metrics": agent_metrics(request.user),

@@ -256,6 +256,57 @@ def test_live_matching_moves_cards_and_counts_without_queries(cast):
     assert 'id="metric-waiting" hx-swap-oob="true">0<' in counters
 
 
+def test_what_a_customer_writes_never_fills_a_cards_slots(cast):
+    """The live card's column and alert slots are cut from the template, not searched for in
+    the card: a customer who writes the slots' old placeholders sees them as text."""
+    from tickets.cards import CardRenderer
+    from tickets.consumers_inbox import message_swaps
+    from tickets.live import message_snapshot
+    from tickets.models import Customer
+    from tickets.queries import message_for_push
+
+    account = _account(cast.tenant_a)
+    written = "__ALERT__ y __COL__ {col} {alert}"
+    ticket = _receive(account, "+56911113333", written)
+    with tenant_context(cast.tenant_a.pk):
+        Customer.objects.filter(pk=ticket.customer_id).update(name="__COL__")
+        services.ticket_assign(ticket=ticket, assignee=cast.agent, actor=cast.admin)
+        column_services.columns_apply_flow(user=cast.agent)
+        messages = Column.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, name="Mensajes", kind="messages", filters={}
+        )
+        state = load_state(cast.agent.pk)
+        new = next(c for c in state.columns if c.ticket_filter is not None)  # «Nuevos»
+        fresh = Ticket.objects.select_related("account", "assignee", "customer", "tenant").get(
+            pk=ticket.pk
+        )
+        event = json.loads(
+            json.dumps(
+                {
+                    "snapshot": ticket_snapshot(fresh),
+                    "card": render_card(fresh),
+                    "reason": "customer_message",
+                }
+            )
+        )
+        message = fresh.messages.get()
+        message_event = json.loads(
+            json.dumps(
+                {
+                    "snapshot": message_snapshot(message_for_push(message.pk)),
+                    "card": CardRenderer().message_live(message_for_push(message.pk)),
+                }
+            )
+        )
+    html = ticket_swaps(state, event, timezone.now())
+    assert f'id="c{new.pk}-t{ticket.pk}"' in html and 'data-alert="new"' in html
+    assert '<strong class="tcard-name">__COL__</strong>' in html
+    assert f'<span class="tcard-preview">{written}</span>' in html
+    html = message_swaps(state, message_event)
+    assert f'id="c{messages.pk}-m{message.pk}"' in html
+    assert f'<span class="tcard-preview">{written}</span>' in html
+
+
 def test_message_columns_get_new_messages_live(cast):
     from tickets.consumers_inbox import message_swaps
     from tickets.live import message_snapshot
@@ -288,7 +339,7 @@ def test_message_columns_get_new_messages_live(cast):
             json.dumps(
                 {
                     "snapshot": message_snapshot(message_for_push(message.pk)),
-                    "card": "<p>__COL__</p>",
+                    "card": ["<p>", "col", "</p>"],  # a live card: text, slot, text
                 }
             )
         )

@@ -8,12 +8,19 @@ in the active language and time zone), and each card is one ``str.format`` of es
 
 The markup is the one the templates produced, byte for byte (checked against them when this
 replaced them). Every value is escaped with ``html.escape`` (what Django's autoescape does).
+
+A pushed card is rendered once for every inbox of the tenant, before it is known in which
+column it lands, so its column id (and a ticket card's alert) are left as slots: the card
+travels as a ``LiveCard``, the text around the slots, and each inbox fills the slots
+(``fill_card``). The slots are cut out of our templates, never searched for in the rendered
+card, so nothing a customer writes can act as one.
 """
 
 from __future__ import annotations
 
 import datetime
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +92,35 @@ POST_CARD = """\
   <span class="tcard-foot"><time datetime="{iso}">{publishes} {when}</time>{author}</span>
 </article>
 """
+
+
+# A card pushed live: [text, slot name, text, slot name, ..., text] (a JSON-safe list).
+LiveCard = list[str]
+_SLOTS = re.compile(r"\{(col|alert)\}")
+
+
+def _slotted(template: str) -> list[str]:
+    """The template cut at its column and alert slots: [template text, slot, ..., text]."""
+    return _SLOTS.split(template)
+
+
+_TICKET_SLOTTED = _slotted(TICKET_CARD)
+_MESSAGE_SLOTTED = _slotted(MESSAGE_CARD)
+_POST_SLOTTED = _slotted(POST_CARD)
+
+
+def _live(slotted: list[str], values: dict[str, Any]) -> LiveCard:
+    """Every template text formatted with the card's values; the slot names kept as they are."""
+    return [part.format(**values) if i % 2 == 0 else part for i, part in enumerate(slotted)]
+
+
+def fill_card(card: LiveCard, *, col: int | str, alert: str = "") -> str:
+    """A live card with its slots filled: the column's id and the alert ("", "new", "ring")."""
+    values = {"col": esc(str(col)), "alert": esc(alert)}
+    parts = card[:]
+    for i in range(1, len(parts), 2):
+        parts[i] = values[parts[i]]
+    return "".join(parts)
 
 
 class _Counted:
@@ -205,6 +241,13 @@ class CardRenderer:
     # --- the cards --------------------------------------------------------------------------
 
     def ticket(self, t: Any, col: Any, alert: str = "") -> str:
+        return TICKET_CARD.format(alert=esc(str(alert)), col=esc(str(col)), **self._ticket(t))
+
+    def ticket_live(self, t: Any) -> LiveCard:
+        """The ticket's card for a push (its column and alert left as slots)."""
+        return _live(_TICKET_SLOTTED, self._ticket(t))
+
+    def _ticket(self, t: Any) -> dict[str, Any]:
         state = sla_state(t, self.now)
         classes = f" sla-{state}" if state else ""
         if t.awaiting_response:
@@ -233,10 +276,8 @@ class CardRenderer:
             who = self.unassigned
         kind, kind_label = self._kind(t.account)
         number = t.number
-        return TICKET_CARD.format(
-            alert=esc(str(alert)),
+        return dict(
             classes=classes,
-            col=esc(str(col)),
             pk=t.pk,
             number=number,
             updated=_timestamp(t.updated_at),
@@ -255,6 +296,13 @@ class CardRenderer:
         )
 
     def message(self, m: Any, col: Any) -> str:
+        return MESSAGE_CARD.format(col=esc(str(col)), **self._message(m))
+
+    def message_live(self, m: Any) -> LiveCard:
+        """The message's card for a push (its column left as a slot)."""
+        return _live(_MESSAGE_SLOTTED, self._message(m))
+
+    def _message(self, m: Any) -> dict[str, Any]:
         if m.direction == "in":
             name = esc(str(m.ticket.customer))
         elif m.author is not None:
@@ -265,8 +313,7 @@ class CardRenderer:
         local = self._local(m.created_at)
         text = Truncator(m.text).chars(160) if m.text else ""
         number = m.ticket.number
-        return MESSAGE_CARD.format(
-            col=esc(str(col)),
+        return dict(
             pk=m.pk,
             created=_timestamp(m.created_at),
             url=self._url(number),
@@ -283,11 +330,17 @@ class CardRenderer:
         )
 
     def post(self, p: Any, col: Any) -> str:
+        return POST_CARD.format(col=esc(str(col)), **self._post(p))
+
+    def post_live(self, p: Any) -> LiveCard:
+        """The scheduled post's card for a push (its column left as a slot)."""
+        return _live(_POST_SLOTTED, self._post(p))
+
+    def _post(self, p: Any) -> dict[str, Any]:
         kind, kind_label = self._kind(p.account)
         local = self._local(p.publish_at)
         author = p.created_by
-        return POST_CARD.format(
-            col=esc(str(col)),
+        return dict(
             pk=p.pk,
             publish=_timestamp(p.publish_at),
             kind=kind,

@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from channels_conn.email.guarded import GuardedIMAPClient, GuardedSMTP, GuardedSMTP_SSL
+from helpdesk.outbound import OutboundRefused
+
 PROBE_TIMEOUT = 8.0  # seconds: long enough for a slow server, short enough for a person waiting
 
 
@@ -52,6 +55,11 @@ class ProbeResult:
 def _network_failure(cfg: ServerConfig, exc: BaseException) -> str | None:
     """The message for a failure to reach or secure the server, or None when it is not one."""
     where = f"{cfg.host}:{cfg.port}"
+    if isinstance(exc, OutboundRefused):
+        return _(
+            "«%(host)s» apunta a una dirección interna o reservada (%(address)s). Por seguridad "
+            "no nos conectamos a direcciones privadas: usa el nombre público del servidor."
+        ) % {"host": cfg.host, "address": exc.address}
     if isinstance(exc, socket.gaierror):
         return _("No se encontró el servidor «%(host)s» (el nombre no existe en el DNS).") % {
             "host": cfg.host
@@ -105,7 +113,7 @@ def _text(value: Any) -> str:
 def probe_imap(cfg: ServerConfig) -> ProbeResult:
     client: IMAPClient | None = None
     try:
-        client = IMAPClient(
+        client = GuardedIMAPClient(
             cfg.host,
             port=cfg.port,
             use_uid=True,
@@ -156,14 +164,14 @@ def probe_smtp(cfg: ServerConfig) -> ProbeResult:
     smtp: smtplib.SMTP | None = None
     try:
         if cfg.security == Security.SSL:
-            smtp = smtplib.SMTP_SSL(
+            smtp = GuardedSMTP_SSL(
                 cfg.host,
                 cfg.port,
                 timeout=cfg.timeout,
                 context=ssl.create_default_context(),
             )
         else:
-            smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+            smtp = GuardedSMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         smtp.ehlo()
         if cfg.security == Security.STARTTLS:
             if not smtp.has_extn("starttls"):

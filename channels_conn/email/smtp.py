@@ -18,7 +18,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape, linebreaks
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.email.imap import credentials_of
+from channels_conn.credentials import credentials_of, credentials_problem
 from channels_conn.email.parse import normalize_subject
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
@@ -68,7 +68,7 @@ def _connection(account: ChannelAccount) -> Any:
     s = account.settings or {}
     ssl = bool(s.get("smtp_ssl", False))
     return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
+        "channels_conn.email.guarded.GuardedEmailBackend",
         host=str(s.get("smtp_host", "")),
         port=int(s.get("smtp_port") or (465 if ssl else 587)),
         username=str(s.get("smtp_user") or ""),
@@ -110,6 +110,9 @@ class SmtpConnector:
 
     def send(self, account: ChannelAccount, message: Message) -> SendResult:
         ensure_active(account)
+        problem = credentials_problem(account)
+        if problem:  # the password cannot be read: only the admin can fix it
+            raise ConnectorError(problem, permanent=True)
         mail, msgid = build_email(account, message)
         try:
             with _connection(account) as connection:

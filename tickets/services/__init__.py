@@ -36,7 +36,6 @@ from tickets.services.base import (
 )
 from tickets.services.customers import (
     LINKABLE_KINDS,
-    customer_add_email,
     customer_link_identity,
     customer_resolve,
     customer_set_bot,
@@ -65,7 +64,6 @@ __all__ = [
     "OutboundTemplate",
     "Received",
     "comment_add",
-    "customer_add_email",
     "customer_link_identity",
     "customer_resolve",
     "customer_set_bot",
