@@ -321,11 +321,58 @@ def _security_of(ssl: bool, starttls: bool) -> str:
     return Security.STARTTLS if starttls else Security.NONE
 
 
-class WhatsAppAccountForm(AccountForm):
+class MetaTokenMixin:
+    """A new token clears the «Reconectar» mark Meta's refusal (code 190) left."""
+
+    token_field: ClassVar[str] = "page_access_token"  # noqa: S105 - a field name
+    cleaned_data: dict[str, Any]
+    instance: ChannelAccount
+
+    def settings_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = super().settings_values()  # type: ignore[misc]
+        marked = (self.instance.settings or {}).get("reconnect")
+        if marked and self.cleaned_data.get(self.token_field):
+            values["reconnect"] = ""
+        return values
+
+
+def routing_id_taken(kind: str, key: str, value: str, instance: ChannelAccount) -> bool:
+    """Whether another account (of any tenant) already has this Meta routing id: webhooks are
+    routed by it, so it must name one account only (else one company could take another's
+    messages)."""
+    from helpdesk.tenancy import bypass_context
+
+    with bypass_context():
+        others = ChannelAccount.all_tenants.filter(kind=kind, **{f"settings__{key}": value})
+        if instance.pk:
+            others = others.exclude(pk=instance.pk)
+        return others.exists()
+
+
+class MetaRoutingIdMixin:
+    routing_key: ClassVar[str]
+    kind: ClassVar[str]
+    instance: ChannelAccount
+
+    def clean_routing_id(self, value: str) -> str:
+        value = value.strip()
+        if value and routing_id_taken(self.kind, self.routing_key, value, self.instance):
+            raise ValidationError(
+                _("Este identificador ya está conectado en otra cuenta de la plataforma.")
+            )
+        return value
+
+
+OWN_APP = _("Solo si la cuenta usa su propia app de Meta (si no, la de la plataforma).")
+
+
+class WhatsAppAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
     kind = ChannelKind.WHATSAPP
     settings_fields = ("phone_number_id", "waba_id", "display_phone_number")
     secret_fields = ("access_token", "app_secret", "verify_token")
-    required_secrets = secret_fields
+    required_secrets = ("access_token",)
+    token_field = "access_token"  # noqa: S105 - a field name
+    routing_key = "phone_number_id"
 
     phone_number_id = forms.CharField(
         label=_("ID del número"),
@@ -343,35 +390,45 @@ class WhatsAppAccountForm(AccountForm):
         label=_("Número visible"), max_length=30, required=False, help_text=_("Ej.: 56940001234")
     )
     access_token = _secret(_("Token de acceso"))
-    app_secret = _secret(_("Clave secreta de la app"), help_text=_("Firma de los webhooks."))
-    verify_token = _secret(
-        _("Token de verificación"), help_text=_("El del webhook: el mismo que escribes en Meta.")
-    )
+    app_secret = _secret(_("Clave secreta de la app"), help_text=OWN_APP)
+    verify_token = _secret(_("Token de verificación"), help_text=OWN_APP)
+
+    def clean_phone_number_id(self) -> str:
+        return self.clean_routing_id(str(self.cleaned_data.get("phone_number_id") or ""))
 
 
-class FacebookAccountForm(AccountForm):
+class FacebookAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
     kind = ChannelKind.FACEBOOK
     settings_fields = ("page_id",)
     secret_fields = ("page_access_token", "app_secret")
-    required_secrets = secret_fields
+    required_secrets = ("page_access_token",)
 
     page_id = forms.CharField(label=_("ID de la página"), max_length=40, validators=[numeric_id])
     page_access_token = _secret(_("Token de acceso de la página"))
-    app_secret = _secret(_("Clave secreta de la app"), help_text=_("Firma de los webhooks."))
+    app_secret = _secret(_("Clave secreta de la app"), help_text=OWN_APP)
+    routing_key = "page_id"
+
+    def clean_page_id(self) -> str:
+        return self.clean_routing_id(str(self.cleaned_data.get("page_id") or ""))
 
 
-class InstagramAccountForm(AccountForm):
+class InstagramAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
     kind = ChannelKind.INSTAGRAM
     settings_fields = ("instagram_account_id", "username")
     secret_fields = ("page_access_token", "app_secret")
-    required_secrets = secret_fields
+    required_secrets = ("page_access_token",)
 
     instagram_account_id = forms.CharField(
         label=_("ID de la cuenta de Instagram"), max_length=40, validators=[numeric_id]
     )
     username = forms.CharField(label=_("Usuario"), max_length=60, required=False)
     page_access_token = _secret(_("Token de acceso de la página"))
-    app_secret = _secret(_("Clave secreta de la app"), help_text=_("Firma de los webhooks."))
+    app_secret = _secret(_("Clave secreta de la app"), help_text=OWN_APP)
+
+    routing_key = "instagram_account_id"
+
+    def clean_instagram_account_id(self) -> str:
+        return self.clean_routing_id(str(self.cleaned_data.get("instagram_account_id") or ""))
 
     def clean_username(self) -> str:
         return str(self.cleaned_data.get("username") or "").strip().lstrip("@")

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from admin_config import views_channels as views
+from admin_config import views_channels_meta as meta
 from admin_config import views_channels_x as views_x
 
 urlpatterns = [
@@ -25,5 +26,16 @@ urlpatterns = [
         "admin/channels/<int:pk>/emails/<int:email_id>/eml/",
         views.channel_email_raw,
         name="channels_email_raw",
+    ),
+    path("admin/channels/<int:pk>/probe/", meta.channel_meta_probe, name="channels_meta_probe"),
+    path(
+        "admin/channels/<int:pk>/templates/sync/",
+        meta.channel_templates_sync,
+        name="channels_templates_sync",
+    ),
+    path(
+        "admin/channels/<int:pk>/meta-events/<int:event_id>/retry/",
+        meta.channel_meta_event_retry,
+        name="channels_meta_event_retry",
     ),
 ]

@@ -24,6 +24,7 @@ from admin_config.forms_channels import (
 )
 from admin_config.sections import SECTIONS
 from admin_config.services_channels import SECTION, account_set_active
+from admin_config.views_channels_meta import meta_extras
 from admin_config.views_channels_x import x_extras
 from channels_conn.credentials import credentials_problem
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
@@ -164,6 +165,7 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
         extras["mailbox_state"] = (
             MailboxState.objects.filter(account=account).order_by("-polled_at").first()
         )
+    extras.update(meta_extras(request, account))
     if account.kind == ChannelKind.WEBCHAT:
         extras["chat_url"] = request.build_absolute_uri(
             reverse("channels_conn:chat", args=[account.uuid])

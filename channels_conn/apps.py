@@ -10,12 +10,18 @@ class ChannelsConnConfig(AppConfig):
         # Each channel's connector sends for its kind (channels_conn.base is the registry).
         from channels_conn.base import register
         from channels_conn.email.smtp import smtp_connector
+        from channels_conn.instagram.connector import instagram_connector
+        from channels_conn.messenger.connector import messenger_connector
         from channels_conn.webchat.connector import webchat_connector
         from channels_conn.whatsapp import window
+        from channels_conn.whatsapp.connector import whatsapp_connector
         from deskconfig.kinds import ChannelKind
         from tickets import hooks
 
         register(smtp_connector)
         register(webchat_connector)
+        register(whatsapp_connector)
+        register(messenger_connector)
+        register(instagram_connector)
         # tickets applies WhatsApp's 24-hour window to answers without importing it.
         hooks.register_send_rule(ChannelKind.WHATSAPP, window.send_rule)

@@ -81,3 +81,21 @@ class EmailParticipant(TenantModel):
 
     def __str__(self) -> str:
         return self.address
+
+
+# The Meta channels' models live with their code (channels_conn/meta/models.py).
+from channels_conn.meta.models import (  # noqa: E402
+    MetaMessageInfo,
+    MetaRejectedWebhook,
+    MetaWebhookEvent,
+)
+
+__all__ = [
+    "ChannelAccount",
+    "EmailParticipant",
+    "InboundEmail",
+    "MailboxState",
+    "MetaMessageInfo",
+    "MetaRejectedWebhook",
+    "MetaWebhookEvent",
+]

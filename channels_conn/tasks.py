@@ -53,3 +53,9 @@ def poll_all_mailboxes() -> int:
     for tenant_id, account_id in accounts:
         poll_mailbox.delay(tenant_id, account_id)
     return len(accounts)
+
+
+# Celery discovers ``<app>.tasks`` modules only: the Meta webhook task registers from here.
+from channels_conn.meta.tasks import process_meta_event  # noqa: E402
+
+__all__ = ["poll_all_mailboxes", "poll_mailbox", "process_meta_event"]

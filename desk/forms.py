@@ -18,6 +18,10 @@ MAX_FILES = 10
 class ReplyForm(forms.Form):
     text = forms.CharField(required=False, max_length=20000, widget=forms.Textarea)
     reply_to = forms.IntegerField(required=False)
+    # Facebook and Instagram: answer a comment publicly or privately ("" = as what it answers).
+    visibility = forms.ChoiceField(
+        required=False, choices=[("", ""), ("public", "public"), ("private", "private")]
+    )
     # Files come straight from request.FILES["files"] (several per message), checked in clean().
 
     def clean(self) -> dict[str, Any]:

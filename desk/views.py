@@ -137,6 +137,7 @@ def ticket_reply(request: AuthedRequest, number: int) -> HttpResponse:
                 text=form.cleaned_data["text"],
                 reply_to=reply_to,
                 files=form.incoming_files(),
+                is_public={"public": True, "private": False}.get(form.cleaned_data["visibility"]),
             )
         except ValidationError as exc:
             error = " ".join(_errors(exc))

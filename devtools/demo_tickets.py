@@ -63,6 +63,7 @@ from tickets.services import (
     comment_add,
     customer_set_metadata,
     customer_update,
+    message_accepted,
     message_receive,
     message_send,
     ticket_assign,
@@ -142,7 +143,11 @@ class _Player:
             if ticket is None:
                 raise ValueError(f"{conversation.key}: a conversation starts with a message")
             if isinstance(step, Out):
-                message_send(ticket=ticket, author=self.user(step.who), text=step.text)
+                sent = message_send(ticket=ticket, author=self.user(step.who), text=step.text)
+                # Conversations that happened before the demo: their answers were accepted.
+                message_accepted(
+                    message_id=sent.pk, provider_id=f"demo-out-{sent.pk}", at=sent.created_at
+                )
             elif isinstance(step, Assign):
                 ticket = ticket_assign(
                     ticket=ticket, assignee=self.user(step.who), actor=self.user(step.by)
@@ -269,7 +274,7 @@ def _mark_history_delivered() -> None:
     """The demo's answers belong to conversations that happened before the demo began: they
     were delivered and read then (the send tasks queued for them find nothing to do)."""
     for message in Message.objects.filter(
-        direction=Direction.OUT, status=DeliveryStatus.QUEUED
+        direction=Direction.OUT, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENT]
     ).only("pk", "created_at"):
         Message.objects.filter(pk=message.pk).update(
             status=DeliveryStatus.READ,

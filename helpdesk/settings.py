@@ -259,6 +259,16 @@ MEDIA_URL = "media/"
 # --- Providers (used by the channel connectors) ---------------------------------------------
 GRAPH_API_BASE_URL: str = env.str("GRAPH_API_BASE_URL", default="https://graph.facebook.com")
 TWITTER_API_BASE_URL: str = env.str("TWITTER_API_BASE_URL", default="https://api.twitter.com")
+GRAPH_API_VERSION: str = env.str("GRAPH_API_VERSION", default="v25.0")
+# The platform's Meta app: signs every webhook (a tenant's account may bring its own secret).
+# In development they default to fixed values so `manage.py simulate_inbound` works at once.
+META_APP_SECRET: str = env.str("META_APP_SECRET", default="dev-meta-app-secret" if DEBUG else "")
+META_VERIFY_TOKEN: str = env.str("META_VERIFY_TOKEN", default="dev-verify-token" if DEBUG else "")
+META_APP_ID: str = env.str("META_APP_ID", default="")
+# Media is downloaded only from the Graph host and Meta's CDN hosts (no URL a payload names).
+META_MEDIA_HOSTS: list[str] = env.list(
+    "META_MEDIA_HOSTS", default=["lookaside.fbsbx.com", ".fbcdn.net", ".cdninstagram.com"]
+)
 FIELD_ENCRYPTION_KEY: str = env.str("FIELD_ENCRYPTION_KEY", default="")
 
 LOGGING = {

@@ -76,6 +76,7 @@ PUBLIC = {
     "/chat/<uuid:account_uuid>/": "the web chat page (tests/test_webchat.py)",
     "/chat/<uuid:account_uuid>/send/": "a visitor's message (tests/test_webchat.py)",
     "/chat/<uuid:account_uuid>/widget.js": "the web chat widget script",
+    "/webhooks/meta/": "Meta's signed webhook, routed by the ids inside (tests/meta)",
 }
 POST_ONLY = {
     "/me/notifications/read/",

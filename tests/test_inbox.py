@@ -15,6 +15,7 @@ from django.utils import timezone
 from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for
+from tests.tickets.helpers import answer
 from tickets import columns as column_services
 from tickets import services
 from tickets.consumers_inbox import load_state, metrics_swap, ticket_swaps
@@ -247,7 +248,7 @@ def test_live_matching_moves_cards_and_counts_without_queries(cast):
     assert 'id="metric-waiting" hx-swap-oob="true">1</b>' in counters
 
     with tenant_context(cast.tenant_a.pk):
-        services.message_send(ticket=ticket, author=cast.agent, text="Hola, ¿en qué te ayudo?")
+        answer(ticket, cast.agent, text="Hola, ¿en qué te ayudo?")  # accepted by the channel
         fresh = Ticket.objects.select_related("account", "assignee", "customer", "tenant").get(
             pk=ticket.pk
         )

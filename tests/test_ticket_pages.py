@@ -7,10 +7,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from channels_conn.base import ConnectorError
 from deskconfig.accounts import ChannelAccount
 from deskconfig.models import ForbiddenWord, WhatsAppTemplate
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for
+from tests.tickets.helpers import RecordingConnector, swap_connector
 from tickets import services
 from tickets.models import DeliveryStatus, Message, Ticket, TicketStatus
 
@@ -81,16 +83,47 @@ def test_the_ticket_page_query_count_does_not_grow_with_messages(cast, ticket_a)
     assert len(few) <= 16
 
 
-def test_reply_queues_the_message_and_addresses_the_ticket(cast, ticket_a):
+def test_reply_queues_the_message_and_addresses_the_ticket_once_the_channel_accepts_it(
+    cast, ticket_a
+):
     client = client_for(cast.agent)
     response = client.post(f"/tickets/{ticket_a.number}/reply/", {"text": "Lo revisamos hoy"})
     assert response.status_code == 302
     with tenant_context(cast.tenant_a.pk):
         reply = Message.objects.get(text="Lo revisamos hoy")
-        ticket = Ticket.objects.get(pk=ticket_a.pk)
+        ticket = Ticket.objects.select_related("account").get(pk=ticket_a.pk)
     assert reply.status == DeliveryStatus.QUEUED and reply.author_id == cast.agent.pk
+    assert not ticket.addressed and ticket.awaiting_response  # queued is not an answer yet
+    kind = ticket.account.kind
+    with tenant_context(cast.tenant_a.pk), swap_connector(kind, RecordingConnector(kind)):
+        services.message_deliver(message_id=reply.pk)
+        ticket = Ticket.objects.get(pk=ticket_a.pk)
     assert ticket.addressed and not ticket.awaiting_response
     assert "Cerrar" in client.get(f"/tickets/{ticket_a.number}/").content.decode()
+
+
+def test_a_reply_that_fails_leaves_the_ticket_waiting_with_its_sla_clock(cast, ticket_a):
+    """A failed reply is no answer: the ticket stays unaddressed and its SLA keeps running."""
+    with tenant_context(cast.tenant_a.pk):
+        before = Ticket.objects.select_related("account").get(pk=ticket_a.pk)
+    client_for(cast.agent).post(f"/tickets/{ticket_a.number}/reply/", {"text": "No llegará"})
+    failing = RecordingConnector(before.account.kind)
+    failing.failures = [ConnectorError("El número no usa WhatsApp.", permanent=True)]
+    with tenant_context(cast.tenant_a.pk), swap_connector(failing.kind, failing):
+        reply = Message.objects.get(text="No llegará")
+        services.message_deliver(message_id=reply.pk)
+        reply.refresh_from_db()
+        ticket = Ticket.objects.get(pk=ticket_a.pk)
+    assert reply.status == DeliveryStatus.FAILED
+    assert not ticket.addressed and ticket.awaiting_response
+    assert ticket.first_response_at is None
+    assert (ticket.waiting_since, ticket.sla_due_at) == (before.waiting_since, before.sla_due_at)
+    # Retried and accepted: now it is the answer.
+    with tenant_context(cast.tenant_a.pk), swap_connector(failing.kind, failing):
+        services.message_retry(message=reply, actor=cast.agent)
+        services.message_deliver(message_id=reply.pk)
+        ticket = Ticket.objects.get(pk=ticket_a.pk)
+    assert ticket.addressed and ticket.sla_due_at is None
 
 
 def test_a_forbidden_word_refuses_the_reply_and_keeps_the_draft(cast, ticket_a):

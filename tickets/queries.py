@@ -68,8 +68,10 @@ def attachment_for_user(*, user: User, token: str) -> Attachment:
 
 
 def _message_qs() -> QuerySet[Message]:
+    # "meta": the extras of the Meta channels (reactions, removed comments...), in the same
+    # query so the thread stays one query whatever its channel.
     return Message.objects.select_related(
-        "author", "reply_to", "ticket__customer"
+        "author", "reply_to", "ticket__customer", "meta"
     ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
 
 

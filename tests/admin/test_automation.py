@@ -21,7 +21,7 @@ from helpdesk.models import User
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast, client_for
 from tests.tickets.factories import BotUserFactory, ChannelAccountFactory, MetadataFieldFactory
-from tests.tickets.helpers import events, fresh, receive
+from tests.tickets.helpers import answer, events, fresh, receive
 from tickets import services
 from tickets.models import (
     ActorKind,
@@ -81,7 +81,7 @@ def bot_texts(ticket: Ticket) -> list[str]:
 def answered(account: ChannelAccount, agent: User, identity: str = "ana@example.test") -> Ticket:
     """A ticket the agent answered (addressed, the customer's turn)."""
     ticket = receive(account, identity=identity, customer_name="Ana").message.ticket
-    services.message_send(ticket=ticket, author=agent, text="¿Le ayudo en algo más?")
+    answer(ticket, agent, text="¿Le ayudo en algo más?")
     return fresh(ticket)
 
 
@@ -284,7 +284,7 @@ def test_within_the_reopen_window_the_customer_reopens_the_closed_ticket(account
         again = receive(account, text="Sigue sin llegar").message.ticket
     assert again.pk == ticket.pk and fresh(ticket).status == TicketStatus.OPEN
     with time_machine.travel(START + datetime.timedelta(hours=12), tick=False):
-        services.message_send(ticket=ticket, author=in_a.agent, text="Revisamos")
+        answer(ticket, in_a.agent, text="Revisamos")
     with time_machine.travel(START + datetime.timedelta(hours=14), tick=False):
         automation.close_idle_tickets()
     with time_machine.travel(START + datetime.timedelta(hours=40), tick=False):

@@ -227,9 +227,10 @@ def test_connect_each_kind_stores_settings_and_encrypted_secrets(cast: Cast, kin
         ("email", {"processed_folder": ""}, "processed_folder", "Indica a qué carpeta mover"),
         ("email", {"smtp_password": ""}, "smtp_password", "Con usuario SMTP hace falta"),
         ("whatsapp", {"phone_number_id": "10654-abc"}, "phone_number_id", "Solo dígitos"),
-        ("whatsapp", {"verify_token": ""}, "verify_token", "Este campo es obligatorio."),
+        ("whatsapp", {"access_token": ""}, "access_token", "Este campo es obligatorio."),
         ("facebook", {"page_id": ""}, "page_id", "Este campo es obligatorio."),
-        ("instagram", {"app_secret": ""}, "app_secret", "Este campo es obligatorio."),
+        # The app secret is optional (the platform's Meta app signs by default); the token not.
+        ("instagram", {"page_access_token": ""}, "page_access_token", "obligatorio."),
         ("twitter", {"bearer_token": ""}, "bearer_token", "Este campo es obligatorio."),
         (
             "webchat",

@@ -10,7 +10,7 @@ from helpdesk.tenancy import tenant_context
 from tests.admin.crud_support import assert_refused_to_non_admins, changes, make, page
 from tests.conftest import client_for
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import receive
+from tests.tickets.helpers import answer, receive
 from tickets import services
 from tickets.models import TicketStatus
 
@@ -160,7 +160,7 @@ def test_a_required_ticket_field_created_on_the_page_blocks_closing(cast):
     with tenant_context(cast.tenant_a.pk):
         account = ChannelAccountFactory(tenant=cast.tenant_a)
         ticket = receive(account).message.ticket
-        services.message_send(ticket=ticket, author=cast.agent, text="Hola, ¿en qué le ayudo?")
+        answer(ticket, cast.agent, text="Hola, ¿en qué le ayudo?")
         with pytest.raises(services.ActionRefused, match="Motivo"):
             services.ticket_close(ticket=ticket, actor=cast.agent)
         services.ticket_set_metadata(ticket=ticket, actor=cast.agent, values={"motivo": "Venta"})
@@ -173,5 +173,5 @@ def test_an_inactive_required_field_does_not_block_closing(cast):
     with tenant_context(cast.tenant_a.pk):
         account = ChannelAccountFactory(tenant=cast.tenant_a)
         ticket = receive(account).message.ticket
-        services.message_send(ticket=ticket, author=cast.agent, text="Hola")
+        answer(ticket, cast.agent, text="Hola")
         assert services.ticket_close(ticket=ticket, actor=cast.agent).status == "closed"

@@ -17,7 +17,7 @@ from helpdesk.models import User
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast, client_for
 from tests.tickets.factories import BotUserFactory, ChannelAccountFactory
-from tests.tickets.helpers import events
+from tests.tickets.helpers import answer, events
 from tickets import services
 from tickets.models import AuthorKind, EventKind, Message, Ticket
 from workflow.skills_bot import ASKING, choose, normalize
@@ -168,7 +168,7 @@ def test_turned_off_for_the_customer_from_the_ticket_bot_tab(chat, in_a):
 def test_the_bot_stops_asking_once_an_agent_answers(chat, in_a):
     visitor = Visitor(chat)
     ticket = visitor.says("Hola")
-    services.message_send(ticket=ticket, author=in_a.agent, text="Hola, te atiendo yo")
+    answer(ticket, in_a.agent, text="Hola, te atiendo yo")
     ticket = visitor.says("gracias")
     assert ticket.bot_stage == "" and ticket.department is None
     assert len(bot_texts(ticket)) == 1

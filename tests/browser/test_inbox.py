@@ -4,8 +4,10 @@ answers it from the split view; the card moves; a second agent's inbox follows."
 from __future__ import annotations
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 
 from deskconfig.accounts import ChannelAccount
+from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
 from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
 from tickets import columns as column_services
@@ -44,7 +46,11 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
     server = Daphne()
     server.start()
     try:
-        with chromium() as browser:
+        # A worker delivers the answer: it counts (addressed) once the channel accepted it.
+        with (
+            chromium() as browser,
+            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
+        ):
             agent = browser.new_context(
                 locale="es-CL", viewport={"width": 1500, "height": 900}
             ).new_page()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
 
-from channels_conn.base import ConnectorError, SendResult
+from channels_conn.base import ConnectorError, SendResult, connector_for, register, unregister
 from deskconfig.accounts import ChannelAccount
+from helpdesk.models import User
 from helpdesk.tenancy import tenant_context
 from tickets import services
 from tickets.models import Event, Message, Ticket
@@ -74,3 +76,33 @@ def run_in_threads(tenant_id: int, jobs: list[Callable[[], Any]], timeout: float
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = [pool.submit(run, job) for job in jobs]
         return [f.result(timeout=timeout) for f in futures]
+
+
+@contextmanager
+def swap_connector(kind: str, replacement: RecordingConnector | None) -> Iterator[None]:
+    """Register ``replacement`` (or nothing) for ``kind``; put back what was there after."""
+    try:
+        previous = connector_for(kind)
+    except ConnectorError:
+        previous = None
+    unregister(kind)
+    if replacement is not None:
+        register(replacement)
+    try:
+        yield
+    finally:
+        unregister(kind)
+        if previous is not None:
+            register(previous)
+
+
+def answer(
+    ticket: Ticket, author: User, text: str = "¿Le ayudo en algo más?", **kw: Any
+) -> Message:
+    """A person's reply that the channel accepted (queued, then handed to a recording
+    connector): only then does it count as the ticket's answer."""
+    message = services.message_send(ticket=ticket, author=author, text=text, **kw)
+    with swap_connector(ticket.account.kind, RecordingConnector(ticket.account.kind)):
+        services.message_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    return message

@@ -17,7 +17,7 @@ from helpdesk.models import Notification
 from helpdesk.tenancy import bypass_context
 from tests.factories import UserFactory
 from tests.tickets.factories import ChannelAccountFactory, MetadataFieldFactory
-from tests.tickets.helpers import events, fresh, receive
+from tests.tickets.helpers import RecordingConnector, answer, events, fresh, receive, swap_connector
 from tickets import escalation, services
 from tickets.models import (
     ActorKind,
@@ -93,6 +93,10 @@ def test_message_send_writes_message_out_by_the_agent(account, in_a):
     (out,) = events(ticket, EventKind.MESSAGE_OUT)
     assert (out.actor, out.actor_kind) == (in_a.agent, ActorKind.USER)
     assert out.data == {"message": reply.pk, "public": False}
+    # Queued is not an answer yet; the channel's acceptance makes it one.
+    assert fresh(ticket).addressed is False
+    with swap_connector(account.kind, RecordingConnector(account.kind)):
+        services.message_deliver(message_id=reply.pk)
     ticket = fresh(ticket)
     assert ticket.addressed is True
     assert ticket.awaiting_response is False
@@ -103,7 +107,7 @@ def test_answering_a_waiting_ticket_records_the_sla_event_with_response_time(acc
     with time_machine.travel(T0, tick=False):
         ticket = receive(account).message.ticket
     with time_machine.travel(T0 + datetime.timedelta(minutes=10), tick=False):
-        services.message_send(ticket=ticket, author=in_a.agent, text="Aquí estoy")
+        answer(ticket, in_a.agent, text="Aquí estoy")
 
     (sla,) = events(ticket, EventKind.SLA)
     assert sla.actor == in_a.agent
@@ -114,7 +118,7 @@ def test_a_late_answer_is_recorded_late(account, in_a):
     with time_machine.travel(T0, tick=False):
         ticket = receive(account).message.ticket
     with time_machine.travel(T0 + datetime.timedelta(minutes=90), tick=False):
-        services.message_send(ticket=ticket, author=in_a.agent, text="Perdón la demora")
+        answer(ticket, in_a.agent, text="Perdón la demora")
 
     (sla,) = events(ticket, EventKind.SLA)
     assert sla.data == {"response_seconds": 5400, "late": True}
@@ -122,8 +126,8 @@ def test_a_late_answer_is_recorded_late(account, in_a):
 
 def test_a_second_answer_without_a_new_customer_message_records_no_sla_event(account, in_a):
     ticket = receive(account).message.ticket
-    services.message_send(ticket=ticket, author=in_a.agent, text="Uno")
-    services.message_send(ticket=ticket, author=in_a.agent, text="Dos")
+    answer(ticket, in_a.agent, text="Uno")
+    answer(ticket, in_a.agent, text="Dos")
 
     assert len(events(ticket, EventKind.SLA)) == 1
     assert len(events(ticket, EventKind.MESSAGE_OUT)) == 2
@@ -132,7 +136,7 @@ def test_a_second_answer_without_a_new_customer_message_records_no_sla_event(acc
 def test_an_empty_reply_is_refused(account, in_a):
     ticket = receive(account).message.ticket
     with pytest.raises(services.ActionRefused, match="Escribe un mensaje"):
-        services.message_send(ticket=ticket, author=in_a.agent, text="   ")
+        answer(ticket, in_a.agent, text="   ")
     assert not Message.objects.filter(direction=Direction.OUT).exists()
 
 
@@ -199,7 +203,7 @@ def test_assigning_someone_of_another_tenant_or_inactive_is_refused(account, in_
 
 def test_closing_an_addressed_ticket_closes_it(account, in_a):
     ticket = receive(account).message.ticket
-    services.message_send(ticket=ticket, author=in_a.agent, text="Listo")
+    answer(ticket, in_a.agent, text="Listo")
     ticket = fresh(ticket)
     assert ticket.close_label == "Cerrar"
 
@@ -287,7 +291,7 @@ def test_important_is_never_unset_by_any_other_service(account, in_a, bot):
     services.ticket_assign(ticket=ticket, assignee=bot, actor=in_a.agent)
     services.ticket_set_metadata(ticket=ticket, actor=in_a.agent, values={})
     services.comment_add(ticket=ticket, author=in_a.agent, text="nota")
-    services.message_send(ticket=ticket, author=in_a.agent, text="Hola")
+    answer(ticket, in_a.agent, text="Hola")
     receive(account, text="Gracias")
     services.ticket_close(ticket=ticket, actor=in_a.agent)
     services.ticket_reopen(ticket=ticket, actor=in_a.agent)
@@ -428,7 +432,7 @@ def test_a_required_field_blocks_closing_an_addressed_ticket_but_not_ignoring(ac
     assert services.ticket_close(ticket=ignored, actor=in_a.agent).status == "ignored"
 
     ticket = receive(account).message.ticket
-    services.message_send(ticket=ticket, author=in_a.agent, text="Hola")
+    answer(ticket, in_a.agent, text="Hola")
     with pytest.raises(services.ActionRefused, match="Motivo"):
         services.ticket_close(ticket=ticket, actor=in_a.agent)
     assert fresh(ticket).status == TicketStatus.OPEN
@@ -581,7 +585,7 @@ def test_escalate_records_where_and_emails_the_last_messages_and_the_note(
     account, in_a, django_capture_on_commit_callbacks, eager_celery
 ):
     ticket = receive(account, customer_name="Ana Pérez", text="Mi pedido llegó roto").message.ticket
-    services.message_send(ticket=ticket, author=in_a.agent, text="Lo revisamos")
+    answer(ticket, in_a.agent, text="Lo revisamos")
     receive(account, text="Sigo esperando la devolución")
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import events, fresh, receive
+from tests.tickets.helpers import answer, events, fresh, receive
 from tickets import queries, services
 from tickets.models import ActorKind, EventKind, TicketStatus
 
@@ -24,7 +24,7 @@ def two_tickets(account, in_a):
 
 def test_merge_shows_the_source_messages_in_the_target_thread(two_tickets, in_a):
     source, target = two_tickets
-    services.message_send(ticket=target, author=in_a.agent, text="Respuesta en soporte")
+    answer(target, in_a.agent, text="Respuesta en soporte")
 
     services.ticket_merge(source=source, target=target, actor=in_a.agent)
 
@@ -57,7 +57,7 @@ def test_an_unanswered_source_is_ignored_and_linked(two_tickets, in_a):
 
 def test_an_answered_source_is_closed(two_tickets, in_a):
     source, target = two_tickets
-    services.message_send(ticket=source, author=in_a.agent, text="Hola")
+    answer(source, in_a.agent, text="Hola")
     services.ticket_merge(source=source, target=target, actor=in_a.agent)
     assert fresh(source).status == TicketStatus.CLOSED
 
@@ -119,7 +119,7 @@ def test_a_merged_ticket_cannot_be_merged_again_answered_or_reopened(two_tickets
     with pytest.raises(services.ActionRefused, match="ya está fusionado"):
         services.ticket_merge(source=source, target=target, actor=in_a.agent)
     with pytest.raises(services.ActionRefused, match="fusionó"):
-        services.message_send(ticket=source, author=in_a.agent, text="Hola")
+        answer(source, in_a.agent, text="Hola")
     with pytest.raises(services.ActionRefused, match="fusionado"):
         services.ticket_reopen(ticket=source, actor=in_a.agent)
 
@@ -137,7 +137,7 @@ def test_replying_to_a_message_of_a_merged_ticket_from_the_target_is_allowed(two
 
 def test_a_waiting_source_brings_its_sla_clock_to_an_answered_target(account, in_a):
     target = receive(account, text="Primero por soporte").message.ticket
-    services.message_send(ticket=target, author=in_a.agent, text="Respondido en soporte")
+    answer(target, in_a.agent, text="Respondido en soporte")
     other = ChannelAccountFactory(tenant=in_a.tenant_a, name="Ventas")
     source = receive(other, text="Y ahora escribo a ventas").message.ticket
     waiting = fresh(source)

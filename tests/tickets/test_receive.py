@@ -11,7 +11,7 @@ import time_machine
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import TenantSettings
 from tests.tickets.factories import ChannelAccountFactory, TenantSettingsFactory
-from tests.tickets.helpers import events, fresh, receive
+from tests.tickets.helpers import answer, events, fresh, receive
 from tickets import services
 from tickets.models import Customer, EventKind, Message, Ticket, TicketStatus
 
@@ -26,7 +26,7 @@ HOUR = datetime.timedelta(hours=1)
 
 def test_writing_after_a_close_opens_a_new_ticket_linked_to_the_previous(account, in_a):
     first = receive(account, text="Hola").message.ticket
-    services.message_send(ticket=first, author=in_a.agent, text="Listo")
+    answer(first, in_a.agent, text="Listo")
     services.ticket_close(ticket=first, actor=in_a.agent)
 
     received = receive(account, text="Otra consulta")
@@ -68,7 +68,7 @@ def reopen_window(in_a):
 def test_within_the_reopen_window_the_closed_ticket_is_reopened(account, in_a, reopen_window):
     with time_machine.travel(T0, tick=False):
         ticket = receive(account, text="Hola").message.ticket
-        services.message_send(ticket=ticket, author=in_a.agent, text="Resuelto")
+        answer(ticket, in_a.agent, text="Resuelto")
         services.ticket_close(ticket=ticket, actor=in_a.agent)
 
     with time_machine.travel(T0 + 23 * HOUR, tick=False):

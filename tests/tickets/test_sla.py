@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import events, fresh, receive
+from tests.tickets.helpers import answer, events, fresh, receive
 from tickets import services
 from tickets.models import ActorKind, EventKind
 from tickets.sla import flag_breaches, sla_state
@@ -67,7 +67,7 @@ def test_the_first_human_answer_records_the_sla_and_clears_the_clock(waiting, bo
     with time_machine.travel(T0 + 5 * MINUTE, tick=False):
         services.message_send(ticket=waiting, author=bot, text="Hola, soy el bot")
     with time_machine.travel(T0 + 12 * MINUTE, tick=False):
-        services.message_send(ticket=waiting, author=in_a.agent, text="Hola, soy Ana")
+        answer(waiting, in_a.agent, text="Hola, soy Ana")
 
     (sla,) = events(waiting, EventKind.SLA)
     assert (sla.actor, sla.actor_kind) == (in_a.agent, ActorKind.USER)
@@ -81,7 +81,7 @@ def test_the_first_human_answer_records_the_sla_and_clears_the_clock(waiting, bo
 
 def test_the_next_customer_message_starts_a_new_clock(waiting, account, in_a):
     with time_machine.travel(T0 + 1 * MINUTE, tick=False):
-        services.message_send(ticket=waiting, author=in_a.agent, text="Hola")
+        answer(waiting, in_a.agent, text="Hola")
     with time_machine.travel(T0 + 60 * MINUTE, tick=False):
         receive(account, text="Otra pregunta")
     waiting = fresh(waiting)
@@ -117,16 +117,16 @@ def test_the_late_answer_after_a_breach_is_late_and_clears_the_flag(waiting, in_
     with time_machine.travel(T0 + 31 * MINUTE, tick=False):
         flag_breaches()
     with time_machine.travel(T0 + 45 * MINUTE, tick=False):
-        services.message_send(ticket=waiting, author=in_a.agent, text="Perdón")
-    _breach, answer = events(waiting, EventKind.SLA)
-    assert answer.data == {"response_seconds": 45 * 60, "late": True}
+        answer(waiting, in_a.agent, text="Perdón")
+    _breach, sla_answer = events(waiting, EventKind.SLA)
+    assert sla_answer.data == {"response_seconds": 45 * 60, "late": True}
     assert fresh(waiting).sla_breached is False
 
 
 def test_answered_closed_and_other_tenants_tickets_are_not_flagged(waiting, account, in_a, cast):
     with time_machine.travel(T0, tick=False):
         answered = receive(account, identity="b@example.test").message.ticket
-        services.message_send(ticket=answered, author=in_a.agent, text="Hola")
+        answer(answered, in_a.agent, text="Hola")
         closed = receive(account, identity="c@example.test").message.ticket
         services.ticket_close(ticket=closed, actor=in_a.agent)
 

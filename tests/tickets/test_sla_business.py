@@ -22,7 +22,7 @@ from deskconfig.models import (
 )
 from helpdesk.models import Notification, Role
 from tests.factories import UserFactory
-from tests.tickets.helpers import events, fresh, receive
+from tests.tickets.helpers import answer, events, fresh, receive
 from tickets import services
 from tickets.models import Direction, EventKind, Message
 from tickets.sla import flag_breaches, sla_state
@@ -194,7 +194,7 @@ def test_a_new_breach_after_an_answer_alerts_again(account, team, in_a):
         ticket.save()
     with time_machine.travel(MONDAY + 61 * MINUTE, tick=False):
         flag_breaches()
-        services.message_send(ticket=fresh(ticket), author=in_a.agent, text="Perdón")
+        answer(fresh(ticket), in_a.agent, text="Perdón")
     with time_machine.travel(MONDAY + 120 * MINUTE, tick=False):
         receive(account, text="¿Y ahora?")
     with time_machine.travel(MONDAY + 200 * MINUTE, tick=False):

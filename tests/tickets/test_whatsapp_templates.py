@@ -141,8 +141,9 @@ def test_a_template_is_sent_outside_the_window_with_its_filled_text_and_data(wa,
             }
         ],
     }
+    # Queued is not an answer yet: only the channel's acceptance makes the ticket addressed.
     ticket.refresh_from_db()
-    assert ticket.addressed and not ticket.awaiting_response
+    assert not ticket.addressed and ticket.awaiting_response
 
 
 def test_a_free_text_message_has_no_template(wa, in_a):

@@ -45,6 +45,7 @@ from tickets.services.customers import (
 )
 from tickets.services.merge import message_split, ticket_merge
 from tickets.services.messages import (
+    message_accepted,
     message_deliver,
     message_fail,
     message_retry,
@@ -72,6 +73,7 @@ __all__ = [
     "customer_set_metadata",
     "customer_update",
     "forbidden_words_in",
+    "message_accepted",
     "message_deliver",
     "message_fail",
     "message_receive",

@@ -104,18 +104,8 @@ def message_send(
             _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
         )
         ticket.last_agent_message_at = now
-        if not author.is_bot:
-            # Only a person's answer stops the SLA clock and makes the ticket "addressed".
-            _record_human_answer(ticket, author, now)
-            fields += [
-                "addressed",
-                "awaiting_response",
-                "first_response_at",
-                "waiting_since",
-                "sla_due_at",
-                "sla_risk_at",
-                "sla_breached",
-            ]
+        # A person's answer stops the SLA clock and makes the ticket "addressed" only once the
+        # channel accepted it (``_answer_accepted``): a reply that fails is no answer.
         extra = {"template": template.as_data()} if template is not None else {}
         _event(ticket, EventKind.MESSAGE_OUT, author, message=message.pk, public=public, **extra)
         _touch(ticket, *fields)
@@ -175,13 +165,26 @@ def message_deliver(*, message_id: int) -> None:
     _record_accepted(message, result.provider_id or None)  # NULL, never "" (see the model)
 
 
+def message_accepted(
+    *, message_id: int, provider_id: str, at: datetime.datetime | None = None
+) -> None:
+    """The channel accepted a queued message (its connector, or a history imported as sent):
+    it is sent, with the provider's id, and a person's reply now answers the ticket."""
+    message = Message.objects.select_related("ticket").get(pk=message_id)
+    if message.status == DeliveryStatus.QUEUED:
+        _record_accepted(message, provider_id or None, at=at)
+
+
 ACCEPTED_WRITE_TRIES = 3
 
 
-def _record_accepted(message: Message, provider_id: str | None) -> None:
-    """The provider accepted ``message``: one autocommit UPDATE records it (the id and SENT)
-    before anything else can fail. A dropped database connection is reopened and the write
-    tried again here rather than by a task retry, which would send the message again."""
+def _record_accepted(
+    message: Message, provider_id: str | None, *, at: datetime.datetime | None = None
+) -> None:
+    """The provider accepted ``message`` (queued until now): one autocommit UPDATE records it
+    (the id and SENT) before anything else can fail. A dropped database connection is
+    reopened and the write tried again here rather than by a task retry, which would send the
+    message again. Then a person's reply answers the ticket."""
     for attempt in range(1, ACCEPTED_WRITE_TRIES + 1):
         try:
             updated = Message.objects.filter(pk=message.pk).update(
@@ -192,7 +195,9 @@ def _record_accepted(message: Message, provider_id: str | None) -> None:
                     When(status=DeliveryStatus.QUEUED, then=Value(DeliveryStatus.SENT)),
                     default=F("status"),
                 ),
-                sent_at=Coalesce(F("sent_at"), Value(timezone.now(), output_field=DateTimeField())),
+                sent_at=Coalesce(
+                    F("sent_at"), Value(at or timezone.now(), output_field=DateTimeField())
+                ),
                 failure_reason=Case(  # a reason shown while retrying is no longer true
                     When(status=DeliveryStatus.QUEUED, then=Value("")),
                     default=F("failure_reason"),
@@ -205,7 +210,39 @@ def _record_accepted(message: Message, provider_id: str | None) -> None:
             connection.close()  # the next query opens a new one (with the tenant context)
     if updated:
         message.refresh_from_db()
-        live.message_updated(message)
+        with transaction.atomic():
+            live.message_updated(message)
+            _answer_accepted(message)
+
+
+ANSWER_FIELDS = (
+    "addressed",
+    "awaiting_response",
+    "first_response_at",
+    "waiting_since",
+    "sla_due_at",
+    "sla_risk_at",
+    "sla_breached",
+)
+
+
+def _answer_accepted(message: Message) -> None:
+    """A person's reply the channel accepted is an answer: the ticket is addressed and its SLA
+    clock stops (a bot's message never is). When the customer wrote again after the reply was
+    written, the ticket stays waiting for the newer message."""
+    author = message.author
+    if message.author_kind != AuthorKind.AGENT or author is None:
+        return
+    ticket = _lock(message.ticket)
+    at = message.sent_at or timezone.now()
+    last_customer = ticket.last_customer_message_at
+    if last_customer is not None and last_customer > message.created_at:
+        ticket.addressed = True
+        ticket.first_response_at = ticket.first_response_at or at
+        _touch(ticket, "addressed", "first_response_at")
+        return
+    _record_human_answer(ticket, author, at)
+    _touch(ticket, *ANSWER_FIELDS)
 
 
 def message_retrying(*, message_id: int, reason: str) -> None:

@@ -1,0 +1,166 @@
+"""What the Meta channels do to tickets beyond ``message_receive``: the message's extras
+(stored in the same transaction, so the live push already shows them), reactions on an
+earlier message, edits and removals of comments, and messages sent from Meta's own inbox.
+
+No network here: media is downloaded before these run."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_conn.meta.services import info_merge
+from deskconfig.accounts import ChannelAccount
+from tickets import live
+from tickets import services as tickets
+from tickets.models import AuthorKind, DeliveryStatus, Direction, Message
+
+
+def receive(
+    *,
+    account: ChannelAccount,
+    inbound: tickets.Inbound,
+    extra: dict[str, Any] | None = None,
+    post_id: str = "",
+) -> Message | None:
+    """Store a customer's message with its extras; None when it was stored already."""
+    with transaction.atomic():
+        received = tickets.message_receive(account=account, inbound=inbound)
+        if received.created and (extra or post_id):
+            info_merge(
+                message_id=received.message.pk,
+                tenant_id=account.tenant_id,
+                data=extra or {},
+                post_id=post_id,
+            )
+    return received.message if received.created else None
+
+
+def _find(account: ChannelAccount, provider_id: str) -> Message | None:
+    return Message.objects.filter(account=account, provider_id=provider_id).first()
+
+
+def reaction_set(*, account: ChannelAccount, provider_id: str, who: str, emoji: str) -> bool:
+    """A reaction (``emoji``; "" removes it) of ``who`` on one of the account's messages.
+    False when we don't have that message (it is then ignored)."""
+    message = _find(account, provider_id)
+    if message is None:
+        return False
+    with transaction.atomic():
+        info = info_merge(message_id=message.pk, tenant_id=account.tenant_id, data={})
+        reactions = dict((info.data or {}).get("reactions") or {})
+        if emoji:
+            reactions[who] = emoji
+        else:
+            reactions.pop(who, None)
+        info_merge(
+            message_id=message.pk, tenant_id=account.tenant_id, data={"reactions": reactions}
+        )
+        live.message_updated(message)
+    return True
+
+
+def message_edit(*, account: ChannelAccount, provider_id: str, text: str) -> bool:
+    """A comment the customer edited: the message shows the new text (marked edited)."""
+    message = _find(account, provider_id)
+    if message is None or message.text == text:
+        return message is not None
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(text=text)
+        info_merge(message_id=message.pk, tenant_id=account.tenant_id, data={"edited": True})
+        live.message_updated(message)
+    return True
+
+
+def message_removed(*, account: ChannelAccount, provider_id: str) -> bool:
+    """A comment (or DM) removed on Meta: kept, shown as removed."""
+    message = _find(account, provider_id)
+    if message is None:
+        return False
+    with transaction.atomic():
+        info_merge(message_id=message.pk, tenant_id=account.tenant_id, data={"removed": True})
+        live.message_updated(message)
+    return True
+
+
+def record_sent_elsewhere(
+    *,
+    account: ChannelAccount,
+    customer_identity: str,
+    provider_id: str,
+    text: str,
+    at: datetime.datetime | None,
+) -> Message | None:
+    """A message the page sent from Meta's inbox or another app: an outgoing message on the
+    customer's open ticket, «enviado desde Meta». Idempotent on the provider id; None when
+    stored already or when the customer has no ticket here."""
+    from tickets.identities import normalize_identity
+    from tickets.models import IDENTITY_OF_CHANNEL, CustomerIdentity, Ticket, TicketStatus
+
+    if _find(account, provider_id) is not None:
+        return None
+    kind = IDENTITY_OF_CHANNEL[account.kind]
+    identity = CustomerIdentity.objects.filter(
+        kind=kind, value=normalize_identity(kind, customer_identity)
+    ).first()
+    if identity is None:
+        return None
+    ticket = (
+        Ticket.objects.filter(
+            account=account, customer_id=identity.customer_id, status=TicketStatus.OPEN
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if ticket is None:
+        return None
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                tenant_id=account.tenant_id,
+                ticket=ticket,
+                account=account,
+                direction=Direction.OUT,
+                author_kind=AuthorKind.AGENT,
+                text=text,
+                provider_id=provider_id,
+                status=DeliveryStatus.SENT,
+                created_at=at or timezone.now(),
+                sent_at=at or timezone.now(),
+            )
+            info_merge(message_id=message.pk, tenant_id=account.tenant_id, data={"from_meta": True})
+            live.message_added(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+def status_update(
+    *, account: ChannelAccount, provider_id: str, status: str, reason: str = ""
+) -> None:
+    """A delivery receipt for one of our messages (unknown ids and repeated failures ignored)."""
+    if (
+        status == DeliveryStatus.FAILED
+        and Message.objects.filter(
+            account=account, provider_id=provider_id, status=DeliveryStatus.FAILED
+        ).exists()
+    ):
+        return
+    tickets.message_update_status(
+        account=account, provider_id=provider_id, status=status, reason=reason
+    )
+
+
+def account_needs_reconnect(*, account: ChannelAccount, reason: str) -> None:
+    """Meta refused the account's token (code 190): the Channels page says «Reconectar»."""
+    from deskconfig.accounts import ChannelAccount as Account
+
+    settings = dict(account.settings or {})
+    if settings.get("reconnect") == reason:
+        return
+    settings["reconnect"] = reason
+    Account.objects.filter(pk=account.pk).update(settings=settings)
+    account.settings = settings
