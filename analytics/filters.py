@@ -137,6 +137,10 @@ class FilterForm(forms.Form):
             .values_list("pk", "name")
         )
         self.fields["agent"].choices = [*everyone, *people]
+        for name in ("channel", "account", "department", "agent"):
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "Ese filtro no existe (quizás se eliminó): se muestran todos."
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

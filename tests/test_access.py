@@ -20,6 +20,8 @@ MATRIX = {
     "/inbox/": (200, 200, 200),
     "/help/": (200, 200, 200),
     "/analytics/": (403, 200, 200),
+    "/analytics/csv/agents/": (403, 200, 200),
+    "/analytics/csv/sla/": (403, 200, 200),
     "/admin/": (403, 302, 200),  # an analyst's Admin is Exports only
     "/admin/exports/": (403, 200, 200),
     "/me/notifications/": (200, 200, 200),
@@ -49,6 +51,10 @@ TENANT_OBJECT_PAGES = {
     "/inbox/columns/<int:column_id>/delete/",
     "/inbox/columns/<int:column_id>/move/",
 }
+
+# The CSV of each Analítica panel: two of them are in the matrix (and the outsider walk);
+# tests/analytics/test_pages.py walks every panel for every role and as the outsider.
+PANEL_CSV = {"/analytics/csv/<slug:panel>/"}
 
 # URLs that are not tenant pages, with the reason.
 PUBLIC = {
@@ -112,6 +118,7 @@ def test_every_url_is_classified():
         - set(PUBLIC)
         - POST_ONLY
         - TENANT_OBJECT_PAGES
+        - PANEL_CSV
         - set(_admin_only_paths())
     )
     assert not unknown, f"classify these URLs in tests/test_access.py: {sorted(unknown)}"
