@@ -26,6 +26,7 @@ COUNTERS = (
     "open_delta",
     "awaiting_delta",
     "unassigned_delta",
+    *(f"in_h{h:02d}" for h in range(24)),
 )
 INDEX = {name: i for i, name in enumerate(COUNTERS)}
 
@@ -72,9 +73,10 @@ def _bucket(
     buckets: dict[str, list[int]], tz: ZoneInfo, at: datetime.datetime, name: str, n: int = 1
 ) -> None:
     local = at.astimezone(tz)
-    key = f"{local.date().isoformat()}|{local.hour}"
-    counts = buckets.setdefault(key, [0] * len(COUNTERS))
+    counts = buckets.setdefault(local.date().isoformat(), [0] * len(COUNTERS))
     counts[INDEX[name]] += n
+    if name == "msg_in":
+        counts[INDEX[f"in_h{local.hour:02d}"]] += n
 
 
 def _first_response(

@@ -1,4 +1,4 @@
-"""Rollups of the desk's history: one fact row per ticket and counters per local hour.
+"""Rollups of the desk's history: one fact row per ticket and counters per local day.
 
 Both are derived data, rebuilt by ``manage.py analytics_rebuild`` and kept current by a short
 beat job (``analytics.rollup``). Every figure follows the ticket's *current* channel account,
@@ -75,15 +75,18 @@ class TicketFact(TenantModel):
         ]
 
 
-class HourlyStat(TenantModel):
-    """Counters of one local hour (tenant's zone) and one combination of dimensions.
+HOURS = range(24)
 
-    ``*_delta`` columns are changes of the backlog (+1 when a ticket becomes open, awaiting our
-    answer or unassigned, -1 when it stops): the backlog at a moment is the current one minus
-    the deltas after it, so a page never sums the whole history."""
+
+class DailyStat(TenantModel):
+    """Counters of one local day (tenant's zone) and one combination of dimensions.
+
+    ``in_hNN`` count the incoming messages of each local hour (the heat map), as columns so a
+    page sums them in one pass. ``*_delta`` columns are changes of the backlog (+1 when a
+    ticket becomes open, awaiting our answer or unassigned, -1 when it stops): the backlog at
+    a moment is the current one minus the deltas after it, so a page never sums all history."""
 
     day = models.DateField()
-    hour = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=16)
     account_id = models.BigIntegerField()
     department_id = models.BigIntegerField(null=True)
@@ -98,12 +101,15 @@ class HourlyStat(TenantModel):
     open_delta = models.IntegerField(default=0)
     awaiting_delta = models.IntegerField(default=0)
     unassigned_delta = models.IntegerField(default=0)
+    for _hour in HOURS:
+        locals()[f"in_h{_hour:02d}"] = models.IntegerField(default=0)
+    del _hour
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "day", "hour", "account_id", "department_id", "agent_id"],
-                name="hourly_stat_key",
+                fields=["tenant", "day", "account_id", "department_id", "agent_id"],
+                name="daily_stat_key",
                 nulls_distinct=False,
             )
         ]

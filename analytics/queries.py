@@ -14,19 +14,19 @@ from django.db.models.functions import ExtractIsoWeekDay
 from django.utils import timezone
 
 from analytics.filters import Filters
-from analytics.models import HourlyStat, TicketFact
+from analytics.models import HOURS, DailyStat, TicketFact
 
 DAILY = ("created", "closed", "ignored", "msg_in", "msg_out", "sla_on_time", "sla_late")
 BACKLOG = ("open", "awaiting", "unassigned")
 
 
-def _hourly(f: Filters) -> Any:
-    return HourlyStat.objects.filter(f.dimensions(), day__gte=f.start, day__lte=f.end)
+def _daily(f: Filters) -> Any:
+    return DailyStat.objects.filter(f.dimensions(), day__gte=f.start, day__lte=f.end)
 
 
 def daily_counts(f: Filters) -> dict[datetime.date, dict[str, int]]:
     """Created / closed / ignored tickets, messages in / out and SLA answers per local day."""
-    rows = _hourly(f).values("day").annotate(**{c: Sum(c) for c in DAILY})
+    rows = _daily(f).values("day").annotate(**{c: Sum(c) for c in DAILY})
     found = {r["day"]: {c: r[c] or 0 for c in DAILY} for r in rows}
     return {d: found.get(d, dict.fromkeys(DAILY, 0)) for d in f.days}
 
@@ -35,13 +35,13 @@ def heat_map(f: Filters) -> list[list[int]]:
     """Incoming messages by weekday (0 = Monday) by local hour."""
     grid = [[0] * 24 for _ in range(7)]
     rows = (
-        _hourly(f)
+        _daily(f)
         .annotate(dow=ExtractIsoWeekDay("day"))
-        .values("dow", "hour")
-        .annotate(n=Sum("msg_in"))
+        .values("dow")
+        .annotate(**{f"h{h}": Sum(f"in_h{h:02d}") for h in HOURS})
     )
     for r in rows:
-        grid[r["dow"] - 1][r["hour"]] = r["n"] or 0
+        grid[r["dow"] - 1] = [r[f"h{h}"] or 0 for h in HOURS]
     return grid
 
 
@@ -66,7 +66,7 @@ def sla_by(f: Filters, dimension: str) -> list[SlaRow]:
     """Answers on time / late in the period and waits running past due now, per ``dimension``
     (``channel`` or ``department_id``)."""
     rows: dict[Any, SlaRow] = {}
-    answered = _hourly(f).values(dimension).annotate(on=Sum("sla_on_time"), late=Sum("sla_late"))
+    answered = _daily(f).values(dimension).annotate(on=Sum("sla_on_time"), late=Sum("sla_late"))
     for r in answered:
         if r["on"] or r["late"]:
             rows[r[dimension]] = SlaRow(r[dimension], r["on"] or 0, r["late"] or 0)
@@ -138,7 +138,7 @@ def backlog(f: Filters) -> dict[datetime.date, dict[str, int]]:
         unassigned=Count("pk", filter=Q(agent_id__isnull=True)),
     )
     later = (
-        HourlyStat.objects.filter(f.dimensions(), day__gt=f.start)
+        DailyStat.objects.filter(f.dimensions(), day__gt=f.start)
         .values("day")
         .annotate(
             open=Sum("open_delta"),
@@ -240,7 +240,7 @@ def _answered(f: Filters) -> list[tuple[int, int, float]]:
 def _peaks(f: Filters, open_now: dict[int, int]) -> dict[int, int]:
     """The most tickets each person had open at the end of a day of the period."""
     later = (
-        HourlyStat.objects.filter(f.dimensions(), day__gt=f.start, agent_id__isnull=False)
+        DailyStat.objects.filter(f.dimensions(), day__gt=f.start, agent_id__isnull=False)
         .values("agent_id", "day")
         .annotate(n=Sum("open_delta"))
     )

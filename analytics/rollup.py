@@ -2,7 +2,7 @@
 
 The beat job (``analytics.tasks``) calls :func:`rollup_refresh` per tenant: it reads the
 tickets whose ``updated_at`` moved since the tenant's watermark (every ticket service stamps
-it), recomputes their contribution and applies new minus old to the hourly counters, in one
+it), recomputes their contribution and applies new minus old to the daily counters, in one
 transaction holding the tenant's state row (two runs never interleave). The watermark is
 re-read with an overlap so a transaction that committed late is still seen; re-folding an
 unchanged ticket adds nothing. A page view never scans tickets.
@@ -29,7 +29,7 @@ from analytics.contribution import (
     TicketRow,
     ticket_contribution,
 )
-from analytics.models import HourlyStat, RollupState, TicketFact
+from analytics.models import DailyStat, RollupState, TicketFact
 from channels_conn.models import ChannelAccount
 from helpdesk.models import Tenant
 from tickets.models import Event, Message, Ticket
@@ -70,7 +70,7 @@ FACT_FIELDS = (
     "sla_due_at",
 )
 
-Key = tuple[str, int, str, int, int | None, int | None]  # day, hour, channel, account, dept, agent
+Key = tuple[str, str, int, int | None, int | None]  # day, channel, account, department, agent
 
 
 class _Accounts:
@@ -122,11 +122,9 @@ def _compute(ids: Sequence[int], accounts: _Accounts, tz: ZoneInfo) -> dict[int,
 def _add(
     deltas: dict[Key, list[int]], dims: dict[str, Any], buckets: dict[str, list[int]], sign: int
 ) -> None:
-    for bucket, counts in buckets.items():
-        day, hour = bucket.split("|")
+    for day, counts in buckets.items():
         key = (
             day,
-            int(hour),
             dims["channel"],
             dims["account_id"],
             dims["department_id"],
@@ -138,27 +136,28 @@ def _add(
 
 
 def _apply(tenant_id: int, deltas: dict[Key, list[int]]) -> None:
-    """Add the deltas to the hourly counters (insert or increment), set-based."""
+    """Add the deltas to the daily counters (insert or increment): one statement whose rows
+    come as arrays (unnest), so neither the client nor the server parses thousands of
+    placeholders."""
     rows = [(k, v) for k, v in deltas.items() if any(v)]
     if not rows:
         return
-    table = HourlyStat._meta.db_table
+    table = DailyStat._meta.db_table
     columns = ", ".join(COUNTERS)
     updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in COUNTERS)
-    placeholder = "(" + ", ".join(["%s"] * (7 + len(COUNTERS))) + ")"
+    keys = list(zip(*(k for k, _v in rows), strict=True))
+    counts = list(zip(*(v for _k, v in rows), strict=True))
+    arrays = [
+        "%s::date[]", "%s::varchar[]", "%s::bigint[]", "%s::bigint[]", "%s::bigint[]",
+        *["%s::int[]"] * len(COUNTERS),
+    ]  # fmt: skip
+    sql = (
+        f"INSERT INTO {table} (tenant_id, day, channel, account_id, department_id, agent_id,"  # noqa: S608 - our own column names only
+        f" {columns}) SELECT %s, * FROM unnest({', '.join(arrays)})"
+        f" ON CONFLICT ON CONSTRAINT daily_stat_key DO UPDATE SET {updates}"
+    )
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            part = rows[start : start + 500]
-            params: list[Any] = []
-            for (day, hour, channel, account, dept, agent), counts in part:
-                params += [tenant_id, day, hour, channel, account, dept, agent, *counts]
-            # Only our own column names are interpolated; every value is a parameter.
-            sql = (
-                f"INSERT INTO {table} (tenant_id, day, hour, channel, account_id, department_id,"  # noqa: S608
-                f" agent_id, {columns}) VALUES {', '.join([placeholder] * len(part))}"
-                f" ON CONFLICT ON CONSTRAINT hourly_stat_key DO UPDATE SET {updates}"
-            )
-            cursor.execute(sql, params)
+        cursor.execute(sql, [tenant_id, *[list(k) for k in keys], *[list(c) for c in counts]])
 
 
 def _fold(tenant_id: int, ids: Sequence[int], accounts: _Accounts, tz: ZoneInfo) -> int:
@@ -237,7 +236,7 @@ def _rebuild(tenant_id: int, state: RollupState) -> int:
     started = timezone.now()
     tz = ZoneInfo(Tenant.objects.get(pk=tenant_id).time_zone)
     TicketFact.objects.filter(tenant_id=tenant_id).delete()
-    HourlyStat.objects.filter(tenant_id=tenant_id).delete()
+    DailyStat.objects.filter(tenant_id=tenant_id).delete()
     accounts = _Accounts()
     seen, last = 0, 0
     while True:

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from admin_config.models import Department
-from analytics.models import HourlyStat, TicketFact
+from analytics.models import DailyStat, TicketFact
 from analytics.rollup import rollup_rebuild, rollup_refresh
 from helpdesk.models import Role
 from tests.factories import UserFactory
@@ -23,15 +23,15 @@ from tickets.models import Ticket, TicketStatus
 pytestmark = pytest.mark.django_db
 
 START = datetime.datetime(2025, 3, 3, 8, 0, tzinfo=datetime.UTC)
-COUNTER_FIELDS = [f.name for f in HourlyStat._meta.fields if f.name not in {"id", "tenant"}]
+COUNTER_FIELDS = [f.name for f in DailyStat._meta.fields if f.name not in {"id", "tenant"}]
 
 
 def snapshot() -> tuple[list[tuple], list[tuple]]:
     """The rollups as comparable rows (all-zero counter rows mean nothing)."""
     hourly = sorted(
-        (repr(row[:6]), row[6:])
-        for row in HourlyStat.objects.values_list(*COUNTER_FIELDS)
-        if any(row[6:])  # the counters after day, hour, channel, account, department, agent
+        (repr(row[:5]), row[5:])
+        for row in DailyStat.objects.values_list(*COUNTER_FIELDS)
+        if any(row[5:])  # the counters after day, channel, account, department, agent
     )
     facts = list(
         TicketFact.objects.order_by("ticket_id").values_list(

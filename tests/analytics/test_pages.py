@@ -135,9 +135,9 @@ def test_no_page_reads_tickets_or_messages(history, wednesday, in_a, django_asse
 
 
 def test_rollup_rows_carry_their_tenant(history):
-    from analytics.models import HourlyStat, TicketFact
+    from analytics.models import DailyStat, TicketFact
 
     with bypass_context():
-        tenants = set(HourlyStat.all_tenants.values_list("tenant_id", flat=True))
+        tenants = set(DailyStat.all_tenants.values_list("tenant_id", flat=True))
         tenants |= set(TicketFact.all_tenants.values_list("tenant_id", flat=True))
     assert tenants == {history["chat"].tenant_id}
