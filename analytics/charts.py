@@ -172,7 +172,8 @@ def line_chart(
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     marks = []
     for s in series:
-        points, runs = [], []
+        points: list[tuple[float, float]] = []
+        runs: list[list[tuple[float, float]]] = []
         for i, v in enumerate(s.values):
             if v is None:
                 if points:

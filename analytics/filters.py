@@ -125,25 +125,31 @@ class FilterForm(forms.Form):
                 data[field] = data[url_name]
         super().__init__(data)
         self.tenant = tenant
-        everyone = [("", _("Todos"))]
-        self.fields["channel"].choices = [("", _("Todos")), *ChannelKind.choices]
-        accounts = ChannelAccount.objects.order_by("name").values_list("pk", "name")
-        self.fields["account"].choices = [*everyone, *accounts]
-        departments = Department.objects.order_by("name").values_list("pk", "name")
-        self.fields["department"].choices = [*everyone, *departments]
-        people = (
-            User.objects.filter(tenant=tenant, is_bot=False)
-            .order_by("name")
-            .values_list("pk", "name")
-        )
-        self.fields["agent"].choices = [*everyone, *people]
+        everyone: list[tuple[Any, Any]] = [("", _("Todos"))]
+        people = User.objects.filter(tenant=tenant, is_bot=False).order_by("name")
+        options: dict[str, list[tuple[Any, Any]]] = {
+            "channel": [*everyone, *ChannelKind.choices],
+            "account": [
+                *everyone,
+                *ChannelAccount.objects.order_by("name").values_list("pk", "name"),
+            ],
+            "department": [
+                *everyone,
+                *Department.objects.order_by("name").values_list("pk", "name"),
+            ],
+            "agent": [*everyone, *people.values_list("pk", "name")],
+        }
+        for name, choices in options.items():
+            choice_field = self.fields[name]
+            assert isinstance(choice_field, forms.ChoiceField)
+            choice_field.choices = choices
         for name in ("channel", "account", "department", "agent"):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "Ese filtro no existe (quizás se eliminó): se muestran todos."
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("range") == "custom":
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:

@@ -116,7 +116,8 @@ def _fact_where(f: Filters, agent_column: str = "agent_id") -> tuple[str, list[A
     row-level security applies as well)."""
     from helpdesk.tenancy import current_tenant_id
 
-    parts, params = ["AND tenant_id = %s"], [current_tenant_id()]
+    parts: list[str] = ["AND tenant_id = %s"]
+    params: list[Any] = [current_tenant_id()]
     for column, value in (
         ("channel", f.channel or None),
         ("account_id", f.account),

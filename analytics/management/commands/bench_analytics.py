@@ -237,10 +237,11 @@ class Command(BaseCommand):
                 times.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
         p95 = pct(times, 95)
+        load = os.getloadavg()[0]
         verdict = "OK" if p95 < TARGET_MS else "OVER"
         self.out(
             f"(b) /analytics/ {label}: p50 {pct(times, 50):.0f} ms, p95 {p95:.0f} ms "
-            f"[{verdict} < {TARGET_MS:.0f}], {len(queries)} queries"
+            f"[{verdict} < {TARGET_MS:.0f}], {len(queries)} queries, load {load:.1f}"
         )
 
     def _ingest(self, tenant: Tenant, n: int) -> None:
@@ -306,7 +307,7 @@ SEED_SQL = [
             first_response_at, waiting_since, sla_due_at, sla_breached, escalated_to,
             bot_attempts, bot_stage)
         SELECT %(t)s, g, c.ids[1 + g %% array_length(c.ids, 1)],
-               (%(accounts)s::bigint[])[1 + (g * 7919) %% array_length(%(accounts)s::bigint[], 1)],
+               (%(accounts)s::bigint[])[1 + (g::bigint * 7919) %% array_length(%(accounts)s::bigint[], 1)],
                st,
                CASE WHEN r2 < 0.1 THEN NULL ELSE (%(agents)s::bigint[])[1 + g %% %(n_agents)s] END,
                CASE WHEN r3 < 0.2 THEN NULL ELSE (%(departments)s::bigint[])[1 + g %% 3] END,
