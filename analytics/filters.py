@@ -80,7 +80,7 @@ class Filters:
         from urllib.parse import urlencode
 
         values: dict[str, Any] = {"range": self.preset}
-        if self.preset == "custom":
+        if changes.get("range", self.preset) == "custom":
             values |= {"from": self.start.isoformat(), "to": self.end.isoformat()}
         for name in ("channel", "account", "department", "agent"):
             if getattr(self, name) not in (None, ""):
