@@ -3,6 +3,8 @@ in the address, a click from the agent table, a preset, a reload and a CSV downl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.analytics.conftest import history  # noqa: F401 - the hand-built history
@@ -49,7 +51,7 @@ def test_filters_apply_to_every_panel_and_stay_in_the_url(eager_celery, history,
         # The CSV of a panel carries the same filters.
         with page.expect_download() as download:
             page.click("#panel-agents a.csv")
-        text = open(download.value.path(), encoding="utf-8").read()
+        text = Path(download.value.path()).read_text(encoding="utf-8")
         assert text.splitlines()[0].startswith("Ejecutivo,Asignados,Respondidos")
         assert "Beto Ñandú" in text and "Ana Ñandú" not in text
 

@@ -307,7 +307,8 @@ SEED_SQL = [
             first_response_at, waiting_since, sla_due_at, sla_breached, escalated_to,
             bot_attempts, bot_stage)
         SELECT %(t)s, g, c.ids[1 + g %% array_length(c.ids, 1)],
-               (%(accounts)s::bigint[])[1 + (g::bigint * 7919) %% array_length(%(accounts)s::bigint[], 1)],
+               (%(accounts)s::bigint[])[
+                   1 + (g::bigint * 7919) %% array_length(%(accounts)s::bigint[], 1)],
                st,
                CASE WHEN r2 < 0.1 THEN NULL ELSE (%(agents)s::bigint[])[1 + g %% %(n_agents)s] END,
                CASE WHEN r3 < 0.2 THEN NULL ELSE (%(departments)s::bigint[])[1 + g %% 3] END,
