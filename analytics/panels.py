@@ -151,8 +151,8 @@ def _percent(v: float | None) -> str:
 
 
 def sla_panel(f: Filters, memo: dict[str, Any]) -> Panel:
-    by_channel = queries.sla_by(f, "channel")
-    by_department = queries.sla_by(f, "department_id")
+    breakdown = queries.sla_breakdown(f)
+    by_channel, by_department = breakdown["channel"], breakdown["department_id"]
     kinds = dict(ChannelKind.choices)
     names = dict(Department.objects.values_list("pk", "name"))
     parts = [
