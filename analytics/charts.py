@@ -5,6 +5,7 @@ and every chart has a table beside it (and a CSV)."""
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ def duration(seconds: float | None) -> str:
     if h < 24:
         return _("%(h)s h %(m)s min") % {"h": h, "m": m} if m else _("%(h)s h") % {"h": h}
     d, h = divmod(h, 24)
-    return _("%(d)s d %(h)s h") % {"d": d, "h": h}
+    return _("%(d)s d %(h)s h") % {"d": d, "h": h} if h else _("%(d)s d") % {"d": d}
 
 
 def number(n: float | None) -> str:
@@ -57,6 +58,17 @@ def _html(template: str, *args: object) -> SafeString:
 def _join(parts: Sequence[SafeString]) -> SafeString:
     """Concatenate already-escaped fragments (each made by format_html)."""
     return format_html_join("", "{}", ((p,) for p in parts))
+
+
+# Axis tops for durations: four ticks of a round number of seconds, minutes, hours or days.
+_DURATION_STEPS = [15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+
+
+def _nice_duration_max(v: float) -> float:
+    for step in _DURATION_STEPS:
+        if step * 4 >= v:
+            return step * 4
+    return 86400 * 4 * math.ceil(v / (86400 * 4))
 
 
 def _nice_max(v: float) -> float:
@@ -168,7 +180,8 @@ def line_chart(
     fmt: Callable[[float], str] = number,
 ) -> SafeString:
     """One line per series; a missing value breaks the line."""
-    top = _nice_max(max((v or 0 for s in series for v in s.values), default=0))
+    highest = max((v or 0 for s in series for v in s.values), default=0)
+    top = _nice_duration_max(highest) if fmt is duration else _nice_max(highest)
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     marks = []
     for s in series:
@@ -208,7 +221,7 @@ def heat_map(title: str, grid: Sequence[Sequence[int]]) -> SafeString:
     """Weekday rows by hour columns; the darker, the more incoming messages."""
     names = [_("Lun"), _("Mar"), _("Mié"), _("Jue"), _("Vie"), _("Sáb"), _("Dom")]
     top = max((v for row in grid for v in row), default=0) or 1
-    cell_w, cell_h, left, head = 27, 24, 40, 18
+    cell_w, cell_h, left, head = 40, 26, 44, 20
     width, height = left + 24 * cell_w, head + 7 * cell_h
     marks = []
     for h in range(0, 24, 3):
@@ -221,7 +234,7 @@ def heat_map(title: str, grid: Sequence[Sequence[int]]) -> SafeString:
         )
     for d, row in enumerate(grid):
         y = head + d * cell_h
-        marks.append(_html('<text class="tick" x="0" y="{}">{}</text>', y + 16, names[d]))
+        marks.append(_html('<text class="tick" x="0" y="{}">{}</text>', y + 17, names[d]))
         for h, v in enumerate(row):
             marks.append(
                 _html(

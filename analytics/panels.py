@@ -349,8 +349,8 @@ PANELS: dict[str, Callable[[Filters, dict[str, Any]], Panel]] = {
     "first_response": first_response_panel,
     "sla": sla_panel,
     "backlog": backlog_panel,
+    "sentiment": sentiment_panel,
     "heatmap": heat_panel,
     "agents": agents_panel,
-    "sentiment": sentiment_panel,
     "typification": typification_panel,
 }
