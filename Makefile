@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 SERVICES := $(BIN)/python -m helpdesk.devservices
 
-.PHONY: run test lint format check-deploy messages shell clean
+.PHONY: run test lint format check-deploy messages shell clean import-graph
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	DEBUG=$${DEBUG:-1} $(SERVICES) -- $(BIN)/python -m helpdesk.launch
+	DEBUG=$${DEBUG:-1} $(SERVICES) -- $(BIN)/python -m devtools.launch
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -29,6 +29,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	HELPDESK_TESTING=1 $(BIN)/mypy .
+	$(BIN)/lint-imports
+
+# Which app imports which (the layers are enforced by lint-imports in `make lint`).
+import-graph:
+	$(PYTHON) -m devtools.import_graph
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin_config import assignment, audit, presence
-from admin_config.models import AssignmentMode, AssignmentRule, ConfigChange
-from channels_conn.models import ChannelAccount
+from admin_config import audit
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import AssignmentMode, AssignmentRule, ConfigChange
 from helpdesk.models import User
+from workflow import assignment, presence
 
 SECTION = "assignments"
 CELL = re.compile(r"^c-(\d+)-(\d+)$")  # the field of one cell: c-<user id>-<account id>

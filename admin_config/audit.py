@@ -14,7 +14,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext
 
-from admin_config.models import AssignmentMode, ConfigChange
+from deskconfig.models import AssignmentMode, ConfigChange
 from helpdesk.models import User
 
 # Never written to the log, whatever the model: secrets stay secret.

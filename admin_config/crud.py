@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from admin_config import audit
-from admin_config.models import ConfigChange
 from admin_config.sections import SECTIONS
+from deskconfig.models import ConfigChange
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, User
 

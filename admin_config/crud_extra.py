@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from admin_config import audit
 from admin_config.crud import CrudSection
-from admin_config.models import ConfigChange
+from deskconfig.models import ConfigChange
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, User
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from admin_config.crud import TenantModelForm
-from admin_config.models import AccountAutomation, TenantSettings
+from deskconfig.models import AccountAutomation, TenantSettings
 
 MAX_HOURS = 720  # 30 days
 

@@ -18,10 +18,10 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from admin_config.crud import TenantModelForm
-from admin_config.models import BusinessSchedule
 from channels_conn.email.probe import Security, ServerConfig
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import BusinessSchedule
 
 KEEP_SECRET = _("••• guardada — déjalo vacío para mantenerla")
 MB = 1024 * 1024

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from admin_config.crud import TenantModelForm
-from admin_config.models import Department, SkillsBot
+from deskconfig.models import Department, SkillsBot
 
 MAX_POSITION = 99
 

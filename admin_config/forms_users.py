@@ -9,8 +9,8 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
-from admin_config.models import Department, DepartmentMembership
 from admin_config.users import PersonData, email_taken
+from deskconfig.models import Department, DepartmentMembership
 from helpdesk.models import Role, User
 
 MAX_WORKLOAD = 500

@@ -8,14 +8,14 @@ import re
 
 from django.utils.translation import gettext as _
 
-from admin_config.models import WhatsAppTemplate
-from channels_conn.models import ChannelAccount
+from channels_conn.whatsapp.templates import PLACEHOLDER, placeholder_count
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import WhatsAppTemplate
 from tickets.quick import VARIABLES
 
 # A quick reply's {variable}: anything between braces, so a typo like {clinte} is caught.
 VARIABLE = re.compile(r"\{([^{}]*)\}")
-# WhatsApp's positional placeholders, and anything else in double braces.
-PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+# Anything in double braces (WhatsApp's positional placeholders are PLACEHOLDER).
 DOUBLE_BRACES = re.compile(r"\{\{(.*?)\}\}")
 # What WhatsApp accepts as a template name.
 WA_NAME = re.compile(r"^[a-z0-9_]+$")
@@ -26,11 +26,6 @@ def unknown_variables(body: str) -> list[str]:
     """The {names} in ``body`` that are not template variables, in order, once each."""
     found = [name for name in VARIABLE.findall(body) if name not in VARIABLES]
     return list(dict.fromkeys(found))
-
-
-def placeholder_count(body: str) -> int:
-    """How many parameters a WhatsApp template takes ({{1}}…{{n}})."""
-    return max((int(n) for n in PLACEHOLDER.findall(body)), default=0)
 
 
 def placeholder_errors(body: str) -> list[str]:
@@ -60,3 +55,12 @@ def approved_whatsapp_templates(account: ChannelAccount) -> list[WhatsAppTemplat
     return list(
         WhatsAppTemplate.objects.filter(account=account, status=WhatsAppTemplate.Status.APPROVED)
     )
+
+
+__all__ = [
+    "PLACEHOLDER",
+    "approved_whatsapp_templates",
+    "placeholder_count",
+    "placeholder_errors",
+    "unknown_variables",
+]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from admin_config import audit
-from admin_config.models import ConfigChange
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import ConfigChange
 from helpdesk.models import User
 
 SECTION = "channels"

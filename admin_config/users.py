@@ -27,7 +27,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from admin_config import audit
-from admin_config.models import ConfigChange, Department, DepartmentMembership
+from deskconfig.models import ConfigChange, Department, DepartmentMembership
 from helpdesk import live
 from helpdesk.models import Availability, Role, User
 from helpdesk.tenancy import bypass_context
@@ -145,7 +145,7 @@ def _refuse_losing_last_admin(user: User) -> None:
 
 
 def _after_commit_drain(tenant_id: int) -> None:
-    from admin_config import assignment
+    from workflow import assignment
 
     assignment.drain_queue(tenant_id)  # it waits for the commit itself
 

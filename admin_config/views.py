@@ -3,8 +3,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from admin_config import audit
-from admin_config.models import ConfigChange
 from admin_config.sections import SECTIONS, sections_for
+from deskconfig.models import ConfigChange
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 

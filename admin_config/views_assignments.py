@@ -11,8 +11,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from admin_config.assignment_matrix import SECTION, cells_from_post, matrix_read, matrix_save
-from admin_config.models import AssignmentMode
 from admin_config.sections import SECTIONS
+from deskconfig.models import AssignmentMode
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 

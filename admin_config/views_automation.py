@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from admin_config.crud import save_with_audit
 from admin_config.forms_automation import AccountAutomationForm, ReopenWindowForm
-from admin_config.models import AccountAutomation, BusinessSchedule, TenantSettings
 from admin_config.sections import SECTIONS
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import AccountAutomation, BusinessSchedule, TenantSettings
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 

@@ -19,9 +19,9 @@ from admin_config.forms_channels import FORMS, AccountForm, EmailAccountForm, fo
 from admin_config.sections import SECTIONS
 from admin_config.services_channels import SECTION, account_set_active
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
-from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_retry
+from deskconfig.kinds import ChannelKind
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 

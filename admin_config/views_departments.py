@@ -13,18 +13,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin_config import assignment
 from admin_config.crud import TenantModelForm, delete_with_audit, save_with_audit
-from admin_config.models import (
+from admin_config.sections import SECTIONS
+from deskconfig.models import (
     Department,
     DepartmentMembership,
     MessageTemplate,
     SkillsBotOption,
     TemplateDepartment,
 )
-from admin_config.sections import SECTIONS
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, User
+from workflow import assignment
 
 SECTION = "departments"
 

@@ -23,10 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from admin_config import audit
-from admin_config.business_hours import END_OF_DAY
 from admin_config.crud import TenantModelForm, save_with_audit
-from admin_config.models import BusinessInterval, BusinessSchedule, ConfigChange, Holiday
 from admin_config.sections import SECTIONS
+from deskconfig.business_hours import END_OF_DAY
+from deskconfig.models import BusinessInterval, BusinessSchedule, ConfigChange, Holiday
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, validate_time_zone
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from admin_config.crud import Column, TenantModelForm
 from admin_config.crud_extra import Section, next_position
-from admin_config.models import FieldType, MetadataField
+from deskconfig.models import FieldType, MetadataField
 
 WITH_CHOICES = {FieldType.CHOICE, FieldType.MULTI}
 

@@ -14,15 +14,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from admin_config import routing
 from admin_config.crud import Column, TenantModelForm
 from admin_config.crud_extra import Section, next_position
-from admin_config.models import Department, RoutingRule
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department, RoutingRule
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role, User
 from tickets.forbidden import fold
+from workflow import routing
 
 KEYWORD_MAX = 100
 

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 
 from admin_config.crud import save_with_audit
 from admin_config.forms_skills_bot import SkillsBotForm
-from admin_config.models import Department, SkillsBot, SkillsBotOption
 from admin_config.sections import SECTIONS
-from admin_config.skills_bot import menu
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import Department, SkillsBot, SkillsBotOption
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
+from workflow.skills_bot import menu
 
 SECTION = "skills-bot"
 

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin_config import audit
-from admin_config.models import BusinessSchedule, ConfigChange, TenantSettings
 from admin_config.sections import SECTIONS
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import BusinessSchedule, ConfigChange, TenantSettings
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 

@@ -20,9 +20,9 @@ from admin_config.message_templates import (
     placeholder_errors,
     unknown_variables,
 )
-from admin_config.models import Department, MessageTemplate, TemplateDepartment, WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department, MessageTemplate, TemplateDepartment, WhatsAppTemplate
 
 # The languages WhatsApp offers for templates that our customers use most.
 WA_LANGUAGES = [

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from admin_config.crud import Column, TenantModelForm
 from admin_config.crud_extra import Section
-from admin_config.models import ForbiddenWord
+from deskconfig.models import ForbiddenWord
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 from tickets.forbidden import find_forbidden, fold

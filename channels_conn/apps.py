@@ -11,6 +11,11 @@ class ChannelsConnConfig(AppConfig):
         from channels_conn.base import register
         from channels_conn.email.smtp import smtp_connector
         from channels_conn.webchat.connector import webchat_connector
+        from channels_conn.whatsapp import window
+        from deskconfig.kinds import ChannelKind
+        from tickets import hooks
 
         register(smtp_connector)
         register(webchat_connector)
+        # tickets applies WhatsApp's 24-hour window to answers without importing it.
+        hooks.register_send_rule(ChannelKind.WHATSAPP, window.send_rule)

@@ -18,8 +18,8 @@ def poll_mailbox(tenant_id: int, account_id: int) -> dict[str, Any] | None:
     from dataclasses import asdict
 
     from channels_conn.email.imap import poll_account
-    from channels_conn.kinds import ChannelKind
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.kinds import ChannelKind
 
     account = ChannelAccount.objects.filter(
         pk=account_id, kind=ChannelKind.EMAIL, active=True
@@ -40,8 +40,8 @@ def poll_mailbox(tenant_id: int, account_id: int) -> dict[str, Any] | None:
 @app.task(ignore_result=True)
 def poll_all_mailboxes() -> int:
     """Beat fan-out: one ``poll_mailbox`` per active email account of every tenant."""
-    from channels_conn.kinds import ChannelKind
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.kinds import ChannelKind
     from helpdesk.tenancy import bypass_context
 
     with bypass_context():

@@ -34,16 +34,16 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Automatic closing and ignoring of idle tickets (admin_config/automation.py). The
+    # Automatic closing and ignoring of idle tickets (workflow/automation.py). The
     # sweeps are idempotent, so a run that overlaps the previous one does no harm.
     "auto-actions": {
-        "task": "admin_config.tasks.auto_actions_all",
+        "task": "workflow.tasks.auto_actions_all",
         "schedule": 300.0,
         "options": {"expires": 290},
     },
-    # The assignment queue's catch-up (admin_config.assignment): idempotent.
+    # The assignment queue's catch-up (workflow.assignment): idempotent.
     "drain-assignment-queues": {
-        "task": "admin_config.tasks.drain_all_queues",
+        "task": "workflow.tasks.drain_all_queues",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from channels_conn.webchat.consumers import ChatConsumer
-from tickets.consumers import InboxConsumer, TicketConsumer
+from desk.consumers import InboxConsumer, TicketConsumer
 
 websocket_urlpatterns = [
     path("ws/inbox/", InboxConsumer.as_asgi()),

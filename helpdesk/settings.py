@@ -47,7 +47,10 @@ INSTALLED_APPS = [
     "tickets",
     "channels_conn",
     "admin_config",
+    "workflow",
+    "desk",
     "analytics",
+    "devtools",
 ]
 
 MIDDLEWARE = [

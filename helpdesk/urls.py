@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from admin_config import views_me
 from helpdesk import views
 
 admin.site.site_header = "Helpdesk · operadores de la plataforma"
@@ -29,13 +30,13 @@ urlpatterns = [
     ),
     path("me/language/", views.set_language, name="set_language"),
     path("me/theme/", views.set_theme, name="set_theme"),
-    path("me/availability/", views.set_availability, name="set_availability"),
-    path("me/preferences/", views.preferences, name="preferences"),
+    path("me/availability/", views_me.set_availability, name="set_availability"),
+    path("me/preferences/", views_me.preferences, name="preferences"),
     path("me/notifications/", views.notifications, name="notifications"),
     path("me/notifications/read/", views.notifications_read, name="notifications_read"),
-    path("help/", views.help_page, name="help"),
+    path("help/", views_me.help_page, name="help"),
     path("djadmin/", admin.site.urls),
-    path("", include("tickets.urls")),
+    path("", include("desk.urls")),
     path("", include("channels_conn.urls")),
     path("", include("admin_config.urls")),
     path("", include("analytics.urls")),

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
@@ -57,14 +55,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("tickets:inbox")
 
 
-@tenant_user_required
-def help_page(request: AuthedRequest) -> HttpResponse:
-    from channels_conn.models import ChannelAccount
-
-    chats = ChannelAccount.objects.filter(kind="webchat", active=True).order_by("name")
-    return render(request, "helpdesk/help.html", {"page": "help", "chats": chats})
-
-
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """Language from the user menu or the login page; remembered on the user and in a cookie."""
@@ -75,43 +65,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if user.is_authenticated and getattr(user, "tenant_id", None):
         user.language = language  # type: ignore[union-attr]
         user.save(update_fields=["language"])  # type: ignore[union-attr]
-    response = redirect(_safe_next(request))
+    response = redirect(safe_next(request))
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
-
-
-@require_POST
-@tenant_user_required
-def set_availability(request: AuthedRequest) -> HttpResponse:
-    """Available / Away from the user menu. Becoming available drains the queue (issue 6)."""
-    from admin_config.users import Refused, user_set_availability
-
-    try:
-        request.user = user_set_availability(
-            user=request.user, availability=request.POST.get("availability", "")
-        )
-    except Refused as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect(_safe_next(request))
-
-
-@tenant_user_required
-def preferences(request: AuthedRequest) -> HttpResponse:
-    """My notification emails and my language."""
-    from admin_config.forms_users import NotificationPreferencesForm
-
-    form = NotificationPreferencesForm(request.POST or None, instance=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        response = redirect("preferences")
-        language = form.cleaned_data["language"]
-        if language:
-            # The page after the redirect speaks the new language right away.
-            response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax")
-        with translation.override(language or request.tenant.language):
-            messages.success(request, _("Preferencias guardadas."))
-        return response
-    return render(request, "helpdesk/preferences.html", {"page": "preferences", "form": form})
 
 
 @require_POST
@@ -123,10 +79,10 @@ def set_theme(request: AuthedRequest) -> HttpResponse:
     )
     if form.is_valid():
         form.save()
-    return redirect(_safe_next(request))
+    return redirect(safe_next(request))
 
 
-def _safe_next(request: HttpRequest) -> str:
+def safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.headers.get("referer") or "/"
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target

@@ -6,7 +6,9 @@ import pytest
 from django.core.management import call_command
 from stdnum.cl import rut as cl_rut
 
-from admin_config.models import (
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import (
     AccountAutomation,
     AssignmentMode,
     AssignmentRule,
@@ -19,8 +21,6 @@ from admin_config.models import (
     SkillsBot,
     WhatsAppTemplate,
 )
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from helpdesk.models import Tenant
 from helpdesk.tenancy import bypass_context
 from tickets.models import (

@@ -21,9 +21,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from admin_config.models import Department
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department
 from helpdesk.models import User
 from helpdesk.services import tenant_bot
 from helpdesk.tenancy import bypass_context, tenant_context

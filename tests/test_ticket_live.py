@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.asgi import application
 from helpdesk.consumers import CLOSE_FORBIDDEN
 from helpdesk.tenancy import tenant_context

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from admin_config.models import ForbiddenWord, WhatsAppTemplate
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import ForbiddenWord, WhatsAppTemplate
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for
 from tickets import services

@@ -11,8 +11,8 @@ from celery.contrib.testing.worker import start_worker
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from channels_conn.models import ChannelAccount
 from channels_conn.webchat.visitors import cookie_name
+from deskconfig.accounts import ChannelAccount
 from helpdesk.asgi import application
 from helpdesk.celery import app
 from helpdesk.tenancy import bypass_context, tenant_context
@@ -158,7 +158,7 @@ def test_outside_business_hours_the_chat_says_so_and_still_takes_the_message(cha
 
     import time_machine
 
-    from admin_config.models import BusinessInterval, BusinessSchedule
+    from deskconfig.models import BusinessInterval, BusinessSchedule
 
     with tenant_context(cast.tenant_a.pk):
         schedule = BusinessSchedule.objects.create(

@@ -25,7 +25,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext as _
 
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
 from helpdesk.models import User
 from tickets.models import Customer, TicketStatus
 from tickets.sla import sla_state

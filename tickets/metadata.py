@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from admin_config.models import FieldType, MetadataField
+from deskconfig.models import FieldType, MetadataField
 
 
 def active_fields(target: str) -> list[MetadataField]:

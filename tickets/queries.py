@@ -11,7 +11,7 @@ from django.db.models import F, Func, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.http import Http404
 
-from admin_config.models import MessageTemplate
+from deskconfig.models import MessageTemplate
 from helpdesk.models import User
 from tickets.identities import looks_like_rut, normalize_identity, normalize_rut
 from tickets.models import (
@@ -29,7 +29,8 @@ THREAD_PAGE = 50
 
 
 def ticket_by_number(number: int) -> Ticket:
-    """A ticket of the current tenant (the scoped manager filters), or 404."""
+    """A ticket of the current tenant (the scoped manager filters), or 404. Pages use
+    :func:`ticket_for_user`, which says whose access is decided."""
     ticket = (
         Ticket.objects.select_related(
             "customer", "account", "assignee", "department", "merged_into"
@@ -40,6 +41,28 @@ def ticket_by_number(number: int) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+def ticket_for_user(*, user: User, number: int) -> Ticket:
+    """Ticket ``number`` as ``user`` may open it, or 404: an active person of the ticket's
+    tenant (every role of a tenant sees all its tickets). The tenant is checked against the
+    user's own, not only the ambient one, so a request whose context and user disagree opens
+    nothing."""
+    if not user.is_active or user.tenant_id is None:
+        raise Http404
+    ticket = ticket_by_number(number)
+    if ticket.tenant_id != user.tenant_id:
+        raise Http404
+    return ticket
+
+
+def attachment_for_user(*, user: User, token: str) -> Attachment:
+    """An attachment by its token as ``user`` may download it (same rule as the ticket), or
+    404."""
+    item = Attachment.objects.filter(token=token).first()
+    if item is None or not user.is_active or item.tenant_id != user.tenant_id:
+        raise Http404
+    return item
 
 
 def _message_qs() -> QuerySet[Message]:

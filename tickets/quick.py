@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from admin_config.models import MessageTemplate
+from deskconfig.models import MessageTemplate
 from helpdesk.models import User
 from tickets.models import Ticket
 

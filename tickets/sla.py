@@ -12,14 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin_config.business_hours import business_deadline
-from admin_config.models import DepartmentMembership, TenantSettings
+from deskconfig.business_hours import business_deadline
+from deskconfig.models import DepartmentMembership, TenantSettings
 from helpdesk.models import Role, User
-from tickets import live
-from tickets.models import ActorKind, Event, EventKind, Ticket, TicketStatus
+from tickets.history import event_record
+from tickets.models import EventKind, Ticket, TicketStatus
 
 if TYPE_CHECKING:
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
 
 DEFAULT_RISK_PERCENT = 75  # "at risk" once three quarters of the SLA time are consumed
 
@@ -77,14 +77,11 @@ def flag_breaches(batch: int = 500) -> int:
         for ticket in due:
             ticket.sla_breached = True
             ticket.save(update_fields=["sla_breached"])
-            Event.objects.create(
-                tenant_id=ticket.tenant_id,
+            event_record(
                 ticket=ticket,
                 kind=EventKind.SLA,
-                actor_kind=ActorKind.SYSTEM,
                 data={"breached": True, "due": ticket.sla_due_at.isoformat()},
             )
-            live.ticket_changed(ticket)
             flagged += 1
         _alert(due)
     return flagged

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import Task
 
-from channels_conn.base import ConnectorError
 from helpdesk.celery import TenantTask, app
+from tickets.connectors import ConnectorError
 
 MAX_SEND_RETRIES = 6
 

@@ -21,8 +21,8 @@ from typing import Any
 from django.db import close_old_connections, connection
 
 from channels_conn.email.imap import ImapSettings, connect
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.tenancy import tenant_context
 
 RENEW_EVERY = 9 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes; many servers cut at 10

@@ -20,8 +20,8 @@ from django.utils.html import escape, linebreaks
 from channels_conn.base import ConnectorError, SendResult, ensure_active
 from channels_conn.email.imap import credentials_of
 from channels_conn.email.parse import normalize_subject
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from tickets.models import Direction, IdentityKind, Message
 
 MAX_REFERENCES = 20  # long threads: keep the References header a sane size

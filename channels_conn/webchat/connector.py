@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from django.template.loader import render_to_string
 
 from channels_conn.base import SendResult, ensure_active
-from channels_conn.kinds import ChannelKind
 from channels_conn.webchat.visitors import visitor_group
+from deskconfig.kinds import ChannelKind
 from helpdesk.live import publish
 
 if TYPE_CHECKING:
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
     from tickets.models import Message
 
 

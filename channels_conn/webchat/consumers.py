@@ -29,7 +29,7 @@ def _cookies(scope: dict[str, Any]) -> dict[str, str]:
 
 def _open_ticket(account_uuid: str, visitor: str) -> tuple[int, int, int | None, str] | None:
     """(account id, tenant id, open ticket id or None, customer name) for this visitor."""
-    from channels_conn.models import ChannelAccount
+    from deskconfig.accounts import ChannelAccount
     from tickets.models import CustomerIdentity, Ticket
 
     with bypass_context():

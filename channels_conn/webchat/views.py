@@ -20,11 +20,11 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from admin_config import business_hours
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from channels_conn.webchat import presence
 from channels_conn.webchat.visitors import new_visitor, read_visitor, remember
+from deskconfig import business_hours
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.middleware import CSP
 from helpdesk.tenancy import bypass_context, tenant_context
 from tickets import services

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from django.utils import timezone
 
-from admin_config.models import AssignmentMode, AssignmentRule, Department, DepartmentMembership
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import AssignmentMode, AssignmentRule, Department, DepartmentMembership
 from helpdesk.models import Availability, Role, Tenant, User
 from tests.factories import UserFactory
 from tests.tickets.factories import TicketFactory

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.test import Client
 
-from admin_config.models import ConfigChange
+from deskconfig.models import ConfigChange
 from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
 from tests.conftest import Cast

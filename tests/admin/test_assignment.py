@@ -9,12 +9,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from admin_config import assignment, presence
-from admin_config.models import AssignmentMode, AssignmentRule, ConfigChange, Department
-from admin_config.skills_bot import ASKING
-from admin_config.tasks import drain_all_queues
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import AssignmentMode, AssignmentRule, ConfigChange, Department
 from helpdesk.models import Availability, Notification, Role
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.admin.assignment_helpers import assigned, assignee_of, load, person, queued
@@ -23,6 +20,9 @@ from tests.tickets.factories import BotUserFactory, ChannelAccountFactory
 from tests.tickets.helpers import events, receive
 from tickets import services
 from tickets.models import EventKind, Ticket, TicketStatus
+from workflow import assignment, presence
+from workflow.skills_bot import ASKING
+from workflow.tasks import drain_all_queues
 
 
 @pytest.fixture

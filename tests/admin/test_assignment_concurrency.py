@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import pytest
 
-from admin_config import assignment
 from helpdesk.models import User
 from helpdesk.tenancy import tenant_context
 from tests.admin.assignment_helpers import person, queued
@@ -19,6 +18,7 @@ from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
 from tests.tickets.helpers import receive, run_in_threads
 from tickets.models import Event, EventKind, Ticket, TicketStatus
+from workflow import assignment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

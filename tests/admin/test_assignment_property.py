@@ -16,9 +16,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from admin_config import assignment, presence
-from admin_config.models import AssignmentMode, AssignmentRule, Department, DepartmentMembership
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import AssignmentMode, AssignmentRule, Department, DepartmentMembership
 from helpdesk.models import Availability, User
 from helpdesk.tenancy import tenant_context
 from tests.admin.assignment_helpers import person
@@ -26,6 +25,7 @@ from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory, TicketFactory
 from tickets import services
 from tickets.models import Ticket, TicketStatus
+from workflow import assignment, presence
 
 MODES = [AssignmentMode.AUTOMATIC, AssignmentMode.MANUAL, AssignmentMode.NONE]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from admin_config import audit
-from admin_config.models import ConfigChange, ForbiddenWord
+from deskconfig.models import ConfigChange, ForbiddenWord
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 

@@ -14,10 +14,8 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from admin_config import automation
-from admin_config.models import AccountAutomation, ConfigChange, TenantSettings
-from admin_config.tasks import auto_actions_all
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import AccountAutomation, ConfigChange, TenantSettings
 from helpdesk.celery import app
 from helpdesk.models import User
 from helpdesk.tenancy import bypass_context, tenant_context
@@ -34,6 +32,8 @@ from tickets.models import (
     Ticket,
     TicketStatus,
 )
+from workflow import automation
+from workflow.tasks import auto_actions_all
 
 pytestmark = pytest.mark.django_db
 

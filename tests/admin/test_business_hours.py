@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from admin_config.business_hours import (
+from deskconfig.accounts import ChannelAccount
+from deskconfig.business_hours import (
     END_OF_DAY,
     HORIZON_DAYS,
     TICK,
@@ -27,8 +28,7 @@ from admin_config.business_hours import (
     last_closing,
     schedule_for,
 )
-from admin_config.models import BusinessInterval, BusinessSchedule, Holiday
-from channels_conn.models import ChannelAccount
+from deskconfig.models import BusinessInterval, BusinessSchedule, Holiday
 from helpdesk.tenancy import tenant_context
 from tests.tickets.factories import ChannelAccountFactory
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from admin_config.models import BusinessSchedule, ConfigChange
 from channels_conn.base import ConnectorError, connector_for
-from channels_conn.kinds import ChannelKind
 from channels_conn.models import ChannelAccount, MailboxState
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import BusinessSchedule, ConfigChange
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast, client_for
 

@@ -7,7 +7,7 @@ import typing
 
 import pytest
 
-from admin_config.models import (
+from deskconfig.models import (
     ConfigChange,
     Department,
     DepartmentMembership,

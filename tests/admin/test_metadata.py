@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from admin_config.models import ConfigChange, FieldType, MetadataField
+from deskconfig.models import ConfigChange, FieldType, MetadataField
 from helpdesk.tenancy import tenant_context
 from tests.admin.crud_support import assert_refused_to_non_admins, changes, make, page
 from tests.conftest import client_for

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from admin_config import routing
-from admin_config.models import ConfigChange, Department, RoutingRule
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import ConfigChange, Department, RoutingRule
 from helpdesk.models import Notification, Role
 from helpdesk.tenancy import tenant_context
 from tests.admin.crud_support import assert_refused_to_non_admins, changes, make, page
@@ -20,6 +19,7 @@ from tests.factories import UserFactory
 from tests.tickets.factories import ChannelAccountFactory
 from tests.tickets.helpers import events, fresh, receive
 from tickets.models import EventKind
+from workflow import routing
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,8 @@ from typing import cast
 import pytest
 from django.test import Client
 
-from admin_config.models import ConfigChange, Department, SkillsBot, SkillsBotOption
-from admin_config.skills_bot import ASKING, choose, normalize
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import ConfigChange, Department, SkillsBot, SkillsBotOption
 from helpdesk.models import User
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast, client_for
@@ -21,6 +20,7 @@ from tests.tickets.factories import BotUserFactory, ChannelAccountFactory
 from tests.tickets.helpers import events
 from tickets import services
 from tickets.models import AuthorKind, EventKind, Message, Ticket
+from workflow.skills_bot import ASKING, choose, normalize
 
 pytestmark = pytest.mark.django_db
 

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from admin_config.business_hours import END_OF_DAY
-from admin_config.models import (
+from admin_config.views_hours import DASH
+from deskconfig.accounts import ChannelAccount
+from deskconfig.business_hours import END_OF_DAY
+from deskconfig.models import (
     BusinessInterval,
     BusinessSchedule,
     ConfigChange,
     Holiday,
     TenantSettings,
 )
-from admin_config.views_hours import DASH
-from channels_conn.models import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tests.tickets.factories import ChannelAccountFactory

@@ -13,7 +13,8 @@ from admin_config.message_templates import (
     placeholder_errors,
     unknown_variables,
 )
-from admin_config.models import (
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import (
     ConfigChange,
     Department,
     DepartmentMembership,
@@ -21,7 +22,6 @@ from admin_config.models import (
     TemplateDepartment,
     WhatsAppTemplate,
 )
-from channels_conn.kinds import ChannelKind
 from helpdesk.tenancy import tenant_context
 from tests.admin.crud_support import assert_refused_to_non_admins, changes, make, page
 from tests.conftest import client_for

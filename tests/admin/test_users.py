@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from admin_config import users
-from admin_config.models import ConfigChange, Department, DepartmentMembership
+from deskconfig.models import ConfigChange, Department, DepartmentMembership
 from helpdesk.models import Availability, Role, User
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import Cast, client_for

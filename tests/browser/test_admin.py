@@ -17,7 +17,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 
-from admin_config.models import (
+from admin_config.sections import SECTIONS
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import (
     AssignmentMode,
     AssignmentRule,
     BusinessSchedule,
@@ -28,8 +30,6 @@ from admin_config.models import (
     SkillsBot,
     SkillsBotOption,
 )
-from admin_config.sections import SECTIONS
-from channels_conn.models import ChannelAccount
 from helpdesk.celery import app
 from helpdesk.models import User
 from helpdesk.tenancy import tenant_context

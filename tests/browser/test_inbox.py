@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
 from tickets import columns as column_services

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from admin_config.models import MessageTemplate
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.models import MessageTemplate
 from helpdesk.tenancy import tenant_context
 from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
 from tickets import services

@@ -7,7 +7,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
 from tests.live import ARTIFACTS, Daphne, chromium, login

@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from channels_conn.email.devserver import PASSWORD, USER, Dovecot, free_port
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
 

@@ -8,7 +8,7 @@ import pytest
 
 from channels_conn.email.devserver import PASSWORD, USER, Dovecot, free_port
 from channels_conn.email.probe import Security, ServerConfig, probe_imap, probe_smtp
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tests.channels.conftest import Smtp
 from tests.conftest import Cast, client_for

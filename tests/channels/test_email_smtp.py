@@ -12,7 +12,7 @@ import pytest
 from channels_conn.base import ConnectorError, connector_for
 from channels_conn.email.imap import poll_account
 from channels_conn.email.smtp import SmtpConnector
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from tests.channels.conftest import Dovecot, Smtp
 from tests.channels.test_email_imap import mail
 from tests.conftest import Cast

@@ -12,7 +12,7 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from tests.channels.conftest import Dovecot, free_port
 from tests.channels.test_email_imap import mail
 from tests.conftest import Cast

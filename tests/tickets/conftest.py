@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import pytest
 
 from channels_conn.base import ConnectorError, connector_for, register, unregister
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
 from helpdesk.models import User
 from helpdesk.services import tenant_bot
 from helpdesk.tenancy import bypass_context, tenant_context

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import factory
 
-from admin_config.models import FieldType, ForbiddenWord, MetadataField, TenantSettings
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import FieldType, ForbiddenWord, MetadataField, TenantSettings
 from helpdesk.models import Role
 from tests.factories import TenantFactory, UserFactory
 from tickets.models import (

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 
 from channels_conn.base import ConnectorError, SendResult
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
 from helpdesk.tenancy import tenant_context
 from tickets import services
 from tickets.models import Event, Message, Ticket

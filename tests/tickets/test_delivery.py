@@ -330,7 +330,7 @@ class _Broken:
 
 @db
 def test_a_connector_bug_is_retried_then_shown_as_failed_not_left_queued(reply, account):
-    from channels_conn import base
+    from tickets import connectors as base
 
     previous = base._REGISTRY.get(account.kind)
     base.register(_Broken(account.kind))

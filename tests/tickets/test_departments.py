@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from admin_config.models import Department, DepartmentMembership, MessageTemplate
+from deskconfig.models import Department, DepartmentMembership, MessageTemplate
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tests.tickets.factories import TicketFactory

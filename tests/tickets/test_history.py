@@ -10,8 +10,9 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from admin_config.models import FieldType, MetadataField, WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
+from channels_conn.whatsapp.templates import ticket_create_with_template
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import FieldType, MetadataField, WhatsAppTemplate
 from helpdesk.models import Notification
 from helpdesk.tenancy import bypass_context
 from tests.factories import UserFactory
@@ -681,11 +682,10 @@ def test_ticket_create_on_whatsapp_normalizes_the_phone(in_a):
         body="Hola {{1}}",
         status=WhatsAppTemplate.Status.APPROVED,
     )
-    ticket = services.ticket_create(
+    ticket = ticket_create_with_template(
         account=whatsapp,
         identity="+56 9 1234 5678",
         author=in_a.agent,
-        text="",
         template=template,
         params=["Ana"],
     )

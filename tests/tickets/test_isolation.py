@@ -36,6 +36,33 @@ def test_ticket_by_number_of_a_in_b_is_404(ticket_of_a, cast):
         queries.ticket_by_number(ticket_of_a.number)
 
 
+def test_ticket_for_user_decides_by_the_user_not_only_the_ambient_tenant(ticket_of_a, cast):
+    with tenant_context(cast.tenant_a.pk):
+        assert queries.ticket_for_user(user=cast.agent, number=ticket_of_a.number) == ticket_of_a
+        # The context is A's, but the person is B's: nothing opens.
+        with pytest.raises(Http404):
+            queries.ticket_for_user(user=cast.outsider, number=ticket_of_a.number)
+        cast.agent.is_active = False
+        with pytest.raises(Http404):
+            queries.ticket_for_user(user=cast.agent, number=ticket_of_a.number)
+
+
+def test_attachment_for_user_decides_by_the_user(ticket_of_a, cast):
+    with tenant_context(cast.tenant_a.pk):
+        reply = services.message_send(
+            ticket=ticket_of_a,
+            author=cast.agent,
+            text="Adjunto",
+            is_public=False,
+            files=[services.IncomingFile(name="a.txt", content=b"x", content_type="text/plain")],
+        )
+        token = reply.attachments.get().token
+        found = queries.attachment_for_user(user=cast.agent, token=token)
+        assert found.message_id == reply.pk
+        with pytest.raises(Http404):
+            queries.attachment_for_user(user=cast.outsider, token=token)
+
+
 @pytest.mark.parametrize("query", ["José Pérez", "perez", "jose@correo.cl", "12.345.678-5"])
 def test_search_in_b_does_not_find_a_customer(ticket_of_a, cast, query):
     assert [c.name for c in queries.search(query).customers] == ["José Pérez"]

@@ -8,8 +8,8 @@ import hashlib
 import pytest
 import time_machine
 
-from admin_config.models import TenantSettings
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import TenantSettings
 from tests.tickets.factories import ChannelAccountFactory, TenantSettingsFactory
 from tests.tickets.helpers import events, fresh, receive
 from tickets import services

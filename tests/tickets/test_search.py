@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
 from tests.tickets.factories import (
     ChannelAccountFactory,
     CustomerFactory,

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from admin_config.models import (
+from deskconfig.models import (
     AccountAutomation,
     BusinessInterval,
     BusinessSchedule,

@@ -8,14 +8,15 @@ import datetime
 import pytest
 import time_machine
 
-from admin_config.models import ForbiddenWord, WhatsAppTemplate
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
+from channels_conn.whatsapp import templates, window
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import ForbiddenWord, WhatsAppTemplate
 from helpdesk.tenancy import bypass_context, tenant_context
 from tests.conftest import client_for
 from tests.tickets.factories import ChannelAccountFactory
 from tests.tickets.helpers import receive
-from tickets import services, whatsapp
+from tickets import services
 from tickets.models import DeliveryStatus, Direction, Event, EventKind, Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -61,25 +62,25 @@ def template(wa):
 
 def test_the_window_is_open_for_24_hours_after_the_customers_last_message(wa):
     ticket = _ticket_received_at(wa, T0)
-    assert whatsapp.window_open(ticket, T0 + datetime.timedelta(hours=23, minutes=59))
-    assert not whatsapp.window_open(ticket, T0 + datetime.timedelta(hours=24, minutes=1))
+    assert window.window_open(ticket, T0 + datetime.timedelta(hours=23, minutes=59))
+    assert not window.window_open(ticket, T0 + datetime.timedelta(hours=24, minutes=1))
     # A new customer message opens it again.
     receive(wa, identity=PHONE, text="¿Hola?", received_at=T0 + datetime.timedelta(hours=30))
-    assert whatsapp.window_open(ticket, T0 + datetime.timedelta(hours=31))
+    assert window.window_open(ticket, T0 + datetime.timedelta(hours=31))
 
 
 def test_other_channels_have_no_window(in_a):
     email = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.EMAIL)
     ticket = receive(email, received_at=T0).message.ticket
-    assert whatsapp.window_open(ticket, T0 + datetime.timedelta(days=30))
+    assert window.window_open(ticket, T0 + datetime.timedelta(days=30))
 
 
 def test_a_ticket_the_customer_never_wrote_on_has_no_window(wa, template, in_a):
-    ticket = services.ticket_create(
-        account=wa, identity=PHONE, author=in_a.agent, text="", template=template,
+    ticket = templates.ticket_create_with_template(
+        account=wa, identity=PHONE, author=in_a.agent, template=template,
         params=["Ana", "10388", "lunes"],
     )  # fmt: skip
-    assert not whatsapp.window_open(ticket, ticket.created_at)
+    assert not window.window_open(ticket, ticket.created_at)
 
 
 def test_free_text_is_sent_at_23h59_and_refused_at_24h01(wa, in_a):
@@ -107,7 +108,7 @@ def test_the_bot_is_refused_too_after_24_hours(wa, bot):
 def test_a_template_is_sent_outside_the_window_with_its_filled_text_and_data(wa, template, in_a):
     ticket = _ticket_received_at(wa, T0)
     with time_machine.travel(T0 + datetime.timedelta(days=3), tick=False):
-        message = services.message_send_template(
+        message = templates.message_send_template(
             ticket=ticket, author=in_a.agent, template=template, params=[" Ana ", "10388", "lunes"]
         )
     assert message.text == "Hola Ana, tu pedido 10388 llega el lunes."
@@ -124,9 +125,9 @@ def test_a_template_is_sent_outside_the_window_with_its_filled_text_and_data(wa,
         "params": ["Ana", "10388", "lunes"],
     }
     # What the connector reads back, and the Cloud API payload it builds.
-    recorded = whatsapp.sent_template(message)
+    recorded = templates.sent_template(message)
     assert recorded == event.data["template"]
-    assert whatsapp.template_payload(recorded) == {
+    assert templates.template_payload(recorded) == {
         "name": "confirmacion_pedido",
         "language": {"code": "es"},
         "components": [
@@ -148,16 +149,16 @@ def test_a_free_text_message_has_no_template(wa, in_a):
     ticket = _ticket_received_at(wa, T0)
     with time_machine.travel(T0 + datetime.timedelta(hours=1), tick=False):
         message = services.message_send(ticket=ticket, author=in_a.agent, text="Hola")
-    assert whatsapp.sent_template(message) is None
+    assert templates.sent_template(message) is None
 
 
 def test_a_template_without_parameters_has_no_components(wa, in_a):
     plain = _template(wa, name="hola", body="Hola, ¿seguimos con tu consulta?")
     ticket = _ticket_received_at(wa, T0)
-    message = services.message_send_template(
+    message = templates.message_send_template(
         ticket=ticket, author=in_a.agent, template=plain, params=[]
     )
-    assert whatsapp.template_payload(whatsapp.sent_template(message)) == {
+    assert templates.template_payload(templates.sent_template(message)) == {
         "name": "hola",
         "language": {"code": "es"},
     }
@@ -175,7 +176,7 @@ def test_a_template_without_parameters_has_no_components(wa, in_a):
 def test_template_parameters_are_checked(wa, template, in_a, params, expected):
     ticket = _ticket_received_at(wa, T0)
     with pytest.raises(services.ActionRefused) as refused:
-        services.message_send_template(
+        templates.message_send_template(
             ticket=ticket, author=in_a.agent, template=template, params=params
         )
     assert expected in refused.value.messages[0]
@@ -186,7 +187,7 @@ def test_a_forbidden_word_in_a_parameter_is_refused(wa, template, in_a):
     ForbiddenWord.objects.create(tenant=in_a.tenant_a, word="estúpido")
     ticket = _ticket_received_at(wa, T0)
     with pytest.raises(services.ActionRefused) as refused:
-        services.message_send_template(
+        templates.message_send_template(
             ticket=ticket, author=in_a.agent, template=template, params=["ESTUPIDO", "1", "2"]
         )
     assert "palabras no permitidas: estúpido" in refused.value.messages[0]
@@ -197,7 +198,7 @@ def test_only_approved_templates_are_sent(wa, in_a, status):
     pending = _template(wa, name="nueva", status=status)
     ticket = _ticket_received_at(wa, T0)
     with pytest.raises(services.ActionRefused) as refused:
-        services.message_send_template(
+        templates.message_send_template(
             ticket=ticket, author=in_a.agent, template=pending, params=["a", "b", "c"]
         )
     assert "no está aprobada" in refused.value.messages[0]
@@ -208,7 +209,7 @@ def test_a_template_of_another_account_is_refused(wa, in_a):
     foreign = _template(other)
     ticket = _ticket_received_at(wa, T0)
     with pytest.raises(services.ActionRefused) as refused:
-        services.message_send_template(
+        templates.message_send_template(
             ticket=ticket, author=in_a.agent, template=foreign, params=["a", "b", "c"]
         )
     assert "es de otra cuenta de WhatsApp" in refused.value.messages[0]
@@ -218,7 +219,7 @@ def test_templates_are_for_whatsapp_tickets_only(wa, template, in_a):
     email = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.EMAIL)
     ticket = receive(email).message.ticket
     with pytest.raises(services.ActionRefused) as refused:
-        services.message_send_template(
+        templates.message_send_template(
             ticket=ticket, author=in_a.agent, template=template, params=["a", "b", "c"]
         )
     assert "solo se envían por WhatsApp" in refused.value.messages[0]
@@ -229,13 +230,13 @@ def test_a_proactive_whatsapp_ticket_starts_with_a_template_not_free_text(wa, te
         services.ticket_create(account=wa, identity=PHONE, author=in_a.agent, text="Hola Ana")
     assert "24 horas" in refused.value.messages[0]
     assert not Ticket.objects.exists()
-    ticket = services.ticket_create(
-        account=wa, identity=PHONE, author=in_a.agent, text="", template=template,
+    ticket = templates.ticket_create_with_template(
+        account=wa, identity=PHONE, author=in_a.agent, template=template,
         params=["Ana", "10388", "lunes"],
     )  # fmt: skip
     message = ticket.messages.get()
     assert message.text == "Hola Ana, tu pedido 10388 llega el lunes."
-    assert (whatsapp.sent_template(message) or {})["name"] == "confirmacion_pedido"
+    assert (templates.sent_template(message) or {})["name"] == "confirmacion_pedido"
 
 
 # --- the ticket page -------------------------------------------------------------------------
@@ -394,7 +395,7 @@ def test_a_new_whatsapp_ticket_starts_with_the_filled_template(cast):
         ticket = Ticket.objects.get()
         message = ticket.messages.get()
         assert message.text == "Hola Ana, tu pedido 10388 llega el lunes."
-        assert (whatsapp.sent_template(message) or {})["params"] == ["Ana", "10388", "lunes"]
+        assert (templates.sent_template(message) or {})["params"] == ["Ana", "10388", "lunes"]
         assert ticket.assignee_id == cast.agent.pk
 
 

@@ -1,0 +1,1 @@
+"""WhatsApp: its 24-hour window (:mod:`.window`) and its template messages (:mod:`.templates`)."""

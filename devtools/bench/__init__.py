@@ -1,0 +1,1 @@
+"""Benchmarks' seeders and helpers (``manage.py bench_inbox``, ``bench_email``)."""

@@ -1,0 +1,49 @@
+"""The one writer of a ticket's history: :func:`event_record`.
+
+Every module that records what happened to a ticket (the services, routing, the skills bot,
+automatic actions, the SLA clock) calls it, so who did it (``actor_kind``) is derived the same
+way everywhere and the live push is never forgotten. A test fails if an ``Event`` is created
+anywhere else (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tickets import live
+from tickets.models import ActorKind, Event
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
+    from tickets.models import Ticket
+
+
+def actor_kind_of(user: User | None) -> str:
+    if user is None:
+        return ActorKind.SYSTEM
+    return ActorKind.BOT if user.is_bot else ActorKind.USER
+
+
+def event_record(
+    *,
+    ticket: Ticket,
+    kind: str,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+    push: bool = True,
+) -> Event:
+    """Write one history event of ``ticket``; with ``push``, tell its pages and the inboxes
+    after the commit. A caller that saves and pushes the ticket itself in the same
+    transaction (the services' ``_touch``, ``message_receive``) passes ``push=False``: one
+    change, one push."""
+    event = Event.objects.create(
+        tenant_id=ticket.tenant_id,
+        ticket=ticket,
+        kind=kind,
+        actor_kind=actor_kind_of(actor),
+        actor=actor,
+        data=data or {},
+    )
+    if push:
+        live.ticket_changed(ticket)
+    return event

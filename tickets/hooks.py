@@ -1,0 +1,83 @@
+"""The calls ``tickets`` makes into the layers above it, without importing them.
+
+``tickets`` sits below the workflow (routing, automatic replies, skills bot, assignment) and
+the channels. When a ticket changes in a way they care about, the services call the hooks
+here; the higher layers fill them in their ``AppConfig.ready()``:
+
+- :class:`Workflow` is registered by ``workflow`` (one implementation: the desk's engine);
+- a channel's rule for outgoing messages (WhatsApp's 24-hour window) is registered by
+  ``channels_conn`` per channel kind, see :func:`register_send_rule`.
+
+Without a registration (a project without those apps) nothing happens: no routing, no
+automatic assignment, every channel accepts every answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from helpdesk.models import User
+    from tickets.models import Message, Ticket
+
+
+class Workflow(Protocol):
+    def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
+        """Inside ``message_receive``'s transaction, once the message and ticket are saved
+        and before the live push (so agents see the ticket already routed)."""
+
+    def request_assignment(self, ticket: Ticket) -> None:
+        """An unassigned open ticket looks for an agent (after the commit)."""
+
+    def drain_queue(self, tenant_id: int) -> None:
+        """A slot became free: queued tickets may be placed (after the commit)."""
+
+    def assignment_refusal(self, *, assignee: User, ticket: Ticket) -> str | None:
+        """Why ``assignee`` may not take ``ticket`` now (None: they may)."""
+
+    def assignable_users(self, ticket: Ticket) -> list[User]:
+        """The people an agent may hand ``ticket`` to, for the ticket page's menu."""
+
+
+class _NoWorkflow:
+    def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
+        return None
+
+    def request_assignment(self, ticket: Ticket) -> None:
+        return None
+
+    def drain_queue(self, tenant_id: int) -> None:
+        return None
+
+    def assignment_refusal(self, *, assignee: User, ticket: Ticket) -> str | None:
+        return None
+
+    def assignable_users(self, ticket: Ticket) -> list[User]:
+        return []
+
+
+_workflow: Workflow = _NoWorkflow()
+
+# (ticket, templated) -> why an answer may not be sent now, or None.
+SendRule = Callable[["Ticket", bool], "str | None"]
+_send_rules: dict[str, SendRule] = {}
+
+
+def register_workflow(implementation: Workflow) -> None:
+    global _workflow
+    _workflow = implementation
+
+
+def workflow() -> Workflow:
+    return _workflow
+
+
+def register_send_rule(kind: str, rule: SendRule) -> None:
+    """``rule`` decides, for tickets of channel ``kind``, whether an answer may go out now."""
+    _send_rules[kind] = rule
+
+
+def send_refusal(ticket: Ticket, *, templated: bool) -> str | None:
+    rule = _send_rules.get(ticket.account.kind)
+    return rule(ticket, templated) if rule is not None else None

@@ -1,0 +1,225 @@
+"""Our messages: an answer queued on the ticket's account, its delivery through the channel's
+connector (after the commit), and its status afterwards (sent, delivered, read, failed, retried)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from deskconfig.accounts import ChannelAccount
+from helpdesk.models import User
+from tickets import hooks, live
+from tickets.models import AuthorKind, DeliveryStatus, Direction, EventKind, Message, Ticket
+from tickets.services.base import (
+    PREVIEW_LENGTH,
+    ActionRefused,
+    IncomingFile,
+    OutboundTemplate,
+    _event,
+    _file_name,
+    _lock,
+    _preview,
+    _store_attachments,
+    _touch,
+    forbidden_words_in,
+)
+
+
+def _reply_visibility(ticket: Ticket, reply_to: Message | None) -> bool:
+    """A reply is public when it answers a public message (a comment, a mention)."""
+    if reply_to is not None:
+        return reply_to.is_public
+    last_in = (
+        Message.objects.filter(ticket=ticket, direction=Direction.IN)
+        .order_by("-created_at", "-id")
+        .values_list("is_public", flat=True)
+        .first()
+    )
+    return bool(last_in)
+
+
+def _thread_ticket_ids(ticket: Ticket) -> list[int]:
+    return [ticket.pk, *Ticket.objects.filter(merged_into=ticket).values_list("pk", flat=True)]
+
+
+def message_send(
+    *,
+    ticket: Ticket,
+    author: User,
+    text: str,
+    reply_to: Message | None = None,
+    files: Sequence[IncomingFile] = (),
+    is_public: bool | None = None,
+    template: OutboundTemplate | None = None,
+) -> Message:
+    """Queue an answer on the ticket's account; the send task delivers it after the commit.
+
+    ``template`` is given by a channel's template sender only (WhatsApp's
+    ``message_send_template``): the channel's rule (``tickets.hooks.send_refusal``, WhatsApp's
+    24-hour window) may accept nothing else."""
+    text = (text or "").strip()
+    if not text and not files:
+        raise ActionRefused(_("Escribe un mensaje o adjunta un archivo."))
+    refusal = hooks.send_refusal(ticket, templated=template is not None)
+    if refusal:
+        raise ActionRefused(refusal)
+    words = forbidden_words_in(text)
+    if words:
+        raise ActionRefused(
+            _("El mensaje tiene palabras no permitidas: %(words)s. Cámbialas y vuelve a enviar.")
+            % {"words": ", ".join(words)}
+        )
+    if reply_to is not None and reply_to.ticket_id not in _thread_ticket_ids(ticket):
+        raise ActionRefused(_("Solo puedes responder a mensajes de este ticket."))
+    public = _reply_visibility(ticket, reply_to) if is_public is None else is_public
+    if files and public:
+        raise ActionRefused(_("Las respuestas públicas no pueden llevar adjuntos."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        if ticket.merged_into_id:
+            raise ActionRefused(_("Este ticket se fusionó con otro: responde en ese."))
+        message = Message.objects.create(
+            tenant_id=ticket.tenant_id,
+            ticket=ticket,
+            account_id=ticket.account_id,
+            direction=Direction.OUT,
+            is_public=public,
+            author_kind=AuthorKind.BOT if author.is_bot else AuthorKind.AGENT,
+            author=author,
+            text=text,
+            reply_to=reply_to,
+            status=DeliveryStatus.QUEUED,
+            created_at=now,
+        )
+        _store_attachments(message, files)
+        fields = ["last_message_preview", "last_agent_message_at"]
+        ticket.last_message_preview = _preview(text) or (
+            _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
+        )
+        ticket.last_agent_message_at = now
+        if not author.is_bot:
+            # Only a person's answer stops the SLA clock and makes the ticket "addressed".
+            _record_human_answer(ticket, author, now)
+            fields += [
+                "addressed",
+                "awaiting_response",
+                "first_response_at",
+                "waiting_since",
+                "sla_due_at",
+                "sla_risk_at",
+                "sla_breached",
+            ]
+        extra = {"template": template.as_data()} if template is not None else {}
+        _event(ticket, EventKind.MESSAGE_OUT, author, message=message.pk, public=public, **extra)
+        _touch(ticket, *fields)
+        live.message_added(message)
+        _enqueue_delivery(message)
+    return message
+
+
+def _record_human_answer(ticket: Ticket, author: User, now: datetime.datetime) -> None:
+    if ticket.waiting_since is not None:
+        seconds = int((now - ticket.waiting_since).total_seconds())
+        late = ticket.sla_due_at is not None and now > ticket.sla_due_at
+        _event(ticket, EventKind.SLA, author, response_seconds=seconds, late=late)
+    ticket.addressed = True
+    ticket.awaiting_response = False
+    ticket.first_response_at = ticket.first_response_at or now
+    ticket.waiting_since = None
+    ticket.sla_due_at = ticket.sla_risk_at = None
+    ticket.sla_breached = False
+
+
+def _enqueue_delivery(message: Message) -> None:
+    from tickets.tasks import deliver_message
+
+    tenant_id, message_id = message.tenant_id, message.pk
+    transaction.on_commit(lambda: deliver_message.delay(tenant_id, message_id))
+
+
+def message_deliver(*, message_id: int) -> None:
+    """Hand a queued message to its connector (outside any transaction: network!), then
+    record the outcome. Raises ConnectorError when a transient failure should be retried."""
+    from tickets.connectors import ConnectorError, connector_for
+
+    message = (
+        Message.objects.select_related("ticket__customer", "account").filter(pk=message_id).first()
+    )
+    if message is None or message.status != DeliveryStatus.QUEUED:
+        return  # delivered already (a redelivered task) or deleted
+    # Claim this attempt: of two workers holding the same task, only one passes.
+    claimed = Message.objects.filter(
+        pk=message.pk, status=DeliveryStatus.QUEUED, send_attempts=message.send_attempts
+    ).update(send_attempts=message.send_attempts + 1)
+    if not claimed:
+        return
+    try:
+        result = connector_for(message.account.kind).send(message.account, message)
+    except ConnectorError as exc:
+        if exc.permanent:
+            message_fail(message_id=message.pk, reason=exc.reason)
+            return
+        raise
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=message.pk, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.SENT,
+            provider_id=result.provider_id or None,  # NULL, never "" (see the model)
+            sent_at=timezone.now(),
+        )
+        if updated:
+            message.refresh_from_db()
+            live.message_updated(message)
+
+
+def message_fail(*, message_id: int, reason: str) -> None:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message_id)
+        message.status = DeliveryStatus.FAILED
+        message.failure_reason = reason[:500]
+        message.save(update_fields=["status", "failure_reason"])
+        _event(message.ticket, EventKind.SEND_FAILED, None, message=message.pk, reason=reason[:500])
+        live.message_updated(message)
+        live.ticket_changed(message.ticket)
+
+
+def message_update_status(
+    *, account: ChannelAccount, provider_id: str, status: str, reason: str = ""
+) -> None:
+    """A provider's delivery receipt (delivered, read, failed) for one of our messages."""
+    order: list[str] = [DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(account=account, provider_id=provider_id, direction=Direction.OUT)
+            .first()
+        )
+        if message is None:
+            return
+        if status == DeliveryStatus.FAILED:
+            message.status, message.failure_reason = status, reason[:500]
+        elif status in order and (
+            message.status not in order or order.index(status) > order.index(message.status)
+        ):
+            message.status = status  # receipts arrive out of order: never go backwards
+        else:
+            return
+        message.save(update_fields=["status", "failure_reason"])
+        live.message_updated(message)
+
+
+def message_retry(*, message: Message, actor: User) -> Message:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.status != DeliveryStatus.FAILED:
+            raise ActionRefused(_("Solo se reintenta un mensaje que falló."))
+        message.status = DeliveryStatus.QUEUED
+        message.failure_reason = ""
+        message.save(update_fields=["status", "failure_reason"])
+        live.message_updated(message)
+        _enqueue_delivery(message)
+    return message
