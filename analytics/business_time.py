@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 
-from admin_config.business_hours import Plan, _window
+from deskconfig.business_hours import Plan, _window
 
 
 def business_seconds(plan: Plan | None, start: datetime.datetime, end: datetime.datetime) -> int:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from admin_config.business_hours import Plan
 from analytics.business_time import business_seconds
+from deskconfig.business_hours import Plan
 
 COUNTERS = (
     "created",

@@ -14,11 +14,11 @@ from django.utils import formats
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from admin_config.models import Department, FieldType, MetadataField
 from analytics import charts, queries
 from analytics.charts import Series, duration, number
 from analytics.filters import Filters
-from channels_conn.kinds import ChannelKind
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import Department, FieldType, MetadataField
 from tickets.models import Sentiment
 
 

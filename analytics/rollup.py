@@ -19,8 +19,6 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
-from admin_config.business_hours import Plan
-from admin_config.models import BusinessSchedule
 from analytics.contribution import (
     COUNTERS,
     EventRow,
@@ -30,7 +28,9 @@ from analytics.contribution import (
     ticket_contribution,
 )
 from analytics.models import DailyStat, RollupState, TicketFact
-from channels_conn.models import ChannelAccount
+from deskconfig.accounts import ChannelAccount
+from deskconfig.business_hours import Plan
+from deskconfig.models import BusinessSchedule
 from helpdesk.models import Tenant
 from tickets.models import Event, Message, Ticket
 

@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from admin_config.models import (
+from analytics.rollup import rollup_refresh
+from deskconfig.models import (
     BusinessInterval,
     BusinessSchedule,
     FieldType,
     Holiday,
     MetadataField,
 )
-from analytics.rollup import rollup_refresh
 from helpdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.conftest import account, bot, connector, media_root  # noqa: F401

@@ -10,9 +10,9 @@ import random
 import pytest
 import time_machine
 
-from admin_config.models import Department
 from analytics.models import DailyStat, TicketFact
 from analytics.rollup import rollup_rebuild, rollup_refresh
+from deskconfig.models import Department
 from helpdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.factories import ChannelAccountFactory

@@ -30,16 +30,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from admin_config.models import (
+from analytics.rollup import rollup_rebuild, rollup_refresh
+from deskconfig.accounts import ChannelAccount
+from deskconfig.kinds import ChannelKind
+from deskconfig.models import (
     BusinessInterval,
     BusinessSchedule,
     Department,
     FieldType,
     MetadataField,
 )
-from analytics.rollup import rollup_rebuild, rollup_refresh
-from channels_conn.kinds import ChannelKind
-from channels_conn.models import ChannelAccount
 from helpdesk.models import Role, Tenant, User
 from helpdesk.services import tenant_create
 from helpdesk.tenancy import bypass_context, tenant_context
