@@ -65,6 +65,26 @@ def _daily(f: Filters, memo: dict[str, Any]) -> dict[datetime.date, dict[str, in
     return memo["daily"]
 
 
+def _inbox_link(f: Filters, name: str, **params: Any) -> str:
+    """A new inbox column, prefilled with the tickets behind a number (and the page's filters),
+    for the person to look at and save."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    query: list[tuple[str, Any]] = [("name", name[:60]), ("status", "open")]
+    if f.channel:
+        query.append(("channels", f.channel))
+    if f.account is not None:
+        query.append(("accounts", f.account))
+    if f.department is not None:
+        query.append(("departments", f.department))
+    if f.agent is not None and "assignee_users" not in params:
+        query += [("assignee_mode", "users"), ("assignee_users", f.agent)]
+    query += [(k, v) for k, v in params.items() if (k, v) not in query]
+    return reverse("tickets:column_new") + "?" + urlencode(query)
+
+
 def tickets_panel(f: Filters, memo: dict[str, Any]) -> Panel:
     daily = _daily(f, memo)
     days = list(daily)
@@ -161,25 +181,39 @@ def sla_panel(f: Filters, memo: dict[str, Any]) -> Panel:
         Series(_("Vencidos en curso"), "s5", []),
     ]
     rows, bars = [], []
-    for group, items, label, link in (
-        (_("Canal"), by_channel, lambda k: str(kinds.get(k, k)), lambda k: {"channel": k}),
+    for group, items, label, link, column in (
+        (
+            _("Canal"),
+            by_channel,
+            lambda k: str(kinds.get(k, k)),
+            lambda k: {"channel": k},
+            lambda k: {"channels": k},
+        ),
         (
             _("Departamento"),
             by_department,
             lambda k: names.get(k, _("Sin departamento")),
             lambda k: {"department": k},
+            lambda k: {"departments": k},
         ),
     ):
         for r in items:
             name = str(label(r.key))
             href = _filter_link(f, **link(r.key)) if r.key is not None else ""
+            running = (
+                _inbox_link(
+                    f, _("SLA vencido · %(n)s") % {"n": name}, sla="breached", **column(r.key)
+                )
+                if r.running_late and r.key is not None
+                else ""
+            )
             rows.append(
                 [
                     Cell(str(group)),
                     Cell(name, href=href),
                     Cell(r.on_time),
                     Cell(r.late),
-                    Cell(r.running_late),
+                    Cell(r.running_late, href=running),
                     Cell(
                         None if r.compliance is None else round(r.compliance, 1),
                         _percent(r.compliance),
@@ -268,7 +302,15 @@ def agents_panel(f: Filters, memo: dict[str, Any]) -> Panel:
                 Cell(a.answered),
                 Cell(a.closed),
                 Cell(_seconds(a.median_seconds), duration(a.median_seconds)),
-                Cell(a.open_now),
+                Cell(
+                    a.open_now,
+                    href=_inbox_link(
+                        f,
+                        _("Abiertos · %(n)s") % {"n": a.name},
+                        assignee_mode="users",
+                        assignee_users=a.agent_id,
+                    ),
+                ),
                 Cell(a.peak_open),
                 Cell(None if a.load is None else round(a.load), load),
             ]

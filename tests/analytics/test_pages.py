@@ -4,7 +4,9 @@ ids, formula-safe CSV, the htmx partial and the page's query count."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 
 import pytest
 import time_machine
@@ -141,3 +143,17 @@ def test_rollup_rows_carry_their_tenant(history):
         tenants = set(DailyStat.all_tenants.values_list("tenant_id", flat=True))
         tenants |= set(TicketFact.all_tenants.values_list("tenant_id", flat=True))
     assert tenants == {history["chat"].tenant_id}
+
+
+def test_open_tickets_of_a_person_open_as_a_prefilled_inbox_column(history, wednesday, in_a):
+    client = client_for(in_a.admin)
+    body = client.get(f"/analytics/?{PERIOD}").content.decode()
+    ana = history["ana"].pk
+    link = re.search(rf'href="(/inbox/columns/new/\?[^"]*assignee_users={ana}[^"]*)"', body)
+    assert link is not None
+    url = html.unescape(link.group(1))
+    form = client.get(url).content.decode()
+    assert 'value="Abiertos · Ana Ñandú"' in form
+    assert f'name="assignee_users" value="{ana}" checked' in form
+    # Waits past due on the web chat open as a column of breached SLAs on that channel.
+    assert "sla=breached&amp;channels=webchat" in body

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from analytics.rollup import rollup_rebuild
+from helpdesk.dbroles import as_owner
 from helpdesk.models import Tenant
 from helpdesk.tenancy import bypass_context, tenant_context
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             started = time.perf_counter()
             with tenant_context(pk):
                 count = rollup_rebuild(tenant_id=pk)
-            with connection.cursor() as cursor:  # the planner's statistics of the new rows
+            with as_owner(), connection.cursor() as cursor:  # fresh statistics (owner only)
                 cursor.execute("ANALYZE analytics_dailystat")
                 cursor.execute("ANALYZE analytics_ticketfact")
             elapsed = time.perf_counter() - started

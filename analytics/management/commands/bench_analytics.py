@@ -40,6 +40,7 @@ from deskconfig.models import (
     FieldType,
     MetadataField,
 )
+from helpdesk.dbroles import as_owner
 from helpdesk.models import Role, Tenant, User
 from helpdesk.services import tenant_create
 from helpdesk.tenancy import bypass_context, tenant_context
@@ -163,7 +164,7 @@ class Command(BaseCommand):
                 "INSERT INTO tickets_ticketcounter (tenant_id, last_number) VALUES (%(t)s, %(n)s)",
                 params,
             )
-        with bypass_context(), connection.cursor() as c:
+        with as_owner(), connection.cursor() as c:
             for table in ("tickets_ticket", "tickets_message", "tickets_event", "tickets_customer"):
                 c.execute(f"ANALYZE {table}")
         self.out(f"seeded {n} tickets, {n * per} messages in {time.perf_counter() - started:.0f} s")
@@ -195,6 +196,9 @@ class Command(BaseCommand):
             self.out(
                 f"(a) rebuild: {count} tickets in {took:.1f} s ({count / took:,.0f} tickets/s)"
             )
+            with as_owner(), connection.cursor() as c:  # fresh statistics (the owner may ANALYZE)
+                c.execute("ANALYZE analytics_dailystat")
+                c.execute("ANALYZE analytics_ticketfact")
             self._rows(tenant)
             analyst = User.objects.create_user(
                 email=f"analista{time.time_ns()}@{SLUG}.invalid",
