@@ -213,21 +213,9 @@ def agents(f: Filters) -> list[AgentRow]:
     def row(pk: int) -> AgentRow:
         return rows.setdefault(pk, AgentRow(pk))
 
-    window = Q(created_at__gte=f.since, created_at__lt=f.until)
-    closing = Q(closed_at__gte=f.since, closed_at__lt=f.until, status="closed")
-    counted = (
-        TicketFact.objects.filter(f.dimensions(), agent_id__isnull=False)
-        .filter(window | closing | Q(status="open"))
-        .values("agent_id")
-        .annotate(
-            assigned=Count("pk", filter=window),
-            closed=Count("pk", filter=closing),
-            open_now=Count("pk", filter=Q(status="open")),
-        )
-    )
-    for r in counted:
-        a = row(r["agent_id"])
-        a.assigned, a.closed, a.open_now = r["assigned"], r["closed"], r["open_now"]
+    for pk, assigned, closed, open_now in _agent_counts(f):
+        a = row(pk)
+        a.assigned, a.closed, a.open_now = assigned, closed, open_now
     for responder, n, median in _answered(f):
         a = row(responder)
         a.answered, a.median_seconds = n, median
@@ -243,6 +231,29 @@ def agents(f: Filters) -> list[AgentRow]:
             a.name, a.max_open = named[pk]
             result.append(a)
     return sorted(result, key=lambda a: (-a.answered, -a.closed, a.name))
+
+
+def _agent_counts(f: Filters) -> list[tuple[int, int, int, int]]:
+    """Per assignee: created in the period, closed in the period, open now. Three branches,
+    each on its own index (an OR of the three would read every fact of the tenant)."""
+    where, params = _fact_where(f)
+    table = TicketFact._meta.db_table
+    sql = f"""
+        SELECT agent_id, sum(a)::int, sum(c)::int, sum(o)::int FROM (
+            SELECT agent_id, 1 AS a, 0 AS c, 0 AS o FROM {table}
+            WHERE created_at >= %s AND created_at < %s AND agent_id IS NOT NULL {where}
+            UNION ALL
+            SELECT agent_id, 0, 1, 0 FROM {table}
+            WHERE closed_at >= %s AND closed_at < %s AND status = 'closed'
+              AND agent_id IS NOT NULL {where}
+            UNION ALL
+            SELECT agent_id, 0, 0, 1 FROM {table}
+            WHERE status = 'open' AND agent_id IS NOT NULL {where}
+        ) counted GROUP BY agent_id
+    """  # noqa: S608 - only our own column names are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [f.since, f.until, *params, f.since, f.until, *params, *params])
+        return list(cursor.fetchall())
 
 
 def _answered(f: Filters) -> list[tuple[int, int, float]]:
