@@ -47,6 +47,7 @@ check-deploy: $(STAMP)
 	SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-value-for-the-check \
 	  ALLOWED_HOSTS=helpdesk.example.com DATABASE_URL=postgresql://helpdesk_app@db/helpdesk \
 	  DATABASE_OWNER_URL=postgresql://helpdesk_owner@db/helpdesk \
+	  FIELD_ENCRYPTION_KEY=$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 shell: $(STAMP)

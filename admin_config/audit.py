@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from deskconfig.models import AssignmentMode, ConfigChange
 from helpdesk.models import User
@@ -95,7 +98,34 @@ def _models_by_name() -> dict[str, type[models.Model]]:
     return {m._meta.model_name or "": m for m in apps.get_models()}
 
 
+# Keys whose model field has no Spanish name of its own (Django made one from the attribute)
+# or that are not fields at all (the links a form saves beside the row).
+KEY_LABELS = {
+    "invited_at": gettext_lazy("Invitación enviada"),
+    "last_assigned_at": gettext_lazy("Última asignación"),
+    "departments": gettext_lazy("Departamentos"),
+    "accounts": gettext_lazy("Cuentas"),
+    "account_id": gettext_lazy("Cuenta"),
+    "department_id": gettext_lazy("Departamento"),
+    "user_id": gettext_lazy("Persona"),
+    "schedule_id": gettext_lazy("Horario"),
+    "created_at": gettext_lazy("Creado"),
+    "uuid": gettext_lazy("Identificador"),
+    "intervals": gettext_lazy("Intervalos"),
+    "holidays": gettext_lazy("Feriados"),
+    "options": gettext_lazy("Opciones"),
+}
+
+# Keys that hold ids of other rows: shown by the rows' names.
+RELATED_KEYS: dict[str, tuple[str, str]] = {
+    "departments": ("admin_config", "Department"),
+    "accounts": ("channels_conn", "ChannelAccount"),
+}
+
+
 def _label(model: type[models.Model] | None, key: str) -> str:
+    if key in KEY_LABELS:
+        return str(KEY_LABELS[key])
     if model is not None:
         for field in model._meta.concrete_fields:
             if key in (field.name, field.attname):
@@ -130,21 +160,106 @@ def _choices(model: type[models.Model] | None, key: str, section: str) -> dict[s
     return {}
 
 
-def changed_values(change: ConfigChange) -> list[ChangedValue]:
+def _related_model(model: type[models.Model] | None, key: str) -> type[models.Model] | None:
+    """The model whose ids ``key`` holds (a foreign key, or a list of links), if any."""
+    if key in RELATED_KEYS:
+        return apps.get_model(*RELATED_KEYS[key])
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            if key == field.attname and field.is_relation and field.related_model:
+                return field.related_model  # type: ignore[return-value]
+    return None
+
+
+def _ids(value: Any) -> list[str]:
+    values = value if isinstance(value, list | tuple) else [value]
+    return [str(v) for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def _when(value: Any, tz: datetime.tzinfo) -> str | None:
+    """A logged ISO time in the tenant's zone, as people write it; None when not a time."""
+    if not isinstance(value, str) or len(value) < 16 or value[4:5] != "-" or "T" not in value:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        return None
+    return date_format(timezone.localtime(moment, tz), "j M Y, H:i")
+
+
+class _Names:
+    """The names of the rows a page of changes refers to by id: one query per model."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[type[models.Model], set[str]] = {}
+        self.names: dict[type[models.Model], dict[str, str]] = {}
+
+    def want(self, model: type[models.Model], ids: list[str]) -> None:
+        self.wanted.setdefault(model, set()).update(ids)
+
+    def load(self) -> None:
+        for model, ids in self.wanted.items():
+            rows = model._default_manager.filter(pk__in=[int(i) for i in ids])
+            self.names[model] = {str(row.pk): str(row) for row in rows}
+
+    def shown(self, model: type[models.Model], value: Any) -> str:
+        names = self.names.get(model, {})
+        ids = _ids(value)
+        # A row deleted since is still named by its id, marked as gone.
+        return ", ".join(names.get(i, gettext("#%(id)s (eliminado)") % {"id": i}) for i in ids)
+
+
+def _keys(change: ConfigChange) -> list[str]:
+    after, before = change.after or {}, change.before or {}
+    return list(after) + [k for k in before if k not in after]
+
+
+def describe_changes(changes: Iterable[ConfigChange]) -> None:
+    """Set ``.values`` on each change: readable labels, coded values by their names, related
+    rows by their names (read in one query per model for the whole page), times in the
+    current (the tenant's) time zone."""
+    models_by_name = _models_by_name()
+    names = _Names()
+    changes = list(changes)
+    for change in changes:
+        model = models_by_name.get(change.object_type)
+        for key in _keys(change):
+            related = _related_model(model, key)
+            if related is not None:
+                for data in (change.before or {}, change.after or {}):
+                    names.want(related, _ids(data.get(key)))
+    names.load()
+    for change in changes:
+        change.values = changed_values(change, names=names)  # type: ignore[attr-defined]
+
+
+def changed_values(change: ConfigChange, *, names: _Names | None = None) -> list[ChangedValue]:
     """The fields of one logged change with readable labels and values, in a stable order."""
     model = _models_by_name().get(change.object_type)
     before = change.before or {}
     after = change.after or {}
-    keys = list(after) + [k for k in before if k not in after]
+    zone = timezone.get_current_timezone()
     values = []
-    for key in keys:
+    for key in _keys(change):
         choices = _choices(model, key, change.section)
+        related = _related_model(model, key) if names is not None else None
 
-        def shown(data: dict[str, Any], key: str = key, choices: dict[str, str] = choices) -> str:
+        def shown(
+            data: dict[str, Any],
+            key: str = key,
+            choices: dict[str, str] = choices,
+            related: type[models.Model] | None = related,
+        ) -> str:
             if key not in data:
                 return ""
             value = data[key]
-            return choices.get(str(value), _shown(value)) if choices else _shown(value)
+            if choices:
+                return choices.get(str(value), _shown(value))
+            if related is not None and names is not None and _ids(value):
+                return names.shown(related, value)
+            return _when(value, zone) or _shown(value)
 
         values.append(
             ChangedValue(label=_label(model, key), before=shown(before), after=shown(after))

@@ -18,7 +18,9 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from admin_config.crud import TenantModelForm
+from channels_conn.credentials import readable_credentials
 from channels_conn.email.probe import Security, ServerConfig
+from channels_conn.twitter.client import XCredentials
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import BusinessSchedule
@@ -97,8 +99,9 @@ class AccountForm(TenantModelForm):
 
     def stored_secrets(self) -> set[str]:
         """The names of the secrets already stored (their values are never used for display)."""
-        creds = self.instance.credentials if self.instance.pk else {}
-        return {k for k, v in (creds if isinstance(creds, dict) else {}).items() if v}
+        # Unreadable ones (encrypted with another key) count as missing: typed again.
+        creds = readable_credentials(self.instance) if self.instance.pk else {}
+        return {k for k, v in creds.items() if v}
 
     def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
         """The form in titled groups, for the page."""
@@ -122,8 +125,7 @@ class AccountForm(TenantModelForm):
         account.kind = self.kind
         # Keys this form does not edit (e.g. a display number the provider gave) are kept.
         account.settings = {**dict(account.settings or {}), **self.settings_values()}
-        stored: Any = account.credentials
-        creds: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
+        creds = readable_credentials(account) if account.pk else {}
         self.secrets_changed = []
         for name in self.secret_fields:
             value = self.cleaned_data.get(name) or ""
@@ -294,8 +296,7 @@ class EmailAccountForm(AccountForm):
     def server_configs(self) -> tuple[ServerConfig, ServerConfig]:
         """IMAP and SMTP as typed in (a blank password: the stored one), for the probe."""
         d = self.cleaned_data
-        creds = self.instance.credentials if self.instance.pk else {}
-        creds = creds if isinstance(creds, dict) else {}
+        creds = readable_credentials(self.instance) if self.instance.pk else {}
         imap = ServerConfig(
             host=d["imap_host"].strip(),
             port=d["imap_port"],
@@ -392,6 +393,24 @@ class TwitterAccountForm(AccountForm):
 
     def clean_username(self) -> str:
         return str(self.cleaned_data.get("username") or "").strip().lstrip("@")
+
+    def x_credentials(self) -> XCredentials:
+        """The credentials as typed in (a blank secret: the stored one), for the probe."""
+        stored: Any = self.instance.credentials if self.instance.pk else {}
+        stored = stored if isinstance(stored, dict) else {}
+
+        def secret(name: str) -> str:
+            return str(self.cleaned_data.get(name) or stored.get(name) or "")
+
+        return XCredentials(
+            user_id=str(self.cleaned_data.get("user_id") or ""),
+            username=str(self.cleaned_data.get("username") or ""),
+            api_key=secret("api_key"),
+            api_secret=secret("api_secret"),
+            access_token=secret("access_token"),
+            access_token_secret=secret("access_token_secret"),
+            bearer_token=secret("bearer_token"),
+        )
 
 
 class WebchatAccountForm(AccountForm):

@@ -29,11 +29,12 @@ class SkillsBotForm(TenantModelForm):
 
     class Meta:
         model = SkillsBot
-        fields = ["enabled", "greeting", "retry_text", "default_department"]
+        fields = ["enabled", "greeting", "retry_text", "confirm_text", "default_department"]
         labels = {
             "enabled": _("Bot activo en esta cuenta"),
             "greeting": _("Saludo"),
             "retry_text": _("Texto cuando no entiende la respuesta"),
+            "confirm_text": _("Texto cuando el cliente elige"),
             "default_department": _("Departamento por defecto"),
         }
         help_texts = {
@@ -42,6 +43,10 @@ class SkillsBotForm(TenantModelForm):
                 "Se envía con la lista otra vez, hasta dos veces; después el ticket va al "
                 "departamento por defecto."
             ),
+            "confirm_text": _(
+                "Confirma la elección; {departamento} se reemplaza por el nombre. Vacío: "
+                "«Te comunicamos con {departamento}. En breve te atenderá una persona.»"
+            ),
             "default_department": _(
                 "Si el cliente no elige. Vacío: el ticket queda sin departamento."
             ),
@@ -49,6 +54,7 @@ class SkillsBotForm(TenantModelForm):
         widgets = {
             "greeting": forms.Textarea(attrs={"rows": 3}),
             "retry_text": forms.Textarea(attrs={"rows": 2}),
+            "confirm_text": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args: Any, departments: list[Department], **kwargs: Any) -> None:

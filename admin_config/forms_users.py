@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from admin_config.users import PersonData, email_taken
 from deskconfig.models import Department, DepartmentMembership
+from helpdesk.identity import normalize_email
 from helpdesk.models import Role, User
 
 MAX_WORKLOAD = 500
@@ -54,7 +55,7 @@ class PersonForm(forms.Form):
         self.fields["departments"].queryset = Department.objects.order_by("name")  # type: ignore[attr-defined]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        email = normalize_email(self.cleaned_data["email"])
         if email_taken(email, exclude_pk=self.instance.pk if self.instance else None):
             # Never say which tenant has it: the address is simply not available.
             raise forms.ValidationError(_("Ese correo ya está en uso."))

@@ -97,7 +97,7 @@ SECTIONS: tuple[Section, ...] = (
         "exports",
         _("Exportaciones"),
         _("Descargas de tickets y mensajes."),
-        "analytics:exports",
+        "exports:index",
         frozenset({Role.ADMIN, Role.ANALYST}),
     ),
 )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from admin_config import views_channels as views
+from admin_config import views_channels_x as views_x
 
 urlpatterns = [
     path("admin/channels/", views.channel_list, name="channels"),
@@ -14,6 +15,7 @@ urlpatterns = [
         name="channels_disconnect",
     ),
     path("admin/channels/<int:pk>/reconnect/", views.channel_reconnect, name="channels_reconnect"),
+    path("admin/channels/<int:pk>/x/retry/", views_x.channel_x_retry, name="channels_x_retry"),
     path(
         "admin/channels/<int:pk>/emails/<int:email_id>/retry/",
         views.channel_email_retry,

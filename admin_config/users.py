@@ -29,8 +29,9 @@ from django.utils.translation import gettext as _
 from admin_config import audit
 from deskconfig.models import ConfigChange, Department, DepartmentMembership
 from helpdesk import live
+from helpdesk.identity import normalize_email
 from helpdesk.models import Availability, Role, User
-from helpdesk.tenancy import bypass_context
+from helpdesk.tenancy import bypass_context, current_tenant_id
 
 SECTION = "users"
 INVITATION_MAX_AGE = datetime.timedelta(hours=72)
@@ -71,13 +72,26 @@ def person(pk: int) -> User:
     return User.objects.filter(is_bot=False).get(pk=pk)
 
 
-def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
-    """Whether any user of any tenant logs in with ``email``."""
+def email_taken(email: str, *, exclude_pk: int | None = None, tenant_id: int | None = None) -> bool:
+    """Whether a person of *this* tenant has ``email``. Other tenants are never consulted
+    here: the answer would tell an admin who is registered elsewhere (see
+    :func:`invitation_user` for where that is resolved)."""
+    tenant = tenant_id or current_tenant_id()
     with bypass_context():
-        qs = User.objects.filter(email__iexact=email.strip())
+        qs = User.objects.filter(email=normalize_email(email), tenant_id=tenant or 0)
         if exclude_pk is not None:
             qs = qs.exclude(pk=exclude_pk)
         return qs.exists()
+
+
+def email_used_elsewhere(user: User) -> bool:
+    """Another person (of any tenant) already logs in with this person's address."""
+    with bypass_context():
+        return (
+            User.objects.filter(email=user.email, invited_at__isnull=True)
+            .exclude(pk=user.pk)
+            .exists()
+        )
 
 
 def invitation_pending(user: User) -> bool:
@@ -150,8 +164,8 @@ def _after_commit_drain(tenant_id: int) -> None:
     assignment.drain_queue(tenant_id)  # it waits for the commit itself
 
 
-def _refuse_taken(email: str, exclude_pk: int | None = None) -> None:
-    if email_taken(email, exclude_pk=exclude_pk):
+def _refuse_taken(email: str, tenant_id: int | None, exclude_pk: int | None = None) -> None:
+    if email_taken(email, exclude_pk=exclude_pk, tenant_id=tenant_id):
         raise Refused(_("Ese correo ya está en uso."))
 
 
@@ -169,8 +183,8 @@ class PersonData:
 
 def user_invite(*, actor: User, data: PersonData) -> User:
     """Create a person with no password yet; :func:`invitation_send` mails them the link."""
-    email = data.email.strip().lower()
-    _refuse_taken(email)
+    email = normalize_email(data.email)
+    _refuse_taken(email, actor.tenant_id)
     try:
         with transaction.atomic():
             user = User(
@@ -193,8 +207,8 @@ def user_invite(*, actor: User, data: PersonData) -> User:
 
 def user_update(*, actor: User, user: User, data: PersonData) -> User:
     """Name, email, role, departments and workload of one person."""
-    email = data.email.strip().lower()
-    _refuse_taken(email, exclude_pk=user.pk)
+    email = normalize_email(data.email)
+    _refuse_taken(email, user.tenant_id, exclude_pk=user.pk)
     try:
         with transaction.atomic():
             if data.role != Role.ADMIN:
@@ -332,16 +346,21 @@ def invitation_user(token: str) -> User:
         or not constant_time_compare(str(data.get("s", "")), _password_state(user))
     ):
         raise InvitationProblem("used")
+    if email_used_elsewhere(user):
+        raise InvitationProblem("taken")
     return user
 
 
 def invitation_accept(*, user: User, password: str) -> User:
     """Set the password chosen on the invitation page; the link stops working."""
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        user.set_password(password)
-        user.invited_at = None
-        user.save(update_fields=["password", "invited_at"])
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=user.pk)
+            user.set_password(password)
+            user.invited_at = None
+            user.save(update_fields=["password", "invited_at"])
+    except IntegrityError:  # the address was taken elsewhere meanwhile
+        raise InvitationProblem("taken") from None
     return user
 
 

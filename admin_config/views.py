@@ -13,7 +13,7 @@ from helpdesk.models import Role
 def index(request: AuthedRequest) -> HttpResponse:
     """Admins see every section; an analyst's Admin menu is Exports only."""
     if request.user.role == Role.ANALYST:
-        return redirect("analytics:exports")
+        return redirect("exports:index")
     return render(
         request,
         "admin_config/index.html",
@@ -30,8 +30,8 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         changes = changes.filter(section=section)
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     titles = {s.slug: s.title for s in SECTIONS}
+    audit.describe_changes(page)
     for change in page:
-        change.values = audit.changed_values(change)  # type: ignore[attr-defined]
         change.section_title = titles.get(change.section, change.section)  # type: ignore[attr-defined]
     return render(
         request,

@@ -15,12 +15,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from admin_config.crud import save_with_audit
-from admin_config.forms_channels import FORMS, AccountForm, EmailAccountForm, form_class_for
+from admin_config.forms_channels import (
+    FORMS,
+    AccountForm,
+    EmailAccountForm,
+    TwitterAccountForm,
+    form_class_for,
+)
 from admin_config.sections import SECTIONS
 from admin_config.services_channels import SECTION, account_set_active
+from admin_config.views_channels_x import x_extras
+from channels_conn.credentials import credentials_problem
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_retry
+from channels_conn.twitter.probe import probe_x
 from deskconfig.kinds import ChannelKind
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
@@ -33,8 +42,9 @@ def _context(**extra: Any) -> dict[str, Any]:
 
 
 def _accounts() -> Any:
-    # The list never needs the secrets: skip decrypting them.
-    return ChannelAccount.objects.defer("credentials").select_related("schedule")
+    # Loading the secrets decrypts none (helpdesk.crypto.SealedSecret): the list only checks
+    # that this server's key can read them, on the tokens' signatures.
+    return ChannelAccount.objects.select_related("schedule")
 
 
 def _mailbox_states() -> dict[int, MailboxState]:
@@ -61,7 +71,12 @@ def channel_list(request: AuthedRequest) -> HttpResponse:
             "kind": kind.value,
             "label": kind.label,
             "rows": [
-                {"account": a, "state": states.get(a.pk), "failed": failed.get(a.pk, 0)}
+                {
+                    "account": a,
+                    "state": states.get(a.pk),
+                    "failed": failed.get(a.pk, 0),
+                    "reconnect": credentials_problem(a),
+                }
                 for a in accounts
                 if a.kind == kind.value
             ],
@@ -100,6 +115,9 @@ def _form_page(
             imap, smtp = form.server_configs()
             probe = [probe_imap(imap), probe_smtp(smtp)]  # nothing is saved by a probe
             retype = any(request.POST.get(name) for name in form.secret_fields)
+        elif form.is_valid() and request.POST.get("probe") and isinstance(form, TwitterAccountForm):
+            probe = probe_x(form.x_credentials())  # nothing is saved by a probe
+            retype = any(request.POST.get(name) for name in form.secret_fields)
         elif form.is_valid():
             saved = save_with_audit(
                 actor=request.user,
@@ -119,6 +137,7 @@ def _form_page(
         kind_label=ChannelKind(form_class.kind).label,
         probe=probe,
         retype=retype,
+        reconnect=credentials_problem(account) if account is not None else "",
     )
     if account is not None:
         context.update(_account_extras(request, account))
@@ -145,6 +164,7 @@ def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str
         extras["widget_url"] = request.build_absolute_uri(
             reverse("channels_conn:chat_widget", args=[account.uuid])
         )
+    extras.update(x_extras(account))
     return extras
 
 

@@ -179,12 +179,18 @@ class TesterForm(forms.Form):
     text = forms.CharField(
         label=gettext_lazy("Primer mensaje"),
         max_length=4000,
+        required=False,  # rules by channel or account alone are tested without one
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args: Any, tenant_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = _accounts(tenant_id)  # type: ignore[attr-defined]
+        accounts = _accounts(tenant_id)
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
+        # The form as it first shows must test something: the first account is chosen.
+        first = accounts.first()
+        if first is not None and not self.is_bound:
+            self.initial.setdefault("account", first.pk)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -140,14 +140,22 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             request,
             "admin_config/users_invitation.html",
             {"problem": problem.reason},
-            status=404 if problem.reason == "invalid" else 410,
+            status={"invalid": 404, "taken": 409}.get(problem.reason, 410),
         )
     form = InvitationPasswordForm(person, request.POST or None)
     if request.method == "POST" and form.is_valid():
         with tenant_context(person.tenant_id or 0):
-            person = users.invitation_accept(
-                user=person, password=form.cleaned_data["new_password1"]
-            )
+            try:
+                person = users.invitation_accept(
+                    user=person, password=form.cleaned_data["new_password1"]
+                )
+            except users.InvitationProblem as problem:
+                return render(
+                    request,
+                    "admin_config/users_invitation.html",
+                    {"problem": problem.reason},
+                    status=409,
+                )
             login(request, person, backend="helpdesk.auth.EmailBackend")
         return redirect("tickets:inbox")
     return render(request, "admin_config/users_invitation.html", {"form": form, "person": person})

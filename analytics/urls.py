@@ -6,5 +6,4 @@ app_name = "analytics"
 urlpatterns = [
     path("analytics/", views.dashboard, name="dashboard"),
     path("analytics/csv/<slug:panel>/", views.panel_csv, name="csv"),
-    path("admin/exports/", views.exports, name="exports"),
 ]

@@ -53,8 +53,3 @@ def panel_csv(request: AuthedRequest, panel: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@role_required(Role.ANALYST, Role.ADMIN)
-def exports(request: AuthedRequest) -> HttpResponse:
-    return render(request, "analytics/exports.html", {"page": "admin", "section": "exports"})

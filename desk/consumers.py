@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
@@ -29,6 +31,17 @@ class InboxConsumer(TenantConsumer):
 
     state: InboxState | None = None
     heartbeat: asyncio.Task[None] | None = None
+    in_hub = False
+
+    async def subscribe(self) -> None:
+        if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
+            # Inbox events come through this process's hub of the tenant, once per process.
+            # Joined before the handshake, not after the database work below: a socket that
+            # joined late (seconds, with many sockets opening at once) never got the events
+            # sent meanwhile. Until its columns are loaded the hub keeps its events.
+            since = _page_rendered_at(self.scope.get("query_string", b"").decode())
+            await inbox_hub(self.channel_layer, self.tenant_id).join(self, since=since)
+            self.in_hub = True
 
     async def on_connected(self) -> None:
         await database_sync_to_async(presence.agent_connected)(self.tenant_id)
@@ -38,12 +51,14 @@ class InboxConsumer(TenantConsumer):
         await self.in_tenant(_came_online, self.tenant_id, self.user_id)
         self.counted = True
         self.heartbeat = asyncio.ensure_future(self._beat())
-        if self.scope.get("query_string", b"").decode().find("inbox=1") >= 0:
-            # Inbox events come through this process's hub of the tenant, once per process;
-            # those arriving while the columns load are applied right after.
+        if self.in_hub:  # the hub keeps this socket's events until its columns are loaded
             hub = inbox_hub(self.channel_layer, self.tenant_id)
-            await hub.join(self)
-            await hub.start(self, await self.in_tenant(load_state, self.user_id))
+            try:
+                state = await self.in_tenant(load_state, self.user_id)
+            except BaseException:
+                await hub.leave(self)  # its events must not pile up for a socket that failed
+                raise
+            await hub.start(self, state)
 
     async def _beat(self) -> None:
         """Refresh the person's presence while this socket lives (a killed worker stops
@@ -189,7 +204,31 @@ class TicketConsumer(TenantConsumer):
                 )
             )
             return
+        if event.get("refresh") == "thread":
+            # The conversation changed as a whole (a merge brought another ticket's messages):
+            # the page fetches its thread again.
+            await self.send(
+                text_data=str(
+                    format_html(
+                        '<div id="live-thread" hx-swap-oob="true" hx-get="/tickets/{}/"'
+                        ' hx-trigger="load" hx-select="#thread" hx-target="#thread"'
+                        ' hx-swap="outerHTML" hidden></div>',
+                        self.scope["url_route"]["kwargs"]["number"],
+                    )
+                )
+            )
+            return
         await super().push(event)
+
+
+def _page_rendered_at(query: str) -> float | None:
+    """The inbox page's render time (``since``, epoch seconds) from the socket's URL."""
+    values = parse_qs(query).get("since")
+    try:
+        since = float(values[0]) if values else math.nan
+    except ValueError:
+        return None
+    return since if math.isfinite(since) else None
 
 
 def _came_online(tenant_id: int, user_id: int) -> None:

@@ -50,7 +50,9 @@ class EscalateForm(forms.Form):
 
 
 class NewTicketForm(forms.Form):
-    account = forms.ModelChoiceField(queryset=ChannelAccount.objects.none(), label=_("Cuenta"))
+    account = forms.ModelChoiceField(
+        queryset=ChannelAccount.objects.none(), label=_("Cuenta"), empty_label=_("Elige una cuenta")
+    )
     identity = forms.CharField(
         label=_("Cliente"),
         max_length=255,
@@ -135,7 +137,9 @@ class ColumnForm(forms.Form):
     sound = forms.BooleanField(label=_("Sonido con mensajes nuevos"), required=False)
     desktop_notify = forms.BooleanField(label=_("Notificación de escritorio"), required=False)
 
-    def __init__(self, data: Any = None, *, column: Any = None, prefill: Any = None) -> None:
+    def __init__(
+        self, data: Any = None, *, column: Any = None, user: Any = None, prefill: Any = None
+    ) -> None:
         from tickets.models import ColumnKind, ColumnSort
 
         # A new column may come prefilled from a link (Analítica's numbers open the tickets
@@ -151,6 +155,7 @@ class ColumnForm(forms.Form):
                 "desktop_notify": column.desktop_notify,
             }
         super().__init__(data, initial=initial)
+        self.user = user  # whose tenant the customer filter is looked up in
         self.column = column
         self.fields["kind"].choices = ColumnKind.choices  # type: ignore[attr-defined]
         self.fields["sort"].choices = ColumnSort.choices  # type: ignore[attr-defined]
@@ -194,7 +199,7 @@ class ColumnForm(forms.Form):
         if identity:
             from tickets.queries import search
 
-            found = search(identity)
+            found = search(tenant_id=self.user.tenant_id, query=identity)
             if found.customers:
                 filters["customer"] = found.customers[0].pk
             else:

@@ -313,7 +313,7 @@ def _tab_context(ticket: Ticket, tab: str, user: User) -> dict[str, Any]:
             "departments": Department.objects.order_by("name"),
         }
     if tab == "comentarios":
-        return {"comments": queries.comments(ticket)}
+        return {"comments": queries.comments(ticket), "people": queries.mentionable_people(ticket)}
     if tab == "contexto":
         return {"context_messages": queries.public_context(ticket)}
     if tab == "escalar":
@@ -438,7 +438,7 @@ def quick_replies(request: AuthedRequest, number: int) -> HttpResponse:
 @tenant_user_required
 def search(request: AuthedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    result = queries.search(query)
+    result = queries.search(tenant_id=request.tenant.pk, query=query)
     found_number = result.ticket_number is not None and not result.customers
     if found_number and Ticket.objects.filter(number=result.ticket_number).exists():
         return redirect("tickets:detail", number=result.ticket_number)

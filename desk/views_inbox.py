@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -25,10 +26,13 @@ from tickets.queries import assignable_users
 @tenant_user_required
 def inbox(request: AuthedRequest) -> HttpResponse:
     column_services.columns_ensure(user=request.user)
+    # Read before the columns: the page's socket is sent what changed after it.
+    live_since = f"{time.time():.3f}"
     return render(
         request,
         "tickets/inbox.html",
         {
+            "live_since": live_since,
             "page": "inbox",
             "views": inbox_columns(request.user),
             "metrics": agent_metrics(request.user),
@@ -63,7 +67,7 @@ def _column_context(
 @tenant_user_required
 def column_edit(request: AuthedRequest, column_id: int | None = None) -> HttpResponse:
     column = get_object_or_404(Column, pk=column_id, user=request.user) if column_id else None
-    form = ColumnForm(request.POST or None, column=column, prefill=request.GET)
+    form = ColumnForm(request.POST or None, column=column, user=request.user, prefill=request.GET)
     if request.method == "POST" and form.is_valid():
         try:
             column_services.column_save(user=request.user, column=column, **form.service_kwargs())

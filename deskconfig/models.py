@@ -280,6 +280,9 @@ class SkillsBot(TenantModel):
     enabled = models.BooleanField(_("activo"), default=False)
     greeting = models.TextField(_("saludo"), blank=True, default="")
     retry_text = models.TextField(_("texto al no entender"), blank=True, default="")
+    # Sent once the customer chose; "{departamento}" becomes the department's name. Empty:
+    # the bot's standard sentence (in the tenant's language).
+    confirm_text = models.TextField(_("texto al elegir"), blank=True, default="")
     default_department = models.ForeignKey(
         Department,
         on_delete=models.SET_NULL,

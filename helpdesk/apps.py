@@ -20,6 +20,7 @@ class HelpdeskConfig(AppConfig):
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(record_last_login, dispatch_uid="helpdesk_update_last_login")
         checks.register(check_database_roles, checks.Tags.security, deploy=True)
+        checks.register(check_field_encryption_key, checks.Tags.security)
 
 
 def check_database_roles(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -32,6 +33,41 @@ def check_database_roles(app_configs: Any, **kwargs: Any) -> list[checks.CheckMe
                 hint="Set DATABASE_URL to a role that is not the owner (nor superuser, nor "
                 "BYPASSRLS) and DATABASE_OWNER_URL to the owner, which runs migrations.",
                 id="helpdesk.W001",
+            )
+        ]
+    return []
+
+
+def check_field_encryption_key(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Outside DEBUG the channel credentials need their own key: refuse to start without a
+    usable one, instead of answering 500 at the first credential read."""
+    from cryptography.fernet import Fernet
+    from django.conf import settings
+
+    if settings.DEBUG or settings.TESTING:
+        return []  # development and tests derive a key from SECRET_KEY (helpdesk.crypto)
+    hint = (
+        "Generate one with: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())' and keep it: it decrypts the stored secrets."
+    )
+    key = settings.FIELD_ENCRYPTION_KEY
+    if not key:
+        return [
+            checks.Error(
+                "FIELD_ENCRYPTION_KEY is not set: channel credentials can be neither stored "
+                "nor read.",
+                hint=hint,
+                id="helpdesk.E001",
+            )
+        ]
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        return [
+            checks.Error(
+                "FIELD_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes).",
+                hint=hint,
+                id="helpdesk.E002",
             )
         ]
     return []

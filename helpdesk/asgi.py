@@ -1,4 +1,7 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (daphne serves both)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (daphne serves both).
+
+Outermost, :mod:`helpdesk.proxy` decides the client's address and scheme (forwarded headers are
+believed from trusted proxies only); websockets must then come from our own origin."""
 
 import os
 
@@ -9,15 +12,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from helpdesk.proxy import TrustedProxyMiddleware  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
+from helpdesk.ws_origin import SameOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

@@ -47,6 +47,26 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Export files past the tenant's retention (exports.services.exports_expire): idempotent.
+    "delete-expired-exports": {
+        "task": "exports.tasks.delete_expired_exports",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
+    # X accounts: each is polled when its own next poll is due (every minute by default,
+    # later after a 429 or a 5xx); the claim on its state row keeps polls from overlapping.
+    "poll-x-accounts": {
+        "task": "channels_conn.twitter.tasks.poll_due_x_accounts",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Scheduled posts: claimed with SKIP LOCKED (publishing.services), so overlapping runs
+    # never publish one post twice.
+    "publish-scheduled-posts": {
+        "task": "publishing.tasks.publish_due_posts",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "worker-heartbeat": {
         "task": "helpdesk.tasks.heartbeat",
         "schedule": 60.0,

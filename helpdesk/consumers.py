@@ -47,12 +47,18 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        await self.subscribe()
         await self.accept()
         await self.on_connected()
 
     async def authorize(self) -> bool:
         """Hook for subclasses: may this user open this particular connection?"""
         return True
+
+    async def subscribe(self) -> None:
+        """Hook for subclasses: join whatever else this connection listens to. It runs before
+        the handshake completes, so an event sent once the page sees its socket open is never
+        missed (slow work belongs in ``on_connected``)."""
 
     async def on_connected(self) -> None:
         """Hook for subclasses: the connection is accepted and the groups are joined."""

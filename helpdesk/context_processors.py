@@ -13,12 +13,14 @@ from helpdesk.models import Notification, Role
 
 def _nav(role: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [{"key": "inbox", "label": _("Bandeja"), "url": "tickets:inbox"}]
+    if role in (Role.AGENT, Role.ADMIN):
+        items.append({"key": "publishing", "label": _("Publicaciones"), "url": "publishing:posts"})
     if role in (Role.ANALYST, Role.ADMIN):
         items.append({"key": "analytics", "label": _("Analítica"), "url": "analytics:dashboard"})
     if role == Role.ADMIN:
         items.append({"key": "admin", "label": _("Administración"), "url": "admin_config:index"})
     elif role == Role.ANALYST:
-        items.append({"key": "admin", "label": _("Administración"), "url": "analytics:exports"})
+        items.append({"key": "admin", "label": _("Administración"), "url": "exports:index"})
     items.append({"key": "help", "label": _("Ayuda"), "url": "help"})
     return items
 

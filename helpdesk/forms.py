@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.identity import normalize_email
 from helpdesk.models import User
 from helpdesk.tenancy import bypass_context
 
@@ -30,7 +31,12 @@ class TenantPasswordResetForm(PasswordResetForm):
     def get_users(self, email: str) -> Iterator[Any]:
         with bypass_context():
             users = list(
-                User.objects.filter(email__iexact=email.strip(), is_active=True, is_bot=False)
+                User.objects.filter(
+                    email=normalize_email(email),
+                    invited_at__isnull=True,
+                    is_active=True,
+                    is_bot=False,
+                )
             )
         return (u for u in users if u.has_usable_password())
 

@@ -6,6 +6,18 @@ from typing import Any
 
 import redis
 from django.conf import settings
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+
+def detail_allowed(request: HttpRequest) -> bool:
+    """A logged-in platform operator, or ``Authorization: Bearer <HEALTHZ_TOKEN>``."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return True
+    token = settings.HEALTHZ_TOKEN
+    sent = request.headers.get("Authorization", "")
+    return bool(token) and constant_time_compare(sent, f"Bearer {token}")
 
 
 def _database(connection: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.identity import normalize_email
 from helpdesk.tenancy import current_tenant_id
 
 
@@ -114,7 +115,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("email is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -133,7 +134,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     they only use Django's admin.
     """
 
-    email = models.EmailField(_("correo"), unique=True)
+    # Unique among people who can log in, and within a tenant. An invitation still pending
+    # may name an address that another tenant's person uses: the inviting admin must not learn
+    # that it is registered elsewhere; the invited person is told at acceptance.
+    email = models.EmailField(_("correo"))
     name = models.CharField(_("nombre"), max_length=150)
     tenant = models.ForeignKey(
         Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
@@ -202,6 +206,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(is_bot=True),
                 name="one_bot_per_tenant",
             ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(invited_at__isnull=True),
+                name="user_email_unique_once_accepted",
+            ),
+            models.UniqueConstraint(fields=["tenant", "email"], name="user_email_unique_in_tenant"),
         ]
         indexes = [models.Index(fields=["tenant", "role"], name="user_tenant_role")]
 

@@ -27,6 +27,14 @@ ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG or TESTING else []
 )
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks,
+# comma-separated). Empty: nobody's (helpdesk.proxy drops those headers).
+TRUSTED_PROXIES: list[str] = env.list("TRUSTED_PROXIES", default=[])
+# Connections a tenant's settings can aim (mail servers, webhooks) may reach private, loopback
+# and reserved addresses only when the platform operator allows it (helpdesk.outbound).
+OUTBOUND_ALLOW_PRIVATE: bool = env.bool("OUTBOUND_ALLOW_PRIVATE", default=DEBUG)
+# Component detail of /healthz (database, Redis, workers) for whoever sends this token.
+HEALTHZ_TOKEN: str = env.str("HEALTHZ_TOKEN", default="")
 
 INSTALLED_APPS = [
     "daphne",
@@ -46,10 +54,13 @@ INSTALLED_APPS = [
     "helpdesk",
     "tickets",
     "channels_conn",
+    "channels_conn.twitter",
     "admin_config",
     "workflow",
     "desk",
     "analytics",
+    "exports",
+    "publishing",
     "devtools",
 ]
 
@@ -178,6 +189,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# One spelling of the email for lockout and login; the peer address only (see helpdesk.proxy).
+AXES_USERNAME_CALLABLE = "helpdesk.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "helpdesk.lockout.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -197,11 +211,13 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probed over plain HTTP inside the dep
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: helpdesk.proxy sets the scheme from trusted proxies only.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SILENCED_SYSTEM_CHECKS: list[str] = []
+# auth.W004: the email is unique among people who can log in (a conditional constraint; see
+# User.email), which is what EmailBackend looks up.
+SILENCED_SYSTEM_CHECKS: list[str] = ["auth.W004"]
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url(

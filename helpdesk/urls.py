@@ -40,4 +40,6 @@ urlpatterns = [
     path("", include("channels_conn.urls")),
     path("", include("admin_config.urls")),
     path("", include("analytics.urls")),
+    path("", include("exports.urls")),
+    path("", include("publishing.urls")),
 ]

@@ -115,5 +115,10 @@ def notifications_read(request: AuthedRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    """Public: liveness only (the process answers), nothing about our components and no work
+    an anonymous flood could multiply (the workers' ping waits a second). The detail is for
+    the platform operator or whoever holds ``HEALTHZ_TOKEN`` (the deployment's probe)."""
+    if not health.detail_allowed(request):
+        return JsonResponse({"ok": True})
     report = health.check_all(connection)
     return JsonResponse(report, status=200 if report["ok"] else 503)

@@ -26,6 +26,22 @@ class Cast:
     password: str = PASSWORD
 
 
+@pytest.fixture(autouse=True)
+def _login_attempts_forgotten() -> Iterator[None]:
+    """The login gate counts attempts in Redis, which outlives each test's transaction: a
+    lockout must not leak into the next test."""
+    from django.core.cache import cache
+
+    def forget() -> None:
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        for key in client.scan_iter(match="*login:attempts:*"):
+            client.delete(key)
+
+    forget()
+    yield
+    forget()
+
+
 @pytest.fixture
 def bypass() -> Iterator[None]:
     with bypass_context():

@@ -24,11 +24,13 @@ MATRIX = {
     "/analytics/csv/sla/": (403, 200, 200),
     "/admin/": (403, 302, 200),  # an analyst's Admin is Exports only
     "/admin/exports/": (403, 200, 200),
+    "/admin/exports/list/": (403, 200, 200),
     "/me/notifications/": (200, 200, 200),
     "/me/preferences/": (200, 200, 200),
     "/search/": (200, 200, 200),
     "/tickets/new/": (200, 200, 200),
     "/inbox/columns/new/": (200, 200, 200),
+    "/publishing/": (200, 403, 200),
 }
 
 # Pages of one ticket or attachment: every role of the tenant opens them; another tenant's
@@ -50,11 +52,20 @@ TENANT_OBJECT_PAGES = {
     "/inbox/columns/<int:column_id>/page/",
     "/inbox/columns/<int:column_id>/delete/",
     "/inbox/columns/<int:column_id>/move/",
+    # A scheduled post: admins and the agents the account is open to; analysts 403; another
+    # tenant's (or a closed account's) post is a 404 (tests/publishing/test_pages.py).
+    "/publishing/<int:pk>/edit/",
+    "/publishing/<int:pk>/cancel/",
+    "/publishing/<int:pk>/retry/",
 }
 
 # The CSV of each Analítica panel: two of them are in the matrix (and the outsider walk);
 # tests/analytics/test_pages.py walks every panel for every role and as the outsider.
 PANEL_CSV = {"/analytics/csv/<slug:panel>/"}
+
+# A file of one export: analysts and admins of its tenant (an analyst only their own); an
+# agent gets 403, anyone else's token is a 404 (tests/exports/test_pages.py walks each case).
+EXPORT_FILES = {"/admin/exports/<str:token>/download/"}
 
 # URLs that are not tenant pages, with the reason.
 PUBLIC = {
@@ -79,6 +90,7 @@ POST_ONLY = {
     "/inbox/layout/",
     "/inbox/columns/flow/",
     "/inbox/columns/order/",
+    "/publishing/settings/",
 }
 
 
@@ -102,7 +114,9 @@ def _admin_only_paths() -> list[str]:
     """Every administration URL except the index and Exports: Admin role only, whatever the
     method, checked before any object is looked up (so a made-up id still answers 403)."""
     return sorted(
-        p for p in _all_paths() if p.startswith("/admin/") and p not in MATRIX and p not in PUBLIC
+        p
+        for p in _all_paths()
+        if p.startswith("/admin/") and p not in MATRIX and p not in PUBLIC and p not in EXPORT_FILES
     )
 
 
@@ -119,6 +133,7 @@ def test_every_url_is_classified():
         - POST_ONLY
         - TENANT_OBJECT_PAGES
         - PANEL_CSV
+        - EXPORT_FILES
         - set(_admin_only_paths())
     )
     assert not unknown, f"classify these URLs in tests/test_access.py: {sorted(unknown)}"

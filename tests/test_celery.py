@@ -54,8 +54,16 @@ def test_a_tenant_task_runs_inside_its_tenant_context(cast, worker):
     assert note.text == f"ctx={cast.tenant_b.pk} saw=5"
 
 
-def test_healthz_reports_the_database_redis_and_workers(worker):
-    response = Client().get("/healthz")
+HEALTH_TOKEN = "token-de-la-sonda-de-salud"
+
+
+def _health(settings):
+    settings.HEALTHZ_TOKEN = HEALTH_TOKEN
+    return Client().get("/healthz", HTTP_AUTHORIZATION=f"Bearer {HEALTH_TOKEN}")
+
+
+def test_healthz_reports_the_database_redis_and_workers(worker, settings):
+    response = _health(settings)
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
@@ -63,8 +71,8 @@ def test_healthz_reports_the_database_redis_and_workers(worker):
     assert body["celery"]["count"] >= 1
 
 
-def test_healthz_is_503_without_workers():
-    response = Client().get("/healthz")
+def test_healthz_is_503_without_workers(settings):
+    response = _health(settings)
     assert response.status_code == 503
     body = response.json()
     assert body["database"]["ok"] and body["redis"]["ok"]

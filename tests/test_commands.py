@@ -74,6 +74,7 @@ def test_check_deploy_is_clean_with_a_production_environment():
         "ALLOWED_HOSTS": "soporte.example.com",
         "DATABASE_URL": "postgresql://helpdesk_app@db/helpdesk",
         "DATABASE_OWNER_URL": "postgresql://helpdesk_owner@db/helpdesk",
+        "FIELD_ENCRYPTION_KEY": "kFyqM4xRmhKh0xk8R2WwGJ0aQ3n3oU0sQ1vq0h1o6Gk=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

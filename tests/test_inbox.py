@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 from django.db import connection, transaction
@@ -27,6 +28,12 @@ pytestmark = pytest.mark.django_db
 def _account(tenant, kind="whatsapp"):
     with tenant_context(tenant.pk):
         return ChannelAccount.objects.create(tenant=tenant, kind=kind, name=kind, sla_minutes=60)
+
+
+def _dropped(html: str) -> set[str]:
+    """The card ids a frame takes off the page (tickets.consumers_inbox.drop_swap)."""
+
+    return {i for ids in re.findall(r'data-drop="([^"]*)"', html) for i in ids.split()}
 
 
 def _receive(account, identity, text="hola"):
@@ -235,9 +242,9 @@ def test_live_matching_moves_cards_and_counts_without_queries(cast):
     assert f"afterbegin:#col-{new.pk}-cards" in html
     assert f"afterbegin:#col-{waiting.pk}-cards" in html
     assert f"afterbegin:#col-{addressed.pk}-cards" not in html
-    assert f'id="c{addressed.pk}-t{ticket.pk}" hx-swap-oob="delete"' in html
-    assert 'id="metric-open" hx-swap-oob="true">1<' in counters
-    assert 'id="metric-waiting" hx-swap-oob="true">1<' in counters
+    assert f"c{addressed.pk}-t{ticket.pk}" in _dropped(html)
+    assert 'id="metric-open" hx-swap-oob="true">1</b>' in counters
+    assert 'id="metric-waiting" hx-swap-oob="true">1</b>' in counters
 
     with tenant_context(cast.tenant_a.pk):
         services.message_send(ticket=ticket, author=cast.agent, text="Hola, ¿en qué te ayudo?")
@@ -251,8 +258,59 @@ def test_live_matching_moves_cards_and_counts_without_queries(cast):
     assert f"afterbegin:#col-{waiting.pk}-cards" not in html
     assert 'data-alert="new"' not in html and 'data-alert="ring"' not in html
     counters = metrics_swap(state, event, cast.agent.pk)
-    assert 'id="metric-addressed" hx-swap-oob="true">1<' in counters
-    assert 'id="metric-waiting" hx-swap-oob="true">0<' in counters
+    assert 'id="metric-addressed" hx-swap-oob="true">1</b>' in counters
+    assert 'id="metric-waiting" hx-swap-oob="true">0</b>' in counters
+
+
+def test_what_a_customer_writes_never_fills_a_cards_slots(cast):
+    """The live card's column and alert slots are cut from the template, not searched for in
+    the card: a customer who writes the slots' old placeholders sees them as text."""
+    from tickets.cards import CardRenderer
+    from tickets.consumers_inbox import message_swaps
+    from tickets.live import message_snapshot
+    from tickets.models import Customer
+    from tickets.queries import message_for_push
+
+    account = _account(cast.tenant_a)
+    written = "__ALERT__ y __COL__ {col} {alert}"
+    ticket = _receive(account, "+56911113333", written)
+    with tenant_context(cast.tenant_a.pk):
+        Customer.objects.filter(pk=ticket.customer_id).update(name="__COL__")
+        services.ticket_assign(ticket=ticket, assignee=cast.agent, actor=cast.admin)
+        column_services.columns_apply_flow(user=cast.agent)
+        messages = Column.objects.create(
+            tenant=cast.tenant_a, user=cast.agent, name="Mensajes", kind="messages", filters={}
+        )
+        state = load_state(cast.agent.pk)
+        new = next(c for c in state.columns if c.ticket_filter is not None)  # «Nuevos»
+        fresh = Ticket.objects.select_related("account", "assignee", "customer", "tenant").get(
+            pk=ticket.pk
+        )
+        event = json.loads(
+            json.dumps(
+                {
+                    "snapshot": ticket_snapshot(fresh),
+                    "card": render_card(fresh),
+                    "reason": "customer_message",
+                }
+            )
+        )
+        message = fresh.messages.get()
+        message_event = json.loads(
+            json.dumps(
+                {
+                    "snapshot": message_snapshot(message_for_push(message.pk)),
+                    "card": CardRenderer().message_live(message_for_push(message.pk)),
+                }
+            )
+        )
+    html = ticket_swaps(state, event, timezone.now())
+    assert f'id="c{new.pk}-t{ticket.pk}"' in html and 'data-alert="new"' in html
+    assert '<strong class="tcard-name">__COL__</strong>' in html
+    assert f'<span class="tcard-preview">{written}</span>' in html
+    html = message_swaps(state, message_event)
+    assert f'id="c{messages.pk}-m{message.pk}"' in html
+    assert f'<span class="tcard-preview">{written}</span>' in html
 
 
 def test_message_columns_get_new_messages_live(cast):
@@ -287,7 +345,7 @@ def test_message_columns_get_new_messages_live(cast):
             json.dumps(
                 {
                     "snapshot": message_snapshot(message_for_push(message.pk)),
-                    "card": "<p>__COL__</p>",
+                    "card": ["<p>", "col", "</p>"],  # a live card: text, slot, text
                 }
             )
         )
@@ -503,4 +561,4 @@ def test_scheduled_post_columns_follow_posts_live(cast, monkeypatch):
         state, moved, cast.agent.pk, timezone.now()
     )
     gone = inbox_frame(state, done, cast.agent.pk, timezone.now())
-    assert "afterbegin" not in gone and f'id="c{tweets.pk}-p{post.pk}" hx-swap-oob="delete"' in gone
+    assert "afterbegin" not in gone and f"c{tweets.pk}-p{post.pk}" in _dropped(gone)

@@ -23,6 +23,7 @@ def _socket(user, number) -> WebsocketCommunicator:
     client.force_login(user)
     headers = [
         (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
     ]
     return WebsocketCommunicator(application, f"/ws/tickets/{number}/", headers=headers)
@@ -94,6 +95,7 @@ def _inbox_socket(user) -> WebsocketCommunicator:
     client.force_login(user)
     headers = [
         (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
     ]
     return WebsocketCommunicator(application, "/ws/inbox/?inbox=1", headers=headers)

@@ -15,9 +15,9 @@ from channels_conn.webchat.visitors import cookie_name
 from deskconfig.accounts import ChannelAccount
 from helpdesk.asgi import application
 from helpdesk.celery import app
-from helpdesk.tenancy import bypass_context, tenant_context
+from helpdesk.tenancy import tenant_context
 from tickets import services
-from tickets.models import CustomerIdentity, DeliveryStatus, Message, Ticket
+from tickets.models import DeliveryStatus, Message, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -59,45 +59,15 @@ def test_a_visitor_writes_is_remembered_and_sees_the_conversation(chat, cast):
     with tenant_context(cast.tenant_a.pk):
         ticket = Ticket.objects.get()
         assert ticket.customer.name == "Paula"
-        kinds = set(ticket.customer.identities.values_list("kind", "value"))
-        assert ("email", "paula@correo.cl") in kinds
+        # The email is unverified contact data, never an identity (see tests/security).
+        assert ticket.customer.contact_email == "paula@correo.cl"
+        assert not ticket.customer.identities.filter(kind="email").exists()
         assert Message.objects.filter(ticket=ticket).count() == 2
         services.message_send(ticket=ticket, author=cast.agent, text="¡Sí, hay talla M!")
     page = visitor.get(f"/chat/{chat.uuid}/").content.decode()
     assert "¿Talla M?" in page and "¡Sí, hay talla M!" in page
     # Another browser is another visitor: it sees nothing of Paula's chat.
     assert "¿Talla M?" not in Client().get(f"/chat/{chat.uuid}/").content.decode()
-
-
-def test_bad_input_is_refused_with_a_clear_error(chat, cast):
-    visitor = Client()
-    empty = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "  "}, HTTP_HX_REQUEST="true")
-    assert "Escribe un mensaje" in empty.content.decode()
-    long = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "x" * 2001}, HTTP_HX_REQUEST="true")
-    assert "muy largo" in long.content.decode()
-    foreign = visitor.post(
-        f"/chat/{chat.uuid}/send/", {"text": "hola"}, HTTP_ORIGIN="https://evil.example"
-    )
-    assert foreign.status_code == 403
-    allowed = visitor.post(
-        f"/chat/{chat.uuid}/send/", {"text": "hola"}, HTTP_ORIGIN="https://tienda-a.example"
-    )
-    assert allowed.status_code == 302
-    with bypass_context():
-        assert Message.all_tenants.count() == 1
-
-
-def test_too_many_messages_per_minute_are_refused(chat):
-    from django.core.cache import cache
-
-    cache.clear()
-    visitor = Client()
-    for i in range(20):
-        visitor.post(f"/chat/{chat.uuid}/send/", {"text": f"m{i}"})
-    refused = visitor.post(f"/chat/{chat.uuid}/send/", {"text": "uno más"}, HTTP_HX_REQUEST="true")
-    assert "muy rápido" in refused.content.decode()
-    with bypass_context():
-        assert Message.all_tenants.count() == 20
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,6 +81,7 @@ def test_the_agents_answer_reaches_the_visitors_window_live(chat, cast):
         headers=[
             (b"cookie", f"{cookie_name(str(chat.uuid))}={cookie}".encode()),
             (b"origin", b"http://127.0.0.1"),
+            (b"host", b"127.0.0.1"),
         ],
     )
     with tenant_context(cast.tenant_a.pk):
@@ -132,25 +103,6 @@ def test_the_agents_answer_reaches_the_visitors_window_live(chat, cast):
     assert "¡Sí! Te leo." in frame and "beforeend:#chat-thread" in frame
     with tenant_context(cast.tenant_a.pk):
         assert Message.objects.get(pk=reply.pk).status == DeliveryStatus.SENT
-
-
-def test_a_visitor_socket_without_a_chat_is_refused(chat):
-    socket = WebsocketCommunicator(
-        application,
-        f"/ws/chat/{chat.uuid}/",
-        headers=[
-            (b"cookie", f"{cookie_name(str(chat.uuid))}=forged".encode()),
-            (b"origin", b"http://127.0.0.1"),
-        ],
-    )
-
-    async def scenario():
-        connected, _ = await socket.connect()
-        assert not connected
-
-    async_to_sync(scenario)()
-    with bypass_context():
-        assert not CustomerIdentity.all_tenants.exists()
 
 
 def test_outside_business_hours_the_chat_says_so_and_still_takes_the_message(chat, cast):

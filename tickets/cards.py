@@ -8,12 +8,19 @@ in the active language and time zone), and each card is one ``str.format`` of es
 
 The markup is the one the templates produced, byte for byte (checked against them when this
 replaced them). Every value is escaped with ``html.escape`` (what Django's autoescape does).
+
+A pushed card is rendered once for every inbox of the tenant, before it is known in which
+column it lands, so its column id (and a ticket card's alert) are left as slots: the card
+travels as a ``LiveCard``, the text around the slots, and each inbox fills the slots
+(``fill_card``). The slots are cut out of our templates, never searched for in the rendered
+card, so nothing a customer writes can act as one.
 """
 
 from __future__ import annotations
 
 import datetime
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +29,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
-from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import gettext as _
 
 from deskconfig.kinds import ChannelKind
@@ -87,20 +93,44 @@ POST_CARD = """\
 """
 
 
-class _Counted:
-    """One of timesince's "%(num)d hours" strings, translated once per count (the lazy
-    ngettext lookup was most of each call)."""
+def wait_label(seconds: int) -> str:
+    minutes = max(0, seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
 
-    def __init__(self, lazy: Any) -> None:
-        self.lazy = lazy
-        self.done: dict[int, str] = {}
 
-    def __mod__(self, values: dict[str, int]) -> str:
-        num = values["num"]
-        text = self.done.get(num)
-        if text is None:
-            text = self.done[num] = str(self.lazy % values)
-        return text
+# A card pushed live: [text, slot name, text, slot name, ..., text] (a JSON-safe list).
+LiveCard = list[str]
+_SLOTS = re.compile(r"\{(col|alert)\}")
+
+
+def _slotted(template: str) -> list[str]:
+    """The template cut at its column and alert slots: [template text, slot, ..., text]."""
+    return _SLOTS.split(template)
+
+
+_TICKET_SLOTTED = _slotted(TICKET_CARD)
+_MESSAGE_SLOTTED = _slotted(MESSAGE_CARD)
+_POST_SLOTTED = _slotted(POST_CARD)
+
+
+def _live(slotted: list[str], values: dict[str, Any]) -> LiveCard:
+    """Every template text formatted with the card's values; the slot names kept as they are."""
+    return [part.format(**values) if i % 2 == 0 else part for i, part in enumerate(slotted)]
+
+
+def fill_card(card: LiveCard, *, col: int | str, alert: str = "") -> str:
+    """A live card with its slots filled: the column's id and the alert ("", "new", "ring")."""
+    values = {"col": esc(str(col)), "alert": esc(alert)}
+    parts = card[:]
+    for i in range(1, len(parts), 2):
+        parts[i] = values[parts[i]]
+    return "".join(parts)
 
 
 @dataclass(slots=True)
@@ -175,7 +205,6 @@ class CardRenderer:
         self.mention = '<span class="chip subtle">{}</span>'.format(esc(_("Mención")))
         self.publishes = esc(_("Se publica"))
         self.months = {m: str(MONTHS_3[m].title()) for m in range(1, 13)}
-        self.time_strings = {unit: _Counted(lazy) for unit, lazy in TIME_STRINGS.items()}
         self._kinds: dict[str, str] = {}
         self._statuses: dict[str, str] = {}
 
@@ -196,8 +225,9 @@ class CardRenderer:
         return f"{local.day} {self.months[local.month]} {local.hour:02d}:{local.minute:02d}"
 
     def _since(self, local: datetime.datetime) -> str:
-        """The template's ``|timesince`` (Django's own function, with cached unit strings)."""
-        return timesince(local, self.now, time_strings=self.time_strings)  # type: ignore[arg-type]
+        """How long the customer has waited, written as static/js/inbox.js rewrites it every
+        30 s ("4 min", "2 h 5 min", "3 d 4 h"), so the card never changes style when it ticks."""
+        return wait_label(int((self.now - local).total_seconds()))
 
     def _url(self, number: int) -> str:
         return f"{self.url_head}{number}{self.url_tail}"
@@ -205,6 +235,13 @@ class CardRenderer:
     # --- the cards --------------------------------------------------------------------------
 
     def ticket(self, t: Any, col: Any, alert: str = "") -> str:
+        return TICKET_CARD.format(alert=esc(str(alert)), col=esc(str(col)), **self._ticket(t))
+
+    def ticket_live(self, t: Any) -> LiveCard:
+        """The ticket's card for a push (its column and alert left as slots)."""
+        return _live(_TICKET_SLOTTED, self._ticket(t))
+
+    def _ticket(self, t: Any) -> dict[str, Any]:
         state = sla_state(t, self.now)
         classes = f" sla-{state}" if state else ""
         if t.awaiting_response:
@@ -233,10 +270,8 @@ class CardRenderer:
             who = self.unassigned
         kind, kind_label = self._kind(t.account)
         number = t.number
-        return TICKET_CARD.format(
-            alert=esc(str(alert)),
+        return dict(
             classes=classes,
-            col=esc(str(col)),
             pk=t.pk,
             number=number,
             updated=_timestamp(t.updated_at),
@@ -255,6 +290,13 @@ class CardRenderer:
         )
 
     def message(self, m: Any, col: Any) -> str:
+        return MESSAGE_CARD.format(col=esc(str(col)), **self._message(m))
+
+    def message_live(self, m: Any) -> LiveCard:
+        """The message's card for a push (its column left as a slot)."""
+        return _live(_MESSAGE_SLOTTED, self._message(m))
+
+    def _message(self, m: Any) -> dict[str, Any]:
         if m.direction == "in":
             name = esc(str(m.ticket.customer))
         elif m.author is not None:
@@ -265,8 +307,7 @@ class CardRenderer:
         local = self._local(m.created_at)
         text = Truncator(m.text).chars(160) if m.text else ""
         number = m.ticket.number
-        return MESSAGE_CARD.format(
-            col=esc(str(col)),
+        return dict(
             pk=m.pk,
             created=_timestamp(m.created_at),
             url=self._url(number),
@@ -283,11 +324,17 @@ class CardRenderer:
         )
 
     def post(self, p: Any, col: Any) -> str:
+        return POST_CARD.format(col=esc(str(col)), **self._post(p))
+
+    def post_live(self, p: Any) -> LiveCard:
+        """The scheduled post's card for a push (its column left as a slot)."""
+        return _live(_POST_SLOTTED, self._post(p))
+
+    def _post(self, p: Any) -> dict[str, Any]:
         kind, kind_label = self._kind(p.account)
         local = self._local(p.publish_at)
         author = p.created_by
-        return POST_CARD.format(
-            col=esc(str(col)),
+        return dict(
             pk=p.pk,
             publish=_timestamp(p.publish_at),
             kind=kind,

@@ -13,8 +13,10 @@ bookkeeping, not the matching, was most of the fan-out time."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime
 import logging
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +24,9 @@ from typing import Any
 from django.utils import timezone
 from django.utils.html import escape
 
+from tickets.cards import fill_card
 from tickets.filters import MessageFilter, TicketFilter
-from tickets.live import CARD_ALERT, CARD_COLUMN, inbox_group
+from tickets.live import inbox_group
 
 logger = logging.getLogger(__name__)
 
@@ -95,31 +98,40 @@ def load_state(user_id: int) -> InboxState:
 def ticket_swaps(state: InboxState, event: dict[str, Any], now: datetime.datetime) -> str:
     """The swaps one ticket event makes in this person's columns."""
     s = event["snapshot"]
-    card = event.get("card", "")
+    card = event.get("card") or []
     fresh = event.get("reason") == "customer_message"
     out = []
+    # Remove the card wherever it is; put it back in place where it still matches.
+    drop = [f"c{col.pk}-t{s['id']}" for col in state.columns if col.ticket_filter is not None]
+    if drop:
+        out.append(drop_swap(drop))
     for col in state.columns:
         if col.ticket_filter is None:
             continue
-        card_id = f"c{col.pk}-t{s['id']}"
-        # Remove the card wherever it is; put it back in place if it still matches.
-        out.append(f'<div id="{card_id}" hx-swap-oob="delete"></div>')
         if col.ticket_filter.matches(s, now):
             alert = ("ring" if col.alert else "new") if fresh else ""
-            body = card.replace(CARD_COLUMN, str(col.pk)).replace(CARD_ALERT, alert)
+            body = fill_card(card, col=col.pk, alert=alert)
             # The page puts the card in its place by the column's order (static/js/inbox.js).
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
 
 
+def drop_swap(card_ids: list[str]) -> str:
+    """Cards to take off the page, wherever they are. One element into the page's #inbox-drop
+    (static/js/inbox.js removes them): an out-of-band delete per card would log an htmx error
+    for every column that does not show it, i.e. on nearly every live update."""
+    ids = " ".join(card_ids)
+    return f'<div hx-swap-oob="beforeend:#inbox-drop"><i data-drop="{ids}"></i></div>'
+
+
 def message_swaps(state: InboxState, event: dict[str, Any]) -> str:
     """A new message's card goes on top of every message column it matches."""
     s = event["snapshot"]
-    card = event.get("card", "")
+    card = event.get("card") or []
     out = []
     for col in state.columns:
         if col.message_filter is not None and col.message_filter.matches(s):
-            body = card.replace(CARD_COLUMN, str(col.pk))
+            body = fill_card(card, col=col.pk)
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
 
@@ -128,14 +140,16 @@ def post_swaps(state: InboxState, event: dict[str, Any]) -> str:
     """A scheduled post added, changed or no longer scheduled: its card leaves every
     scheduled-post column and comes back where it still matches (the page orders it)."""
     s = event["snapshot"]
-    card = event.get("card", "")
+    card = event.get("card") or []
     out = []
+    drop = [f"c{col.pk}-p{s['id']}" for col in state.columns if col.post_filter is not None]
+    if drop:
+        out.append(drop_swap(drop))
     for col in state.columns:
         if col.post_filter is None:
             continue
-        out.append(f'<div id="c{col.pk}-p{s["id"]}" hx-swap-oob="delete"></div>')
         if col.post_filter.matches(s):
-            body = card.replace(CARD_COLUMN, str(col.pk))
+            body = fill_card(card, col=col.pk)
             out.append(f'<div hx-swap-oob="afterbegin:#col-{col.pk}-cards">{body}</div>')
     return "".join(out)
 
@@ -153,7 +167,7 @@ def metrics_swap(state: InboxState, event: dict[str, Any], user_id: int) -> str:
     if after == before:
         return ""
     return "".join(
-        f'<span id="metric-{name}" hx-swap-oob="true">{escape(value)}</span>'
+        f'<b id="metric-{name}" hx-swap-oob="true">{escape(value)}</b>'
         for name, value in zip(("open", "addressed", "waiting"), after, strict=True)
     )
 
@@ -186,7 +200,12 @@ class InboxHub:
     consumer that vanished without leaving, or whose send fails, is dropped). A hub that
     cannot receive (the layer unreachable) keeps trying."""
 
-    REFRESH_SECONDS = 3600.0  # re-join the group well within the layer's group expiry (1 day)
+    REFRESH_SECONDS = 3600.0  # re-join the group at least this often ...
+    # How long the events this process received are kept, for the pages rendered meanwhile:
+    # a page is rendered, then opens its socket (a second, more under load); what changed
+    # in between is replayed to it. Some slack for the clocks of two processes.
+    RECENT_SECONDS = 120.0
+    CLOCK_SLACK_SECONDS = 2.0
 
     def __init__(self, layer: Any, tenant_id: int) -> None:
         self.layer = layer
@@ -199,10 +218,13 @@ class InboxHub:
         self.channel = ""
         self.task: asyncio.Task[None] | None = None
         self.ready: asyncio.Future[None] | None = None
+        self.recent: collections.deque[tuple[float, dict[str, Any]]] = collections.deque()
 
-    async def join(self, consumer: Any) -> None:
+    async def join(self, consumer: Any, *, since: float | None = None) -> None:
         """Returns once the hub receives the tenant's events; until ``start`` gives the
-        consumer its state, its events are kept (none is missed while the columns load)."""
+        consumer its state, its events are kept (none is missed while the columns load).
+        ``since``: when the page was rendered (epoch seconds); what this process received
+        after it is replayed too (nothing is missed between the page and its socket)."""
         self.pending[consumer] = []
         self.consumers.add(consumer)
         if self.task is None or self.ready is None or self.task.done():
@@ -210,6 +232,12 @@ class InboxHub:
             self.ready = loop.create_future()
             self.task = loop.create_task(self._run(self.ready))
         await asyncio.shield(self.ready)
+        if since is not None:
+            kept = self.pending.setdefault(consumer, [])
+            seen = {id(event) for event in kept}
+            after = since - self.CLOCK_SLACK_SECONDS
+            missed = [e for at, e in self.recent if at >= after and id(e) not in seen]
+            kept[:0] = missed  # in the order received, before what came during the join
 
     async def start(self, consumer: Any, state: InboxState) -> None:
         """The consumer's columns are loaded: apply what arrived meanwhile (replaying an event
@@ -238,25 +266,49 @@ class InboxHub:
             if not ready.done():
                 ready.set_exception(exc)
             raise
+        self.recent.clear()  # a new subscription: what came before it is not all here
         ready.set_result(None)
+        refresher = asyncio.ensure_future(self._refresh(channel))
+        try:
+            while True:
+                try:
+                    event = await self.layer.receive(channel)
+                except Exception:  # the layer unreachable: keep trying, as consumers do
+                    logger.exception("inbox hub could not receive")
+                    await asyncio.sleep(1)
+                    continue
+                try:
+                    await self.deliver(event)
+                except Exception:  # one bad event must not stop the tenant's live inbox
+                    logger.exception("inbox event not delivered")
+        finally:
+            refresher.cancel()
+
+    def refresh_seconds(self) -> float:
+        """... and well within the layer's group expiry (channels_redis: a day by default)."""
+        expiry = float(getattr(self.layer, "group_expiry", 86400) or 86400)
+        return min(self.REFRESH_SECONDS, expiry / 4)
+
+    async def _refresh(self, channel: str) -> None:
+        """Keep the channel in the group on a clock. A group forgets a member added longer
+        than its expiry ago however many events it delivers, so re-joining only after an idle
+        hour let a busy tenant's hub drop out after a day and every inbox here went deaf. And
+        never by interrupting receive(): channels_redis drops what a cancelled receive had
+        buffered."""
         while True:
+            await asyncio.sleep(self.refresh_seconds())
             try:
-                event = await asyncio.wait_for(self.layer.receive(channel), self.REFRESH_SECONDS)
-            except TimeoutError:
                 await self.layer.group_add(self.group, channel)
-                continue
-            except Exception:  # the layer unreachable: keep trying, as consumers do
-                logger.exception("inbox hub could not receive")
-                await asyncio.sleep(1)
-                continue
-            try:
-                await self.deliver(event)
-            except Exception:  # one bad event must not stop the tenant's live inbox
-                logger.exception("inbox event not delivered")
+            except Exception:  # the layer unreachable: the next turn tries again
+                logger.warning("inbox hub could not refresh its group", exc_info=True)
 
     async def deliver(self, event: dict[str, Any]) -> None:
         """Match the event for every inbox here (in memory), then send the frames at once."""
         now = timezone.now()
+        received = time.time()
+        self.recent.append((received, event))
+        while self.recent and self.recent[0][0] < received - self.RECENT_SECONDS:
+            self.recent.popleft()
         frames = []
         for consumer in list(self.consumers):
             if consumer.state is None:

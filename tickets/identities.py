@@ -7,13 +7,14 @@ import re
 from stdnum.cl import rut as cl_rut
 from stdnum.exceptions import ValidationError as StdnumError
 
+from helpdesk.identity import normalize_email
 from tickets.models import IdentityKind
 
 
 def normalize_identity(kind: str, value: str) -> str:
     value = (value or "").strip()
     if kind == IdentityKind.EMAIL:
-        return value.lower()
+        return normalize_email(value)
     if kind == IdentityKind.PHONE:
         return re.sub(r"\D", "", value)  # E.164 digits, no "+"
     if kind == IdentityKind.TWITTER:

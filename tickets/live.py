@@ -4,14 +4,19 @@ matches it against columns) and rendered messages to the pages showing that tick
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from helpdesk.live import publish
-from tickets.cards import CardRenderer
+
+if TYPE_CHECKING:
+    from tickets.cards import LiveCard
+
+# tickets.cards is imported where a card is rendered: it needs tickets.sla, which imports
+# this module (the cycle broke whichever of them was imported first).
 
 
 def ticket_group(ticket_id: int) -> str:
@@ -66,18 +71,27 @@ def ticket_changed(ticket: Any, *, reason: str = "") -> None:
     transaction.on_commit(lambda: publish_ticket(ticket_id, reason=reason), robust=True)
 
 
-CARD_COLUMN = "__COL__"  # each inbox consumer puts its column id here
-# ... and here "new" for a customer's new message, "ring" when the column also rings for it.
-CARD_ALERT = "__ALERT__"
+def thread_replaced(ticket: Any) -> None:
+    """After the commit, tell the ticket's open pages to fetch its conversation again (a
+    merge brings another ticket's messages in, older ones among them)."""
+    group = ticket_group(ticket.pk)
+    transaction.on_commit(
+        lambda: publish(group, {"event": "ticket", "refresh": "thread"}), robust=True
+    )
 
 
-def render_card(ticket: Any) -> str:
+def render_card(ticket: Any) -> LiveCard:
+    """The ticket's card with its slots left open: each inbox consumer puts its column id in
+    one, and in the other "new" for a customer's new message, "ring" when the column also rings
+    for it (tickets.cards.fill_card)."""
     tenant = ticket.tenant
     with (
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
-        return CardRenderer().ticket(ticket, CARD_COLUMN, CARD_ALERT)
+        from tickets.cards import CardRenderer
+
+        return CardRenderer().ticket_live(ticket)
 
 
 def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
@@ -117,6 +131,7 @@ def message_snapshot(message: Any) -> dict[str, Any]:
 def _publish_message(message_id: int, *, new: bool) -> None:
     """The thread's pages get the message; on a new one, the tenant's inboxes get its card for
     their message columns (one render each, one send per group)."""
+    from tickets.cards import CardRenderer
     from tickets.queries import message_for_push
 
     message = message_for_push(message_id)
@@ -131,7 +146,7 @@ def _publish_message(message_id: int, *, new: bool) -> None:
             "tickets/partials/message.html",
             {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
         )
-        card = CardRenderer().message(message, CARD_COLUMN) if new else ""
+        card = CardRenderer().message_live(message) if new else []
     publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
     if new:
         publish(
@@ -170,6 +185,7 @@ def post_snapshot(post: Any) -> dict[str, Any]:
 
 def publish_post(post_id: int) -> None:
     """One query, one card render and one send, whatever the number of inboxes."""
+    from tickets.cards import CardRenderer
     from tickets.models import ScheduledPost
 
     post = (
@@ -184,7 +200,7 @@ def publish_post(post_id: int) -> None:
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
-        card = CardRenderer().post(post, CARD_COLUMN)
+        card = CardRenderer().post_live(post)
     publish(
         inbox_group(post.tenant_id),
         {"event": "post", "snapshot": post_snapshot(post), "card": card},

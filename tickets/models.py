@@ -43,6 +43,11 @@ class Customer(TenantModel):
     rut = models.CharField(_("RUT"), max_length=12, blank=True, default="")  # digits + DV
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     bot_disabled = models.BooleanField(_("bot desactivado"), default=False)
+    # What a web chat visitor typed as their email: contact data nobody verified. It is shown
+    # as such and never becomes an identity (mail from that address is not theirs by it).
+    contact_email = models.EmailField(
+        _("correo de contacto (sin verificar)"), max_length=254, blank=True, default=""
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -428,27 +433,47 @@ class Column(TenantModel):
         return self.name
 
 
+def post_image_path(instance: ScheduledPost, filename: str) -> str:
+    return f"posts/{instance.tenant_id}/{uuid.uuid4().hex}"  # random: never the person's name
+
+
 class ScheduledPost(TenantModel):
-    """A public post to publish later on Twitter/X or a Facebook page (the publishing itself
-    comes with the social channels)."""
+    """A public post to publish later on Twitter/X or a Facebook page (``publishing`` writes
+    and publishes them). Publishing is at most once: a post goes scheduled → publishing (a
+    claim, in one transaction) → published or failed; one found still publishing after a crash
+    is failed, never sent again by itself."""
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Programado")
+        PUBLISHING = "publishing", _("Publicando")
         PUBLISHED = "published", _("Publicado")
         FAILED = "failed", _("Falló")
+        MISSED = "missed", _("No publicado a tiempo")
         CANCELLED = "cancelled", _("Cancelado")
 
     account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+")
     text = models.TextField(_("texto"))
+    image = models.FileField(_("imagen"), upload_to=post_image_path, blank=True, max_length=255)
     publish_at = models.DateTimeField(_("publicar el"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     provider_id = models.CharField(max_length=255, blank=True, default="")
+    url = models.URLField(_("enlace"), max_length=500, blank=True, default="")
+    error = models.CharField(_("motivo"), max_length=500, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "status", "publish_at"], name="scheduled_due"),
+            # The publisher's sweep over every tenant: only the rows still to go.
+            models.Index(
+                fields=["publish_at"],
+                name="scheduled_pending_all",
+                condition=Q(status__in=["scheduled", "publishing"]),
+            ),
         ]
 
     def __str__(self) -> str:

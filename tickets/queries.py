@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import F, Func, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower
@@ -13,6 +13,7 @@ from django.http import Http404
 
 from deskconfig.models import MessageTemplate
 from helpdesk.models import User
+from tickets import search as text_search
 from tickets.identities import looks_like_rut, normalize_identity, normalize_rut
 from tickets.models import (
     Attachment,
@@ -24,6 +25,7 @@ from tickets.models import (
     Message,
     Ticket,
 )
+from tickets.search import TicketHit
 
 THREAD_PAGE = 50
 
@@ -106,6 +108,24 @@ def comments(ticket: Ticket) -> list[Comment]:
     )
 
 
+@dataclass(frozen=True)
+class Mentionable:
+    """A person the @mention picker offers: the handle is what comment_add recognises."""
+
+    name: str
+    handle: str
+
+
+def mentionable_people(ticket: Ticket) -> list[Mentionable]:
+    """The active people of the ticket's tenant (not the bot), by name: one query."""
+    people = (
+        User.objects.filter(tenant_id=ticket.tenant_id, is_active=True, is_bot=False)
+        .order_by("name", "email")
+        .values_list("name", "email")
+    )
+    return [Mentionable(name=name or email, handle=email.split("@")[0]) for name, email in people]
+
+
 def history(ticket: Ticket) -> list[Event]:
     return list(ticket.events.select_related("actor").order_by("-created_at", "-id")[:500])
 
@@ -151,17 +171,55 @@ class SearchResult:
     ticket_number: int | None
     customers: list[Customer]
     tickets: dict[int, list[Ticket]]
+    hits: list[TicketHit] = field(default_factory=list)
 
     @property
     def rows(self) -> list[tuple[Customer, list[Ticket]]]:
         return [(c, self.tickets.get(c.pk, [])) for c in self.customers]
+
+    @property
+    def empty(self) -> bool:
+        return not self.customers and not self.hits
 
 
 def _unaccent_lower(expr: object) -> Func:
     return Func(Lower(expr), function="f_unaccent")
 
 
-def search(query: str) -> SearchResult:
+def _identity_filter(q: str, digits: str) -> Q:
+    """The identities the typed text can be: an email, an @handle or its start, a phone (whole
+    or its last digits), or an id typed whole (PSIDs, Instagram ids, visitor ids)."""
+    identity = Q()
+    if "@" in q and not q.startswith("@"):
+        identity |= Q(kind=IdentityKind.EMAIL, value=normalize_identity(IdentityKind.EMAIL, q))
+    if q.startswith("@") and len(q) > 1:
+        handle = normalize_identity(IdentityKind.TWITTER, q)
+        identity |= Q(kind=IdentityKind.TWITTER, value__startswith=handle)
+    if re.fullmatch(r"\+?[\d\s().-]{6,}", q) and len(digits) >= 6:
+        identity |= Q(kind=IdentityKind.PHONE, value=digits)
+        identity |= Q(kind=IdentityKind.PHONE, value__endswith=digits)
+    if "@" not in q:
+        identity |= Q(value=q)
+    return identity
+
+
+def _customers_by_name(tenant_id: int, q: str) -> list[int]:
+    """By the start of each word of the name (an index); a name typed with a typo (nothing
+    found that way) falls back to trigram similarity, which is then cheap."""
+    found = text_search.customers_by_name(tenant_id, q)
+    if found:
+        return found
+    return list(
+        Customer.objects.annotate(folded=_unaccent_lower(F("name")))
+        .filter(folded__trigram_word_similar=_unaccent_lower(Value(q)))
+        .values_list("pk", flat=True)[:50]
+    )
+
+
+def search(*, tenant_id: int, query: str) -> SearchResult:
+    """What ``query`` finds in the tenant: a ticket number, customers by RUT, identity or
+    name, and tickets by what was written in them (subject and messages). Row-level security
+    backs the explicit tenant: another tenant's context finds nothing."""
     q = query.strip()
     if not q:
         return SearchResult(None, [], {})
@@ -173,28 +231,16 @@ def search(query: str) -> SearchResult:
         with contextlib.suppress(ValueError):  # not a valid RUT: the other keys still apply
             rut = normalize_rut(q)
             customer_ids += list(Customer.objects.filter(rut=rut).values_list("pk", flat=True))
-    identity = Q()
-    if "@" in q and not q.startswith("@"):
-        identity |= Q(kind=IdentityKind.EMAIL, value=normalize_identity(IdentityKind.EMAIL, q))
-    if q.startswith("@"):
-        identity |= Q(kind=IdentityKind.TWITTER, value=normalize_identity(IdentityKind.TWITTER, q))
     digits = re.sub(r"\D", "", q)
-    if re.fullmatch(r"\+?[\d\s().-]{6,}", q) and len(digits) >= 6:
-        identity |= Q(kind=IdentityKind.PHONE, value=digits)
-        identity |= Q(kind=IdentityKind.PHONE, value__endswith=digits)
-    if "@" not in q:
-        # PSIDs, Instagram ids, visitor ids typed whole (PSIDs and Instagram ids are digits).
-        identity |= Q(value=q)
+    identity = _identity_filter(q, digits)
     if identity:
         customer_ids += list(
             CustomerIdentity.objects.filter(identity).values_list("customer_id", flat=True)[:50]
         )
-    if not digits and len(q) >= 2:
-        customer_ids += list(
-            Customer.objects.annotate(folded=_unaccent_lower(F("name")))
-            .filter(folded__trigram_word_similar=_unaccent_lower(Value(q)))
-            .values_list("pk", flat=True)[:50]
-        )
+    words_only = not digits and "@" not in q
+    if words_only and len(q) >= 2:
+        customer_ids += _customers_by_name(tenant_id, q)
+    hits = text_search.tickets_by_text(tenant_id, q) if words_only and len(q) >= 3 else []
     if number and not customer_ids:
         return SearchResult(int(number.group(1)), [], {})
     customers = list(
@@ -209,7 +255,7 @@ def search(query: str) -> SearchResult:
         .order_by("-created_at")[:200]
     ):
         tickets.setdefault(ticket.customer_id, []).append(ticket)
-    return SearchResult(int(number.group(1)) if number else None, customers, tickets)
+    return SearchResult(int(number.group(1)) if number else None, customers, tickets, hits)
 
 
 def public_context(ticket: Ticket) -> list[Message]:

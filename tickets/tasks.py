@@ -19,10 +19,11 @@ def deliver_message(self: Task, tenant_id: int, message_id: int) -> None:
     except Exception as exc:
         # A transient provider error, or a bug in a connector: retried, then shown as failed
         # (never left "queued" forever).
+        reason = exc.reason if isinstance(exc, ConnectorError) else _unexpected(exc)
         if self.request.retries >= MAX_SEND_RETRIES:
-            reason = exc.reason if isinstance(exc, ConnectorError) else _unexpected(exc)
             services.message_fail(message_id=message_id, reason=reason)
             return
+        services.message_retrying(message_id=message_id, reason=reason)
         # 5 s, 10 s, 20 s ... about 5 minutes in all: well under the broker's visibility timeout.
         raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
 

@@ -18,6 +18,8 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 from deskconfig.models import Department, SkillsBot
 from tickets.history import event_record
 
@@ -152,6 +154,7 @@ def on_customer_message(ticket: Ticket, message: Message, *, created: bool) -> N
         return  # an auto-reply is no answer; keep waiting for the person
     department = choose(message.text, options)
     if department is not None:
+        _confirm(ticket, bot, department)
         _finish(ticket, department, skills=CHOSEN, answer=message.text.strip()[:100])
     elif ticket.bot_attempts < MAX_RETRIES:
         ticket.bot_attempts += 1
@@ -159,6 +162,42 @@ def on_customer_message(ticket: Ticket, message: Message, *, created: bool) -> N
         _ask(ticket, bot.retry_text, options)
     else:
         _finish(ticket, bot.default_department, skills=DEFAULTED, answer=message.text.strip()[:100])
+    _keep_question_as_preview(ticket, _first_question(ticket, message))
+
+
+def _first_question(ticket: Ticket, answer: Message) -> str:
+    """What the customer wrote before the menu: the ticket's first message (the bot asks on
+    new tickets only)."""
+    from tickets.models import Direction
+
+    first = (
+        ticket.messages.filter(direction=Direction.IN)
+        .exclude(pk=answer.pk)
+        .order_by("created_at", "id")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return first or ""
+
+
+def _keep_question_as_preview(ticket: Ticket, text: str) -> None:
+    """The menu, an answer to it («2») and the bot's confirmation say nothing on a card: it
+    keeps showing what the customer asked."""
+    from tickets.services.base import _preview
+
+    if _preview(text):
+        ticket.last_message_preview = _preview(text)
+        ticket.save(update_fields=["last_message_preview"])
+
+
+def _confirm(ticket: Ticket, bot: SkillsBot, department: Department) -> None:
+    """Tell the customer where the conversation goes now."""
+    from workflow.bot import bot_send
+
+    text = bot.confirm_text.strip() or _(
+        "Te comunicamos con {departamento}. En breve te atenderá una persona."
+    )
+    bot_send(ticket, text.replace("{departamento}", department.name))
 
 
 def _start(ticket: Ticket, message: Message) -> None:
@@ -178,3 +217,4 @@ def _start(ticket: Ticket, message: Message) -> None:
     ticket.bot_attempts = 0
     ticket.save(update_fields=["bot_stage", "bot_attempts"])
     _ask(ticket, bot.greeting, options)
+    _keep_question_as_preview(ticket, message.text)

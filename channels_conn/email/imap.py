@@ -20,6 +20,8 @@ from django.utils import timezone, translation
 from imapclient import IMAPClient
 from imapclient.imapclient import SEEN
 
+from channels_conn.credentials import credentials_of, credentials_problem
+from channels_conn.email.guarded import GuardedIMAPClient
 from channels_conn.email.parse import message_ids
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_process, inbound_store
@@ -63,12 +65,6 @@ class ImapSettings:
         )
 
 
-def credentials_of(account: ChannelAccount) -> dict[str, Any]:
-    """The decrypted credentials as a dict ("" when never set)."""
-    creds = account.credentials
-    return creds if isinstance(creds, dict) else {}
-
-
 @dataclass
 class PollResult:
     stored: int = 0
@@ -81,7 +77,9 @@ class PollResult:
 @contextmanager
 def connect(cfg: ImapSettings) -> Iterator[IMAPClient]:
     """A logged-in client; logged out (or just closed, if the server is gone) afterwards."""
-    client = IMAPClient(cfg.host, port=cfg.port, use_uid=True, ssl=cfg.ssl, timeout=cfg.timeout)
+    client = GuardedIMAPClient(
+        cfg.host, port=cfg.port, use_uid=True, ssl=cfg.ssl, timeout=cfg.timeout
+    )
     try:
         if cfg.starttls and not cfg.ssl:
             client.starttls()
@@ -208,6 +206,10 @@ def _message_id_header(raw: bytes) -> str:
 def poll_account(account: ChannelAccount) -> PollResult:
     """Poll the account's folder once (see the module docstring). Raises on network errors
     after recording them on the folder's state; what was stored before stays stored."""
+    problem = credentials_problem(account)
+    if problem:  # nothing can be fetched until the admin types the password again
+        _record(account, str((account.settings or {}).get("imap_folder") or "INBOX"), problem)
+        return PollResult()
     cfg = ImapSettings.of(account)
     result = PollResult()
     leftover = InboundEmail.objects.filter(account=account, status=InboundEmail.Status.RECEIVED)

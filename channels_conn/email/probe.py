@@ -20,6 +20,9 @@ from django.utils.translation import gettext as _
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from channels_conn.email.guarded import GuardedIMAPClient, GuardedSMTP, GuardedSMTP_SSL
+from helpdesk.outbound import OutboundRefused
+
 PROBE_TIMEOUT = 8.0  # seconds: long enough for a slow server, short enough for a person waiting
 
 
@@ -49,9 +52,14 @@ class ProbeResult:
     message: str
 
 
-def _network_failure(cfg: ServerConfig, exc: BaseException) -> str | None:
+def network_failure(cfg: ServerConfig, exc: BaseException) -> str | None:
     """The message for a failure to reach or secure the server, or None when it is not one."""
     where = f"{cfg.host}:{cfg.port}"
+    if isinstance(exc, OutboundRefused):
+        return _(
+            "«%(host)s» apunta a una dirección interna o reservada (%(address)s). Por seguridad "
+            "no nos conectamos a direcciones privadas: usa el nombre público del servidor."
+        ) % {"host": cfg.host, "address": exc.address}
     if isinstance(exc, socket.gaierror):
         return _("No se encontró el servidor «%(host)s» (el nombre no existe en el DNS).") % {
             "host": cfg.host
@@ -105,7 +113,7 @@ def _text(value: Any) -> str:
 def probe_imap(cfg: ServerConfig) -> ProbeResult:
     client: IMAPClient | None = None
     try:
-        client = IMAPClient(
+        client = GuardedIMAPClient(
             cfg.host,
             port=cfg.port,
             use_uid=True,
@@ -140,7 +148,7 @@ def probe_imap(cfg: ServerConfig) -> ProbeResult:
             % {"folder": cfg.folder},
         )
     except Exception as exc:  # the admin must read what happened, whatever it is
-        message = _network_failure(cfg, exc)
+        message = network_failure(cfg, exc)
         if message is None and "STARTTLS" in str(exc).upper():
             message = _("El servidor IMAP no ofrece STARTTLS: elige SSL o sin cifrado.")
         return ProbeResult("IMAP", False, message or _unexpected(exc))
@@ -156,14 +164,14 @@ def probe_smtp(cfg: ServerConfig) -> ProbeResult:
     smtp: smtplib.SMTP | None = None
     try:
         if cfg.security == Security.SSL:
-            smtp = smtplib.SMTP_SSL(
+            smtp = GuardedSMTP_SSL(
                 cfg.host,
                 cfg.port,
                 timeout=cfg.timeout,
                 context=ssl.create_default_context(),
             )
         else:
-            smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+            smtp = GuardedSMTP(cfg.host, cfg.port, timeout=cfg.timeout)
         smtp.ehlo()
         if cfg.security == Security.STARTTLS:
             if not smtp.has_extn("starttls"):
@@ -195,7 +203,7 @@ def probe_smtp(cfg: ServerConfig) -> ProbeResult:
                 )
         return ProbeResult("SMTP", True, _("SMTP correcto: el servidor acepta enviar."))
     except Exception as exc:
-        message = _network_failure(cfg, exc)
+        message = network_failure(cfg, exc)
         return ProbeResult("SMTP", False, message or _unexpected(exc))
     finally:
         if smtp is not None:
@@ -221,4 +229,4 @@ def polling_failure(
         return _("El servidor IMAP rechazó el usuario «%(user)s» o su contraseña.") % {"user": user}
     if isinstance(exc, IMAPClientError) and "select" in str(exc).lower():
         return _("La carpeta «%(folder)s» no existe en el buzón.") % {"folder": folder}
-    return _network_failure(cfg, exc) or _unexpected(exc)
+    return network_failure(cfg, exc) or _unexpected(exc)

@@ -16,10 +16,12 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.email.imap import credentials_of
+from channels_conn.credentials import credentials_of, credentials_problem
 from channels_conn.email.parse import normalize_subject
+from channels_conn.email.probe import Security, ServerConfig, network_failure
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from tickets.models import Direction, IdentityKind, Message
@@ -68,7 +70,7 @@ def _connection(account: ChannelAccount) -> Any:
     s = account.settings or {}
     ssl = bool(s.get("smtp_ssl", False))
     return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
+        "channels_conn.email.guarded.GuardedEmailBackend",
         host=str(s.get("smtp_host", "")),
         port=int(s.get("smtp_port") or (465 if ssl else 587)),
         username=str(s.get("smtp_user") or ""),
@@ -110,21 +112,49 @@ class SmtpConnector:
 
     def send(self, account: ChannelAccount, message: Message) -> SendResult:
         ensure_active(account)
+        problem = credentials_problem(account)
+        if problem:  # the password cannot be read: only the admin can fix it
+            raise ConnectorError(problem, permanent=True)
         mail, msgid = build_email(account, message)
         try:
             with _connection(account) as connection:
                 connection.send_messages([mail])
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused) as exc:
-            raise ConnectorError(_reason(exc), permanent=True) from exc
+            raise ConnectorError(_reason(account, exc), permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
-            raise ConnectorError(_reason(exc), permanent=exc.smtp_code >= 500) from exc
+            raise ConnectorError(_reason(account, exc), permanent=exc.smtp_code >= 500) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise ConnectorError(_reason(exc), permanent=False) from exc
+            raise ConnectorError(_reason(account, exc), permanent=False) from exc
         return SendResult(provider_id=msgid)
 
 
-def _reason(exc: Exception) -> str:
-    return f"SMTP: {type(exc).__name__}: {exc}"[:500]
+def _reason(account: ChannelAccount, exc: Exception) -> str:
+    """Why a send failed, told as «Probar conexión» tells it (in the user's language), never
+    as the library's English."""
+    s = account.settings or {}
+    ssl = bool(s.get("smtp_ssl", False))
+    user = str(s.get("smtp_user") or "")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _("El servidor SMTP rechazó el usuario «%(user)s» o su contraseña (%(code)s).") % {
+            "user": user,
+            "code": exc.smtp_code,
+        }
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return _("El servidor SMTP rechazó el destinatario %(to)s.") % {
+            "to": ", ".join(exc.recipients)
+        }
+    cfg = ServerConfig(
+        host=str(s.get("smtp_host", "")),
+        port=int(s.get("smtp_port") or (465 if ssl else 587)),
+        security=Security.SSL if ssl else Security.STARTTLS,
+        user=user,
+        password="",
+        timeout=float(s.get("smtp_timeout") or 30.0),
+    )
+    told = network_failure(cfg, exc)
+    if told is None:
+        told = _("Error inesperado al enviar por SMTP (%(kind)s).") % {"kind": type(exc).__name__}
+    return told[:500]
 
 
 smtp_connector = SmtpConnector()

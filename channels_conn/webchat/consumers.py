@@ -1,9 +1,15 @@
 """The visitor's live connection: agent replies and "typing…" arrive here; the visitor's own
-typing goes to the pages showing their ticket."""
+typing goes to the pages showing their ticket.
+
+The socket is public (anyone with a visitor cookie opens one), so its hot path does no database
+work: what it needs (the open ticket, the visitor's name) is read once on connect and then
+kept current by ``chat.ticket`` events the chat view sends when a message opens a ticket.
+Typing is forwarded at most once per :data:`TYPING_INTERVAL` and never stored."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -14,6 +20,9 @@ from django.utils.translation import gettext
 from channels_conn.webchat.visitors import read_visitor, visitor_group
 from helpdesk.consumers import CLOSE_FORBIDDEN
 from helpdesk.tenancy import bypass_context, tenant_context
+
+TYPING_INTERVAL = 1.0  # seconds between two typing events forwarded from one socket
+MAX_FRAME = 4096  # a typing frame is a few bytes; anything larger is not ours
 
 
 def _cookies(scope: dict[str, Any]) -> dict[str, str]:
@@ -28,12 +37,15 @@ def _cookies(scope: dict[str, Any]) -> dict[str, str]:
 
 
 def _open_ticket(account_uuid: str, visitor: str) -> tuple[int, int, int | None, str] | None:
-    """(account id, tenant id, open ticket id or None, customer name) for this visitor."""
+    """(account id, tenant id, open ticket id or None, customer name) for this visitor of an
+    active (connected) web chat account; None for a disconnected or unknown account."""
     from deskconfig.accounts import ChannelAccount
     from tickets.models import CustomerIdentity, Ticket
 
     with bypass_context():
-        account = ChannelAccount.all_tenants.filter(uuid=account_uuid, kind="webchat").first()
+        account = ChannelAccount.all_tenants.filter(
+            uuid=account_uuid, kind="webchat", active=True
+        ).first()
     if account is None:
         return None
     with tenant_context(account.tenant_id):
@@ -55,6 +67,9 @@ def _open_ticket(account_uuid: str, visitor: str) -> tuple[int, int, int | None,
 
 class ChatConsumer(AsyncWebsocketConsumer):
     group: str = ""
+    ticket_id: int | None = None
+    name: str = ""
+    last_typing: float = 0.0
 
     async def connect(self) -> None:
         account_uuid = str(self.scope["url_route"]["kwargs"]["account_uuid"])
@@ -65,8 +80,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not visitor or found is None:
             await self.close(code=CLOSE_FORBIDDEN)  # no chat yet: the page works without it
             return
-        self.account_uuid, self.visitor = account_uuid, visitor
-        account_id, _tenant, _ticket, _name = found
+        account_id, _tenant, self.ticket_id, self.name = found
         self.group = visitor_group(account_id, visitor)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -76,25 +90,34 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not text_data or len(text_data) > MAX_FRAME or self.ticket_id is None:
+            return
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_INTERVAL:
+            return  # throttled before parsing: a flood costs nothing but this comparison
         try:
-            typing = json.loads(text_data or "{}").get("typing")
+            typing = json.loads(text_data).get("typing")
         except (ValueError, AttributeError):
             return
         if not typing:
             return
-        found = await database_sync_to_async(_open_ticket)(self.account_uuid, self.visitor)
-        if found and found[2]:
-            from tickets.live import ticket_group
+        self.last_typing = now
+        from tickets.live import ticket_group
 
-            await self.channel_layer.group_send(
-                ticket_group(found[2]),
-                {
-                    "type": "typing",
-                    "channel": self.channel_name,
-                    "user_id": 0,
-                    "name": found[3] or gettext("Cliente"),
-                },
-            )
+        await self.channel_layer.group_send(
+            ticket_group(self.ticket_id),
+            {
+                "type": "typing",
+                "channel": self.channel_name,
+                "user_id": 0,
+                "name": self.name or gettext("Cliente"),
+            },
+        )
+
+    async def chat_ticket(self, event: dict[str, Any]) -> None:
+        """The visitor's message opened (or continued) a ticket: typing goes there now."""
+        self.ticket_id = int(event["ticket"])
+        self.name = str(event.get("name") or "")
 
     async def push(self, event: dict[str, Any]) -> None:
         if event.get("html"):

@@ -21,11 +21,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from channels_conn.webchat import presence
-from channels_conn.webchat.visitors import new_visitor, read_visitor, remember
+from channels_conn.webchat.visitors import (
+    chat_ticket_announce,
+    new_visitor,
+    read_visitor,
+    remember,
+    visitor_contact_set,
+    visitor_email_valid,
+)
 from deskconfig import business_hours
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
-from helpdesk.middleware import CSP
+from helpdesk.middleware import content_security_policy
 from helpdesk.tenancy import bypass_context, tenant_context
 from tickets import services
 from tickets.models import CustomerIdentity, IdentityKind, Message
@@ -55,10 +62,10 @@ def _allowed_origins(account: ChannelAccount) -> list[str]:
     return [o.rstrip("/") for o in account.settings.get("allowed_origins", []) if o]
 
 
-def _csp_for(account: ChannelAccount) -> str:
+def _csp_for(request: HttpRequest, account: ChannelAccount) -> str:
     """Our CSP, but the chat may be framed by the sites the admin allowed."""
     ancestors = " ".join(["'self'", *_allowed_origins(account)])
-    return CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+    return content_security_policy(request, frame_ancestors=ancestors)
 
 
 def _origin_ok(request: HttpRequest, account: ChannelAccount) -> bool:
@@ -116,7 +123,7 @@ def _page(
     }
     with timezone.override(zoneinfo.ZoneInfo(account.tenant.time_zone)):
         response = render(request, "channels_conn/chat.html", context)
-    response["Content-Security-Policy"] = _csp_for(account)
+    response["Content-Security-Policy"] = _csp_for(request, account)
     return response
 
 
@@ -146,6 +153,9 @@ def chat_send(request: HttpRequest, account_uuid: str) -> HttpResponse:
         error = _("Escribe un mensaje.")
     elif len(text) > MAX_TEXT:
         error = _("El mensaje es muy largo (máximo %(n)s caracteres).") % {"n": MAX_TEXT}
+    email = (request.POST.get("email") or "").strip()
+    if not error and email and not visitor_email_valid(email):
+        error = _("«%(email)s» no es un correo válido.") % {"email": email[:100]}
     visitor = read_visitor(request.COOKIES, str(account.uuid)) or new_visitor()
     ip = request.META.get("REMOTE_ADDR", "")
     if not error and (
@@ -155,7 +165,7 @@ def chat_send(request: HttpRequest, account_uuid: str) -> HttpResponse:
         error = _("Estás enviando mensajes muy rápido. Espera un momento.")
     if not error:
         try:
-            _receive(account, visitor, text, name, (request.POST.get("email") or "").strip())
+            _receive(account, visitor, text, name, email)
         except ValidationError as exc:
             error = " ".join(str(m) for m in exc.messages)
     if request.headers.get("HX-Request"):
@@ -180,8 +190,13 @@ def _receive(account: ChannelAccount, visitor: str, text: str, name: str, email:
                 provider_id=f"wcin-{uuidlib.uuid4().hex}",
             ),
         )
+        ticket = received.message.ticket
+        customer = ticket.customer
         if email:
-            services.customer_add_email(customer=received.message.ticket.customer, email=email)
+            # Unverified: kept as contact data, never an identity (see visitor_contact_set).
+            visitor_contact_set(customer=customer, email=email)
+    # The visitor's open socket forwards typing to this ticket from now on, with no query.
+    chat_ticket_announce(account, visitor, ticket_id=ticket.pk, name=customer.name)
 
 
 @require_GET

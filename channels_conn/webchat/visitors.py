@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
+
+from helpdesk.identity import normalize_email
+
+if TYPE_CHECKING:
+    from channels_conn.models import ChannelAccount
+    from tickets.models import Customer
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 SALT = "helpdesk.webchat.visitor"
@@ -47,3 +58,35 @@ def remember(response: HttpResponse, request: HttpRequest, account_uuid: str, vi
 
 def visitor_group(account_id: int, visitor: str) -> str:
     return f"chat-{account_id}-{visitor}"
+
+
+def visitor_email_valid(email: str) -> bool:
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return len(email) <= 254
+
+
+def visitor_contact_set(*, customer: Customer, email: str) -> None:
+    """Keep the email a visitor typed as the customer's unverified contact address.
+
+    Anyone can type anyone's address into a public chat. Were it an identity, mail later sent
+    from that address would be filed on the visitor's customer, under the visitor's chosen
+    name. So it never merges anything: an agent who trusts it links it (link-identity)."""
+    from tickets.models import Customer
+
+    Customer.objects.filter(pk=customer.pk).update(contact_email=normalize_email(email))
+    customer.contact_email = normalize_email(email)
+
+
+def chat_ticket_announce(
+    account: ChannelAccount, visitor: str, *, ticket_id: int, name: str
+) -> None:
+    """Tell the visitor's open sockets which ticket their typing belongs to now."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            visitor_group(account.pk, visitor),
+            {"type": "chat.ticket", "ticket": ticket_id, "name": name},
+        )

@@ -87,12 +87,7 @@
       return;
     }
     var quick = target.closest(".quick-item");
-    if (quick && composer()) {
-      var area = composer().querySelector("textarea");
-      area.value = quick.dataset.body;
-      document.getElementById("quick-replies").innerHTML = "";
-      area.focus();
-    }
+    if (quick && composer()) pickQuick(quick);
   });
 
   function insertAtCaret(area, text) {
@@ -102,14 +97,34 @@
     area.focus();
   }
 
-  var lastTyping = 0;
+  // "/" quick replies: asked for once the agent pauses (not on every key), chosen with the
+  // arrows and Enter, closed with Escape.
+  var lastTyping = 0, quickTimer = null;
+  function quickBox() { return document.getElementById("quick-replies"); }
+  function quickItems() {
+    var box = quickBox();
+    return box ? Array.prototype.slice.call(box.querySelectorAll(".quick-item")) : [];
+  }
+  function closeQuick() {
+    clearTimeout(quickTimer);
+    var box = quickBox();
+    if (box) box.innerHTML = "";
+  }
+  function pickQuick(item) {
+    var area = composer().querySelector("textarea");
+    area.value = item.dataset.body;
+    closeQuick();
+    area.focus();
+  }
   document.addEventListener("input", function (event) {
     var area = event.target;
     if (area.id !== "composer-text") return;
-    // "/" at the start asks for quick replies.
-    var box = document.getElementById("quick-replies");
+    var box = quickBox();
+    clearTimeout(quickTimer);
     if (area.value.charAt(0) === "/" && area.value.indexOf("\n") === -1) {
-      htmx.ajax("GET", area.dataset.quickUrl + "?text=" + encodeURIComponent(area.value), { target: box });
+      quickTimer = setTimeout(function () {
+        htmx.ajax("GET", area.dataset.quickUrl + "?text=" + encodeURIComponent(area.value), { target: box });
+      }, 200);
     } else if (box) {
       box.innerHTML = "";
     }
@@ -121,12 +136,45 @@
     }
   });
 
-  // Ctrl+Enter (or Cmd+Enter) sends.
+  // Ctrl+Enter (or Cmd+Enter) sends; with the quick replies open, the arrows move through
+  // them, Enter takes the highlighted one and Escape closes the list.
   document.addEventListener("keydown", function (event) {
-    if (event.target.id === "composer-text" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    if (event.target.id !== "composer-text") return;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
       event.target.form.requestSubmit();
+      return;
     }
+    var items = quickItems();
+    if (!items.length) return;
+    var current = items.findIndex(function (i) { return i.classList.contains("active"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(items.length - 1, current + 1) : Math.max(0, current - 1);
+      items.forEach(function (item, n) {
+        item.classList.toggle("active", n === next);
+        item.setAttribute("aria-selected", n === next ? "true" : "false");
+      });
+      items[next].scrollIntoView({ block: "nearest" });
+    } else if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      pickQuick(items[Math.max(0, current)]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      closeQuick();
+    }
+  });
+
+  // The side tabs: the tab whose panel is shown is the one marked, whichever way it came.
+  document.addEventListener("htmx:afterSwap", function () {
+    var panel = document.getElementById("tabpanel");
+    if (!panel) return;
+    document.querySelectorAll(".ticket-side .tabs [data-tab]").forEach(function (tab) {
+      var on = tab.dataset.tab === panel.dataset.tab;
+      tab.classList.toggle("active", on);
+      tab.setAttribute("aria-selected", on ? "true" : "false");
+    });
   });
 
   // Keep the conversation scrolled to the newest message when one arrives.
@@ -286,5 +334,81 @@
   document.addEventListener("input", function (event) {
     var el = event.target;
     if (el.matches && el.matches("input[data-wa-param]")) fillPreview(el.closest("[data-wa-params]"));
+  });
+})();
+
+// Internal comments: an @mention picker. Typing "@" and the start of a name or handle lists
+// the people (accents and case don't matter); the arrows move, Enter or Tab takes one (its
+// handle, which the server recognises), Escape closes the list.
+(function () {
+  "use strict";
+
+  function plain(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+  function listFor(area) { return document.getElementById(area.dataset.mentions); }
+  function query(area) {
+    var before = area.value.slice(0, area.selectionStart);
+    var match = /(^|\s)@([^\s@]*)$/.exec(before);
+    return match ? match[2] : null;
+  }
+  function shown(list) { return Array.prototype.filter.call(list.children, function (li) { return !li.hidden; }); }
+  function mark(list, item) {
+    Array.prototype.forEach.call(list.children, function (li) {
+      li.classList.toggle("active", li === item);
+      li.setAttribute("aria-selected", li === item ? "true" : "false");
+    });
+  }
+  function close(list) { list.hidden = true; mark(list, null); }
+  function take(area, item) {
+    var start = area.selectionStart;
+    var before = area.value.slice(0, start).replace(/@[^\s@]*$/, "@" + item.dataset.handle + " ");
+    area.value = before + area.value.slice(start);
+    area.selectionStart = area.selectionEnd = before.length;
+    close(listFor(area));
+    area.focus();
+  }
+
+  document.addEventListener("input", function (event) {
+    var area = event.target;
+    if (!area.dataset || !area.dataset.mentions) return;
+    var list = listFor(area), q = query(area);
+    if (!list) return;
+    if (q === null) { close(list); return; }
+    var wanted = plain(q), first = null;
+    Array.prototype.forEach.call(list.children, function (li) {
+      var words = li.dataset.search.split(" ");
+      li.hidden = !words.some(function (w) { return plain(w).indexOf(wanted) === 0; });
+      if (!li.hidden && !first) first = li;
+    });
+    list.hidden = !first;
+    mark(list, first);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var area = event.target;
+    if (!area.dataset || !area.dataset.mentions) return;
+    var list = listFor(area);
+    if (!list || list.hidden) return;
+    var items = shown(list);
+    var current = items.findIndex(function (li) { return li.classList.contains("active"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(items.length - 1, current + 1) : Math.max(0, current - 1);
+      mark(list, items[next]);
+      items[next].scrollIntoView({ block: "nearest" });
+    } else if ((event.key === "Enter" || event.key === "Tab") && items.length) {
+      event.preventDefault();
+      take(area, items[Math.max(0, current)]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      close(list);
+    }
+  });
+
+  document.addEventListener("mousedown", function (event) {
+    var item = event.target.closest ? event.target.closest(".mention-list [data-handle]") : null;
+    if (!item) return;
+    event.preventDefault();  // keep the focus (and the caret) in the text area
+    var area = document.querySelector('[data-mentions="' + item.parentElement.id + '"]');
+    if (area) take(area, item);
   });
 })();

@@ -70,6 +70,19 @@
     n.onclick = function () { window.focus(); openTicket(card.dataset.number); };
   }
 
+  // Cards a live update takes off (tickets/consumers_inbox.py drop_swap), wherever they are.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var sink = event.detail.target;
+    if (!sink || sink.id !== "inbox-drop") return;
+    sink.querySelectorAll("[data-drop]").forEach(function (order) {
+      order.dataset.drop.split(" ").forEach(function (id) {
+        var card = document.getElementById(id);
+        if (card) card.remove();
+      });
+    });
+    sink.innerHTML = "";
+  });
+
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     var target = event.detail.target;
     if (!target || !target.classList || !target.classList.contains("cards")) return;
@@ -123,6 +136,15 @@
   });
 
   // --- keyboard: j/k cards, h/l columns, Enter opens, Escape closes ------------------------
+  // Escape in the open ticket's composer closes the ticket when nothing is written, and asks
+  // first when something is (the quick-reply list, when open, takes the Escape before this).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || pane.hidden) return;
+    var area = event.target;
+    if (area.id !== "composer-text" || !pane.contains(area)) return;
+    if (area.value.trim() && !window.confirm(pane.dataset.confirmDiscard)) return;
+    closePane();
+  });
   document.addEventListener("keydown", function (event) {
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -165,12 +187,71 @@
     htmx.ajax("POST", columns.dataset.reorderUrl, { values: { order: JSON.stringify(order) }, swap: "none" });
   });
 
+  // --- phones: one column at a time, a switcher and the column list behind a button -------
+  var switcher = document.getElementById("column-switch");
+  var colsToggle = document.getElementById("mycols-toggle");
+  var mycols = document.getElementById("mycols");
+  if (switcher) {
+    switcher.addEventListener("change", function () {
+      var col = document.getElementById("col-" + switcher.value);
+      if (col) { col.scrollIntoView({ inline: "start", block: "nearest" }); clearNew(switcher.value); }
+    });
+    // A swipe moves the columns (scroll snapping): the switcher follows the column in view.
+    var settle = null;
+    columns.addEventListener("scroll", function () {
+      clearTimeout(settle);
+      settle = setTimeout(function () {
+        var left = columns.getBoundingClientRect().left, best = null, bestDist = Infinity;
+        columns.querySelectorAll(".column").forEach(function (c) {
+          var d = Math.abs(c.getBoundingClientRect().left - left);
+          if (d < bestDist) { bestDist = d; best = c; }
+        });
+        if (best && switcher.value !== best.dataset.col) switcher.value = best.dataset.col;
+      }, 120);
+    }, { passive: true });
+  }
+  if (colsToggle && mycols) {
+    colsToggle.addEventListener("click", function () {
+      var open = mycols.classList.toggle("open");
+      colsToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    mycols.addEventListener("click", function (event) {
+      if (event.target.closest("[data-jump]")) {
+        mycols.classList.remove("open");
+        colsToggle.setAttribute("aria-expanded", "false");
+      }
+    });
+  }
+
+  // --- the column list collapses to a thin bar (remembered in this browser) ----------------
+  var collapse = document.getElementById("mycols-collapse");
+  function setCollapsed(on) {
+    mycols.classList.toggle("collapsed", on);
+    collapse.setAttribute("aria-expanded", on ? "false" : "true");
+    var label = on ? collapse.dataset.labelExpand : collapse.dataset.labelCollapse;
+    collapse.title = label;
+    collapse.setAttribute("aria-label", label);
+    collapse.textContent = on ? "»" : "«";
+  }
+  if (collapse && mycols) {
+    try { setCollapsed(localStorage.getItem("inbox.mycols") === "collapsed"); } catch (e) { /* private mode */ }
+    collapse.addEventListener("click", function () {
+      var on = !mycols.classList.contains("collapsed");
+      setCollapsed(on);
+      try { localStorage.setItem("inbox.mycols", on ? "collapsed" : "open"); } catch (e) { /* private mode */ }
+    });
+  }
+
   // --- waiting times tick -----------------------------------------------------------------
   function tick() {
     var now = Date.now() / 1000;
     document.querySelectorAll(".tcard .wait[data-since]").forEach(function (el) {
+      // As tickets/cards.py wait_label writes it.
       var minutes = Math.max(0, Math.floor((now - Number(el.dataset.since)) / 60));
-      el.textContent = minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+      var hours = Math.floor(minutes / 60);
+      el.textContent = minutes < 60 ? minutes + " min"
+        : hours < 24 ? hours + " h " + (minutes % 60) + " min"
+        : Math.floor(hours / 24) + " d " + (hours % 24) + " h";
     });
   }
   tick();

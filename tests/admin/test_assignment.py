@@ -458,6 +458,7 @@ def test_opening_the_shell_connects_the_person_drains_the_queue_and_beats(cast, 
     client.force_login(agent)
     headers = [
         (b"origin", b"http://127.0.0.1"),
+        (b"host", b"127.0.0.1"),
         (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
     ]
 

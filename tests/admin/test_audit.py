@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from admin_config import audit
-from deskconfig.models import ConfigChange, ForbiddenWord
+from deskconfig.models import ConfigChange, Department, ForbiddenWord
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 
@@ -101,3 +101,31 @@ def test_coded_values_show_their_labels(cast):
     shown = {v.label: (v.before, v.after) for v in audit.changed_values(change)}
     assert shown["Chat web · Chat"] == ("Manual", "Automática")
     assert shown["rol"][1] in {"Administrador", "Administradora"}
+
+
+def test_the_log_names_links_by_name_and_times_in_the_tenants_zone(cast):
+    """Fields without a Spanish name of their own, departments by name (one query for the
+    page, a deleted one marked), and times in the tenant's zone instead of UTC ISO strings."""
+    with tenant_context(cast.tenant_a.pk):
+        sales = Department.objects.create(tenant=cast.tenant_a, name="Ventas")
+        gone = Department.objects.create(tenant=cast.tenant_a, name="Antigua")
+        gone_id = gone.pk
+        gone.delete()
+        ConfigChange.objects.create(
+            tenant=cast.tenant_a,
+            actor=cast.admin,
+            section="users",
+            action=ConfigChange.Action.UPDATE,
+            object_type="user",
+            object_id=str(cast.agent.pk),
+            object_repr=str(cast.agent),
+            before={"departments": [gone_id], "invited_at": None},
+            after={"departments": [sales.pk], "invited_at": "2026-03-01T15:30:00+00:00"},
+        )
+    cast.tenant_a.time_zone = "America/Santiago"
+    cast.tenant_a.save()
+    page = client_for(cast.admin).get("/admin/audit/").content.decode()
+    assert "Departamentos" in page and "Invitación enviada" in page
+    assert "Invited at" not in page and ">departments<" not in page
+    assert "Ventas" in page and f"#{gone_id} (eliminado)" in page
+    assert "1 Mar 2026, 12:30" in page and "2026-03-01T15:30" not in page

@@ -3,6 +3,7 @@ action, new tickets only) and the page (list, form, order, tester, isolation, au
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -438,3 +439,19 @@ def test_the_winner_is_always_the_first_active_rule_that_matches(specs, kind, wo
         and (not r.keywords or set(r.keywords) & set(words))
     ]
     assert winner == (expected[0] if expected else None)
+
+
+def test_the_tester_works_with_the_values_it_shows(cast, accounts):
+    """What the page first shows (the first account chosen, no text) tests something."""
+    client = client_for(cast.admin)
+    page = client.get(URL).content.decode()
+    tester = page[page.index('id="routing-tester"') :]
+    chosen = re.search(r'<option value="(\d+)" selected>', tester)
+    assert chosen is not None
+    answer = client.post(
+        f"{URL}test/",
+        {"account": chosen.group(1), "channel": "", "text": ""},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Elige una cuenta o un canal." not in answer and "obligatorio" not in answer
+    assert "Ninguna regla coincide" in answer

@@ -108,7 +108,11 @@ def test_the_customer_picks_by_number(chat, departments):
     choice = events(ticket, EventKind.BOT)[-1]
     assert choice.data["skills"] == "chosen" and choice.data["department"] == "Soporte Técnico"
     assert choice.actor is not None and choice.actor.is_bot
-    assert len(bot_texts(ticket)) == 1  # nothing asked again
+    # Nothing asked again; the visitor hears where the conversation goes.
+    assert bot_texts(ticket)[1:] == [
+        "Te comunicamos con Soporte Técnico. En breve te atenderá una persona."
+    ]
+    assert "Te comunicamos con Soporte Técnico" in visitor.page()
 
 
 @pytest.mark.parametrize("answer", ["soporte tecnico", "SÓPORTE  técnico.", "  Soporte Técnico "])
@@ -127,7 +131,7 @@ def test_unknown_answers_are_asked_again_twice_then_go_to_the_default(chat, depa
     assert bot_texts(ticket)[1:] == [f"{RETRY}\n\n{MENU}"] * 2
     ticket = visitor.says("¿qué?")
     assert ticket.department == departments["Reclamos"] and ticket.bot_stage == ""
-    assert len(bot_texts(ticket)) == 3
+    assert len(bot_texts(ticket)) == 3  # no confirmation of a choice nobody made
     last = events(ticket, EventKind.BOT)[-1]
     assert last.data["skills"] == "default" and last.data["department"] == "Reclamos"
     history = client_for(in_a.agent).get(f"/tickets/{ticket.number}/?tab=historial")
@@ -326,3 +330,20 @@ def test_a_tenant_made_without_a_bot_user_still_gets_the_question(cast):
         question = Message.objects.get(author__is_bot=True)
         assert "1. Ventas" in question.text
         assert User.objects.filter(is_bot=True).count() == 1
+
+
+def test_the_card_keeps_what_the_customer_asked(chat):
+    """The menu, «2» and the confirmation say nothing on a card: it shows the question."""
+    visitor = Visitor(chat)
+    ticket = visitor.says("Hola, mi pedido 10412 llegó roto")
+    assert ticket.last_message_preview == "Hola, mi pedido 10412 llegó roto"
+    ticket = visitor.says("2")
+    assert ticket.last_message_preview == "Hola, mi pedido 10412 llegó roto"
+
+
+def test_the_confirmation_comes_from_the_bots_settings(chat, departments):
+    SkillsBot.objects.update(confirm_text="Listo, {departamento} ya tiene tu mensaje.")
+    visitor = Visitor(chat)
+    visitor.says("Hola")
+    ticket = visitor.says("ventas")
+    assert bot_texts(ticket)[-1] == "Listo, Ventas ya tiene tu mensaje."

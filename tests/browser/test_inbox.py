@@ -48,9 +48,13 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             agent = browser.new_context(
                 locale="es-CL", viewport={"width": 1500, "height": 900}
             ).new_page()
+            # A live session logs no error in the console (htmx's oobErrorNoTarget included).
+            errors: list[str] = []
+            agent.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             login(agent, server.url, cast.agent.email, cast.password)
             agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
             admin = browser.new_context(locale="es-CL").new_page()
+            admin.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             login(admin, server.url, cast.admin.email, cast.password)
             admin.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
 
@@ -63,6 +67,15 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
                 timeout=5_000
             )
             assert "(1)" in agent.title()  # the tab shows what is new
+
+            # The column list collapses to a thin bar and stays so after a reload.
+            agent.click("#mycols-collapse")
+            assert agent.locator("#mycols ul").is_hidden()
+            agent.reload()
+            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            assert agent.locator("#mycols ul").is_hidden()
+            agent.click("#mycols-collapse")
+            assert agent.locator("#mycols ul").is_visible()
 
             # Split view: the ticket opens beside the columns; the agent takes it.
             card.locator("a").click()
@@ -84,6 +97,8 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             )
             assert agent.locator(f"#col-{new}-cards .tcard").count() == 0
             agent.locator("#metric-addressed", has_text="1").wait_for(timeout=5_000)
+            # The counters keep their look after live updates (bold, the waiting one coloured).
+            assert agent.locator(".metric b").count() == 3
 
             # The pane follows too: the answer in the thread, the header now offers "Cerrar".
             agent.locator("#ticket-pane #thread .msg.out", has_text="Arica").wait_for(timeout=5_000)
@@ -91,6 +106,18 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
                 timeout=5_000
             )
             agent.locator("#ticket-pane #composer-text:placeholder-shown").wait_for()
+
+            # Escape in an empty composer closes the pane; with a draft it asks first.
+            agent.fill("#ticket-pane #composer-text", "borrador")
+            agent.once("dialog", lambda dialog: dialog.dismiss())
+            agent.press("#ticket-pane #composer-text", "Escape")
+            assert agent.locator("#ticket-pane").is_visible()
+            agent.fill("#ticket-pane #composer-text", "")
+            agent.press("#ticket-pane #composer-text", "Escape")
+            agent.locator("#ticket-pane").wait_for(state="hidden")
+            card = agent.locator(f"#col-{addressed}-cards .tcard", has_text="Martina Rojas")
+            card.locator("a").click()
+            agent.locator("#ticket-pane #composer-text").wait_for()
             ARTIFACTS.mkdir(exist_ok=True)
             agent.screenshot(path=str(ARTIFACTS / "inbox-split-light.png"))
             dark = browser.new_context(
@@ -98,6 +125,7 @@ def test_cards_appear_move_and_follow_in_two_inboxes(cast):
             ).new_page()
             login(dark, server.url, cast.agent.email, cast.password)
             dark.screenshot(path=str(ARTIFACTS / "inbox-dark.png"))
+            assert errors == []
     finally:
         server.stop()
 

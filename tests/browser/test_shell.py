@@ -36,7 +36,11 @@ def test_login_live_indicator_push_and_reconnect(cast):
             status = page.locator("#conn-status")
             status.and_(page.locator("[data-state=connected]")).wait_for(timeout=10_000)
             assert status.inner_text().strip() == "Conectado"
-            assert page.locator(".mainnav").inner_text().split() == ["Bandeja", "Ayuda"]
+            assert page.locator(".mainnav").inner_text().split() == [
+                "Bandeja",
+                "Publicaciones",
+                "Ayuda",
+            ]
 
             # A push to the tenant's group reaches this page (an out-of-band swap).
             _push(cast.tenant_a.pk, BADGE.format(7))
@@ -82,6 +86,7 @@ def test_menus_follow_the_role(cast):
             login(admin, server.url, cast.admin.email, cast.password)
             assert admin.locator(".mainnav").inner_text().split() == [
                 "Bandeja",
+                "Publicaciones",
                 "Analítica",
                 "Administración",
                 "Ayuda",

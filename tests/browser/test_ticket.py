@@ -59,9 +59,19 @@ def test_an_agent_answers_a_ticket_live(cast):
             in_thread(_customer_writes, cast.tenant_a.pk, account.pk, "¿Siguen ahí?")
             agent.locator("#thread .msg.in", has_text="¿Siguen ahí?").wait_for(timeout=5_000)
 
-            # "/" quick reply, then send with the button.
-            agent.fill("#composer-text", "/sal")
-            agent.locator(".quick-item").first.click()
+            # "/" quick replies with the keyboard: one request once typing pauses, Escape
+            # closes the list, ArrowDown + Enter takes the reply (Enter adds no new line).
+            asked: list[str] = []
+            agent.on("request", lambda r: asked.append(r.url) if "quick-replies" in r.url else None)
+            agent.locator("#composer-text").press_sequentially("/sal", delay=30)
+            agent.locator(".quick-item").first.wait_for()
+            assert len(asked) == 1, asked
+            agent.press("#composer-text", "Escape")
+            assert agent.locator(".quick-item").count() == 0
+            agent.locator("#composer-text").press_sequentially("u", delay=30)
+            agent.locator(".quick-item").first.wait_for()
+            agent.press("#composer-text", "ArrowDown")
+            agent.press("#composer-text", "Enter")
             assert agent.input_value("#composer-text") == (
                 f"Hola Josefa, soy {cast.agent.name}. ¿En qué te ayudo?"
             )
@@ -78,11 +88,58 @@ def test_an_agent_answers_a_ticket_live(cast):
 
             agent.click("[data-tab=historial]")
             agent.locator("#tabpanel[data-tab=historial]", has_text="Respuesta").wait_for()
+            # Only the chosen tab is marked.
+            assert agent.locator(".tabs a.active").all_inner_texts() == ["Historial"]
+
+            # An internal comment mentions the admin with the keyboard: "@adm", ArrowDown
+            # past nobody else, Enter takes the handle.
+            agent.click("[data-tab=comentarios]")
+            note = agent.locator("#tabpanel textarea[name=text]")
+            note.press_sequentially("Revisa esto @adm", delay=20)
+            agent.locator("#mention-list [data-handle=admin]").wait_for()
+            assert agent.locator("#mention-list li:visible").count() == 1
+            note.press("Enter")
+            assert note.input_value() == "Revisa esto @admin "
+            assert agent.locator("#mention-list").is_hidden()
+            note.press_sequentially("por favor", delay=10)
+            agent.click("#tabpanel button.btn.primary")
+            agent.locator("#tabpanel .comments", has_text="Revisa esto @admin por favor").wait_for()
             agent.click("[data-action=close]")
             agent.locator(".status-chip", has_text="Cerrado").wait_for()
         with tenant_context(cast.tenant_a.pk):
             reply = Message.objects.get(text__startswith="Hola Josefa")
         # No connector for WhatsApp yet in this issue: queued, then failed with the reason shown.
         assert reply.status in {DeliveryStatus.QUEUED, DeliveryStatus.FAILED}
+    finally:
+        server.stop()
+
+
+def test_merged_messages_appear_without_a_reload(cast):
+    with tenant_context(cast.tenant_a.pk):
+        account = ChannelAccount.objects.create(
+            tenant=cast.tenant_a, kind="whatsapp", name="WhatsApp", sla_minutes=30
+        )
+    _customer_writes(cast.tenant_a.pk, account.pk, "Mi pedido 10412 no llegó")
+    with tenant_context(cast.tenant_a.pk):
+        old = Ticket.objects.get()
+        services.ticket_close(ticket=old, actor=cast.agent)
+    _customer_writes(cast.tenant_a.pk, account.pk, "¿Me ayudan?")
+    with tenant_context(cast.tenant_a.pk):
+        target = Ticket.objects.exclude(pk=old.pk).get()
+
+    server = Daphne()
+    server.start()
+    try:
+        with chromium() as browser:
+            agent = browser.new_context(locale="es-CL").new_page()
+            login(agent, server.url, cast.agent.email, cast.password)
+            agent.goto(f"{server.url}/tickets/{target.number}/")
+            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            assert "10412" not in agent.locator("#thread").inner_text()
+            agent.click(".merge summary")
+            agent.select_option(".merge select[name=source]", str(old.number))
+            agent.click(".merge button.primary")
+            agent.locator("#thread .msg.merged", has_text="10412").wait_for(timeout=5_000)
+            assert agent.locator("#thread .msg", has_text="¿Me ayudan?").count() == 1
     finally:
         server.stop()

@@ -101,6 +101,9 @@ def test_refused_recipient_is_permanent_and_refused_connection_transient(
     with pytest.raises(ConnectorError) as transient:
         connector.send(email_account, out)
     assert transient.value.permanent is False
+    # Told as «Probar conexión» tells it, in Spanish, never the library's English.
+    assert "rechazó la conexión" in transient.value.reason
+    assert "Error" not in transient.value.reason and "Refused" not in transient.value.reason
 
     email_account.settings = {**email_account.settings, "address": "sin-arroba"}
     with pytest.raises(ConnectorError) as permanent:

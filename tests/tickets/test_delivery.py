@@ -12,6 +12,7 @@ from celery.contrib.testing.worker import start_worker
 from channels_conn.base import ConnectorError
 from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
+from tests.conftest import client_for
 from tests.tickets.factories import ChannelAccountFactory
 from tests.tickets.helpers import events, fresh, receive
 from tickets import services
@@ -343,3 +344,39 @@ def test_a_connector_bug_is_retried_then_shown_as_failed_not_left_queued(reply, 
     reply = fresh(reply)
     assert reply.status == DeliveryStatus.FAILED
     assert "KeyError" in reply.failure_reason
+
+
+@db
+def test_a_transient_failure_says_at_once_that_the_send_is_retried_and_why(reply, connector):
+    services.message_retrying(message_id=reply.pk, reason="El servidor no respondió.")
+    queued = fresh(reply)
+    assert queued.status == DeliveryStatus.QUEUED
+    assert queued.failure_reason == "El servidor no respondió."
+    page = (
+        client_for(reply.ticket.assignee or reply.author)
+        .get(f"/tickets/{reply.ticket.number}/")
+        .content.decode()
+    )
+    assert "Reintentando: El servidor no respondió." in page
+
+    # Sent on a later try: the reason is gone with the retry.
+    connector.failures = []
+    deliver_message.apply(args=[reply.tenant_id, reply.pk]).get()
+    sent = fresh(reply)
+    assert (sent.status, sent.failure_reason) == (DeliveryStatus.SENT, "")
+
+
+@db
+def test_the_task_records_the_retry_reason_before_trying_again(reply, connector):
+    seen: list[tuple[str, str]] = []
+    original = connector.send
+
+    def send(account, message):
+        current = fresh(message)
+        seen.append((current.status, current.failure_reason))
+        return original(account, message)
+
+    connector.send = send
+    connector.failures = [_transient("caído un momento")]
+    deliver_message.apply(args=[reply.tenant_id, reply.pk]).get()
+    assert seen == [(DeliveryStatus.QUEUED, ""), (DeliveryStatus.QUEUED, "caído un momento")]

@@ -65,9 +65,13 @@ def test_attachment_for_user_decides_by_the_user(ticket_of_a, cast):
 
 @pytest.mark.parametrize("query", ["José Pérez", "perez", "jose@correo.cl", "12.345.678-5"])
 def test_search_in_b_does_not_find_a_customer(ticket_of_a, cast, query):
-    assert [c.name for c in queries.search(query).customers] == ["José Pérez"]
+    assert [c.name for c in queries.search(tenant_id=cast.tenant_a.pk, query=query).customers] == [
+        "José Pérez"
+    ]
     with tenant_context(cast.tenant_b.pk):
-        assert queries.search(query).customers == []
+        assert queries.search(tenant_id=cast.tenant_b.pk, query=query).customers == []
+        # Row-level security backs the explicit tenant: B's context never shows A's rows.
+        assert queries.search(tenant_id=cast.tenant_a.pk, query=query).customers == []
 
 
 def test_the_thread_history_and_lists_of_a_are_empty_in_b(ticket_of_a, cast):

@@ -12,10 +12,17 @@ from tests.tickets.factories import (
     CustomerIdentityFactory,
 )
 from tests.tickets.helpers import receive
+from tickets import queries
 from tickets.models import IdentityKind
-from tickets.queries import search
 
 pytestmark = pytest.mark.django_db
+
+
+def search(query: str) -> queries.SearchResult:
+    """As tenant A searches (the context is tenant A's)."""
+    from helpdesk.tenancy import current_tenant_id
+
+    return queries.search(tenant_id=current_tenant_id() or 0, query=query)
 
 
 @pytest.fixture

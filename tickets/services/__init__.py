@@ -36,7 +36,6 @@ from tickets.services.base import (
 )
 from tickets.services.customers import (
     LINKABLE_KINDS,
-    customer_add_email,
     customer_link_identity,
     customer_resolve,
     customer_set_bot,
@@ -48,6 +47,7 @@ from tickets.services.messages import (
     message_deliver,
     message_fail,
     message_retry,
+    message_retrying,
     message_send,
     message_update_status,
 )
@@ -64,7 +64,6 @@ __all__ = [
     "OutboundTemplate",
     "Received",
     "comment_add",
-    "customer_add_email",
     "customer_link_identity",
     "customer_resolve",
     "customer_set_bot",
@@ -75,6 +74,7 @@ __all__ = [
     "message_fail",
     "message_receive",
     "message_retry",
+    "message_retrying",
     "message_send",
     "message_split",
     "message_update_status",

@@ -98,28 +98,6 @@ def customer_set_bot(*, customer: Customer, actor: User, enabled: bool) -> Custo
     return customer
 
 
-def customer_add_email(*, customer: Customer, email: str) -> None:
-    """A web chat visitor left their email: it becomes one of their identities, unless another
-    customer already owns it (then an agent can link them; nothing is merged silently)."""
-    from django.core.validators import validate_email
-
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ActionRefused(_("«%(email)s» no es un correo válido.") % {"email": email}) from None
-    value = normalize_identity(IdentityKind.EMAIL, email)
-    with transaction.atomic():
-        if CustomerIdentity.objects.filter(kind=IdentityKind.EMAIL, value=value).exists():
-            return
-        CustomerIdentity.objects.create(
-            tenant_id=customer.tenant_id,
-            customer=customer,
-            kind=IdentityKind.EMAIL,
-            value=value,
-            display=value,
-        )
-
-
 LINKABLE_KINDS = (IdentityKind.EMAIL, IdentityKind.PHONE)
 
 

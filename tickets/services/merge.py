@@ -71,6 +71,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User) -> Ticket:
             "sla_risk_at",
             "sla_breached",
         )
+        live.thread_replaced(target)
     return target
 
 

@@ -170,10 +170,24 @@ def message_deliver(*, message_id: int) -> None:
             status=DeliveryStatus.SENT,
             provider_id=result.provider_id or None,  # NULL, never "" (see the model)
             sent_at=timezone.now(),
+            failure_reason="",  # a reason shown while retrying is no longer true
         )
         if updated:
             message.refresh_from_db()
             live.message_updated(message)
+
+
+def message_retrying(*, message_id: int, reason: str) -> None:
+    """A send failed for a reason that may pass (the server unreachable, a timeout): the
+    message stays queued and says why and that it is being retried, at once and live, instead
+    of showing «En cola» silently until the last try."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != DeliveryStatus.QUEUED:
+            return
+        message.failure_reason = reason[:500]
+        message.save(update_fields=["failure_reason"])
+        live.message_updated(message)
 
 
 def message_fail(*, message_id: int, reason: str) -> None:

@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from channels_conn.credentials import readable_credentials
 from channels_conn.email.devserver import PASSWORD, USER, Dovecot, free_port
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
@@ -116,8 +117,7 @@ class Command(BaseCommand):
                 "smtp_starttls": False,
                 "smtp_user": "",
             }
-            stored: Any = account.credentials
-            creds: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
+            creds = readable_credentials(account)
             account.credentials = {**creds, "imap_password": PASSWORD}  # type: ignore[assignment]
             account.active = True
             account.save(update_fields=["settings", "credentials", "active"])

@@ -1,0 +1,152 @@
+"""``manage.py bench_search``: every kind of search at scale, through the real page.
+
+Seeds (or reuses, with ``--keep``) the same "bench" tenant as ``bench_inbox`` (1 M tickets and
+5 M messages by default, written from a handful of phrases, so each of their words is in
+hundreds of thousands of messages: the worst case for ranking), adds a few rare words and
+names, then times ``GET /search/?q=…`` for each kind of search and prints p50 / p95 against
+the target (100 ms), the queries per search, and the plan of the message search for a common
+and a rare word (an index, never a scan of the table).
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from devtools.bench.inbox_seed import InboxSeeder, Seeded, pct, verdict
+from helpdesk.models import User
+from helpdesk.tenancy import tenant_context
+from tickets.models import Customer, Direction, Message, Ticket
+
+TARGET_MS = 100.0
+RARE_WORD = "impresora"
+RARE_NAME = "Zúñiga"
+RARE_COUNT = 40
+
+
+class Command(InboxSeeder):
+    help = "Seed (or reuse) the bench tenant and time every kind of search at scale."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tickets", type=int, default=1_000_000)
+        parser.add_argument("--messages", type=int, default=5_000_000)
+        parser.add_argument("--customers", type=int, default=0)
+        parser.add_argument("--rounds", type=int, default=20)
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="keep the bench tenant afterwards; reuse a kept one of the same --tickets",
+        )
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        if o["messages"] < o["tickets"] or min(o["tickets"], o["rounds"]) < 1:
+            raise CommandError("--tickets, --rounds >= 1 and --messages >= --tickets")
+        self._migrate_if_needed()
+        self.out(f"PostgreSQL: {self._scalar('SHOW server_version')}, role {self._role()}")
+        self.load_average("start")
+        seeded: Seeded | None = None
+        try:
+            seeded = self._prepare(o)
+            self._rare_rows(seeded)
+            self._measure(seeded.agent, o["rounds"])
+            self._explain(seeded.agent)
+        finally:
+            if seeded is not None and not o["keep"]:
+                self._drop(seeded.tenant.pk)
+                self.out("\nbench tenant dropped")
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.out(f"peak RSS of this process: {rss:.0f} MB")
+
+    def _rare_rows(self, seeded: Seeded) -> None:
+        """A few messages with a word no phrase has, and customers with a rare surname."""
+        tenant_id = seeded.tenant.pk
+        with tenant_context(tenant_id):
+            if Message.objects.filter(text__contains=RARE_WORD).exists():
+                return
+            tickets = list(
+                Ticket.objects.order_by("-id").values_list("pk", "account_id")[:RARE_COUNT]
+            )
+            Message.objects.bulk_create(
+                Message(
+                    tenant_id=tenant_id,
+                    ticket_id=ticket_id,
+                    account_id=account_id,
+                    direction=Direction.IN,
+                    text=f"La {RARE_WORD} del local no imprime boletas",
+                )
+                for ticket_id, account_id in tickets
+            )
+            Customer.objects.bulk_create(
+                Customer(tenant_id=tenant_id, name=f"Sebastián {RARE_NAME} {i}")
+                for i in range(RARE_COUNT)
+            )
+        self._analyze(vacuum=False)
+
+    def _cases(self) -> list[tuple[str, str]]:
+        return [
+            ("word in ~all messages", "pedido"),
+            ("two common words", "boleta despacho"),
+            ("rare word (stem)", "impresoras"),
+            ("common surname", "gonzalez"),
+            ("rare surname", "zuniga"),
+            ("name prefix", "sebas zuñ"),
+            ("typo (trigram)", "Sebastina Zuniga"),
+            ("ticket number", "#123456"),
+            ("phone", "+56 9 1234 5678"),
+            ("email", "nadie@example.test"),
+            ("handle prefix", "@sebaro"),
+            ("RUT", "12.345.678-5"),
+        ]
+
+    def _measure(self, agent: User, rounds: int) -> None:
+        self.head(f"GET /search/?q=… (target p95 < {TARGET_MS:.0f} ms)")
+        self.load_average("this step")
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(agent)
+        self.out(
+            f"{'search':<24} {'query':<20} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}  verdict"
+        )
+        for label, query in self._cases():
+            client.get("/search/", {"q": query})  # warm-up
+            times: list[float] = []
+            sql: list[float] = []
+            for _ in range(rounds):
+                reset_queries()
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    response = client.get("/search/", {"q": query})
+                    times.append((time.perf_counter() - started) * 1000)
+                sql.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+                if response.status_code not in (200, 302):
+                    raise CommandError(f"{query!r} answered {response.status_code}")
+            p95 = pct(times, 95)
+            self.out(
+                f"{label:<24} {query:<20} {pct(times, 50):8.1f} {p95:8.1f} {pct(sql, 95):8.1f}"
+                f" {len(queries):8d}"
+                f"  {verdict(p95, TARGET_MS)}"
+            )
+
+    def _explain(self, agent: User) -> None:
+        self.head("Plans of the message search (an index, never a sequential scan)")
+        from tickets.search import MESSAGE_MATCHES
+
+        sql = (
+            "EXPLAIN SELECT m.id, m.ticket_id, ts_rank(m.search_vector, q)"
+            " FROM tickets_message m, websearch_to_tsquery('helpdesk_es'::regconfig, %s) q"
+            " WHERE m.tenant_id = %s AND m.search_vector @@ q"
+            " ORDER BY m.created_at DESC, m.id DESC LIMIT %s"
+        )
+        with tenant_context(agent.tenant_id or 0), connection.cursor() as cursor:
+            for word in ("pedido", "impresoras"):
+                cursor.execute(sql, [word, agent.tenant_id, MESSAGE_MATCHES])
+                plan = [row[0] for row in cursor.fetchall()]
+                scans = [line.strip() for line in plan if "Scan" in line]
+                self.out(f"{word}: {' | '.join(scans)}")
+                if any("Seq Scan on tickets_message" in line for line in plan):
+                    self.out("  !! a sequential scan of the messages")
