@@ -5,4 +5,5 @@ from analytics import views
 app_name = "analytics"
 urlpatterns = [
     path("analytics/", views.dashboard, name="dashboard"),
+    path("analytics/csv/<slug:panel>/", views.panel_csv, name="csv"),
 ]

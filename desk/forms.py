@@ -141,10 +141,15 @@ class ColumnForm(forms.Form):
     sound = forms.BooleanField(label=_("Sonido con mensajes nuevos"), required=False)
     desktop_notify = forms.BooleanField(label=_("Notificación de escritorio"), required=False)
 
-    def __init__(self, data: Any = None, *, column: Any = None, user: Any = None) -> None:
+    def __init__(
+        self, data: Any = None, *, column: Any = None, user: Any = None, prefill: Any = None
+    ) -> None:
         from tickets.models import ColumnKind, ColumnSort
 
-        initial = {}
+        # A new column may come prefilled from a link (Analítica's numbers open the tickets
+        # behind them as a column to save): the same field names as the form posts.
+        self.prefill = prefill if column is None and prefill else None
+        initial = {"name": self.prefill.get("name", "")[:60]} if self.prefill else {}
         if column is not None:
             initial = {
                 "name": column.name,
@@ -162,27 +167,30 @@ class ColumnForm(forms.Form):
     def initial_filters(self) -> dict[str, Any]:
         if self.data:
             return self._filters_from_post()
+        if self.prefill is not None:
+            return self._filters_from_post(self.prefill)
         return dict(self.column.filters) if self.column is not None else {"status": ["open"]}
 
     data: Any  # a QueryDict when bound
 
-    def _ints(self, name: str) -> list[int]:
-        return [int(v) for v in self.data.getlist(name) if str(v).isdigit()]
+    def _ints(self, name: str, d: Any = None) -> list[int]:
+        d = self.data if d is None else d
+        return [int(v) for v in d.getlist(name) if str(v).isdigit()]
 
-    def _filters_from_post(self) -> dict[str, Any]:
-        d = self.data
+    def _filters_from_post(self, d: Any = None) -> dict[str, Any]:
+        d = self.data if d is None else d
         filters: dict[str, Any] = {
             "channels": d.getlist("channels"),
-            "accounts": self._ints("accounts"),
+            "accounts": self._ints("accounts", d),
             "status": d.getlist("status"),
-            "departments": self._ints("departments"),
+            "departments": self._ints("departments", d),
             "sla": d.getlist("sla"),
             "date_from": d.get("date_from") or None,
             "date_to": d.get("date_to") or None,
         }
         mode = d.get("assignee_mode") or ""
         if mode:
-            filters["assignee"] = {"mode": mode, "users": self._ints("assignee_users")}
+            filters["assignee"] = {"mode": mode, "users": self._ints("assignee_users", d)}
         for name in ("has_metadata", "awaiting", "has_comments", "addressed", "public", "mention"):
             value = _tri(d.get(name, ""))
             if value is not None:

@@ -67,7 +67,7 @@ def _column_context(
 @tenant_user_required
 def column_edit(request: AuthedRequest, column_id: int | None = None) -> HttpResponse:
     column = get_object_or_404(Column, pk=column_id, user=request.user) if column_id else None
-    form = ColumnForm(request.POST or None, column=column, user=request.user)
+    form = ColumnForm(request.POST or None, column=column, user=request.user, prefill=request.GET)
     if request.method == "POST" and form.is_valid():
         try:
             column_services.column_save(user=request.user, column=column, **form.service_kwargs())

@@ -23,6 +23,12 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.flag_sla_breaches_all",
         "schedule": 60.0,
     },
+    # Analytics rollups (analytics.rollup): folds in the tickets changed since the last run.
+    "refresh-analytics": {
+        "task": "analytics.tasks.refresh_rollups_all",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "poll-mailboxes": {
         "task": "channels_conn.tasks.poll_all_mailboxes",
         "schedule": 60.0,

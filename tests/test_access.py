@@ -20,6 +20,8 @@ MATRIX = {
     "/inbox/": (200, 200, 200),
     "/help/": (200, 200, 200),
     "/analytics/": (403, 200, 200),
+    "/analytics/csv/agents/": (403, 200, 200),
+    "/analytics/csv/sla/": (403, 200, 200),
     "/admin/": (403, 302, 200),  # an analyst's Admin is Exports only
     "/admin/exports/": (403, 200, 200),
     "/admin/exports/list/": (403, 200, 200),
@@ -56,6 +58,10 @@ TENANT_OBJECT_PAGES = {
     "/publishing/<int:pk>/cancel/",
     "/publishing/<int:pk>/retry/",
 }
+
+# The CSV of each Analítica panel: two of them are in the matrix (and the outsider walk);
+# tests/analytics/test_pages.py walks every panel for every role and as the outsider.
+PANEL_CSV = {"/analytics/csv/<slug:panel>/"}
 
 # A file of one export: analysts and admins of its tenant (an analyst only their own); an
 # agent gets 403, anyone else's token is a 404 (tests/exports/test_pages.py walks each case).
@@ -127,6 +133,7 @@ def test_every_url_is_classified():
         - set(PUBLIC)
         - POST_ONLY
         - TENANT_OBJECT_PAGES
+        - PANEL_CSV
         - EXPORT_FILES
         - set(_admin_only_paths())
     )

@@ -1,0 +1,316 @@
+"""Server-rendered SVG charts. Colours come from CSS classes (``static/css/analytics.css``),
+so the same markup reads in light and dark mode; every mark carries a <title> with its value
+and every chart has a table beside it (and a CSV)."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+
+W, H = 560, 220  # the viewBox; the SVG scales to its box
+LEFT, RIGHT, TOP, BOTTOM = 44, 10, 12, 26
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    css: str  # s1..s4: the colour of the series
+    values: Sequence[float | None]
+
+
+def duration(seconds: float | None) -> str:
+    """A response time as people say it: «45 s», «12 min», «3 h 20 min», «2 d 4 h»."""
+    if seconds is None:
+        return "—"
+    s = round(seconds)
+    if s < 60:
+        return _("%(n)s s") % {"n": s}
+    m = s // 60
+    if m < 60:
+        return _("%(n)s min") % {"n": m}
+    h, m = divmod(m, 60)
+    if h < 24:
+        return _("%(h)s h %(m)s min") % {"h": h, "m": m} if m else _("%(h)s h") % {"h": h}
+    d, h = divmod(h, 24)
+    return _("%(d)s d %(h)s h") % {"d": d, "h": h} if h else _("%(d)s d") % {"d": d}
+
+
+def number(n: float | None) -> str:
+    return (
+        "—"
+        if n is None
+        else formats.number_format(n, decimal_pos=0, use_l10n=True, force_grouping=True)
+    )
+
+
+def _html(template: str, *args: object) -> SafeString:
+    """format_html with floats written short (format_html escapes before formatting)."""
+    return format_html(template, *[f"{a:.2f}" if isinstance(a, float) else a for a in args])
+
+
+def _join(parts: Sequence[SafeString]) -> SafeString:
+    """Concatenate already-escaped fragments (each made by format_html)."""
+    return format_html_join("", "{}", ((p,) for p in parts))
+
+
+# Axis tops for durations: four ticks of a round number of seconds, minutes, hours or days.
+_DURATION_STEPS = [15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+
+
+def _nice_duration_max(v: float) -> float:
+    for step in _DURATION_STEPS:
+        if step * 4 >= v:
+            return step * 4
+    return 86400 * 4 * math.ceil(v / (86400 * 4))
+
+
+def _nice_max(v: float) -> float:
+    if v <= 0:
+        return 1
+    for power in range(0, 12):
+        for step in (1, 2, 2.5, 5):
+            candidate = step * 10**power
+            if candidate >= v:
+                return candidate
+    return v
+
+
+def _day_label(d: datetime.date) -> str:
+    return formats.date_format(d, "j M")
+
+
+def _axes(top: float, fmt: Callable[[float], str], days: Sequence[datetime.date]) -> SafeString:
+    plot_h = H - TOP - BOTTOM
+    grid = []
+    for i in range(5):
+        v = top * i / 4
+        y = TOP + plot_h - plot_h * i / 4
+        grid.append(
+            _html(
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>',
+                LEFT,
+                W - RIGHT,
+                y,
+                y,
+                LEFT - 6,
+                y + 4,
+                fmt(v),
+            )
+        )
+    step = max(1, round(len(days) / 8))
+    plot_w = W - LEFT - RIGHT
+    for i in range(0, len(days), step):
+        x = LEFT + plot_w * (i + 0.5) / len(days)
+        grid.append(
+            _html(
+                '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                x,
+                H - 8,
+                _day_label(days[i]),
+            )
+        )
+    return _join(grid)
+
+
+def _svg(title: str, body: SafeString, legend: Sequence[Series]) -> SafeString:
+    keys = format_html_join(
+        "", '<span class="key"><i class="sw {}"></i>{}</span>', ((s.css, s.name) for s in legend)
+    )
+    return _html(
+        '<figure class="chart"><svg viewBox="0 0 {} {}" role="img" preserveAspectRatio="none"'
+        ' aria-label="{}"><title>{}</title>{}</svg><figcaption class="legend">{}</figcaption>'
+        "</figure>",
+        W,
+        H,
+        title,
+        title,
+        body,
+        keys,
+    )
+
+
+def bar_chart(
+    title: str,
+    days: Sequence[datetime.date],
+    series: Sequence[Series],
+    fmt: Callable[[float], str] = number,
+) -> SafeString:
+    """Grouped columns per day."""
+    top = _nice_max(max((v or 0 for s in series for v in s.values), default=0))
+    plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
+    slot = plot_w / max(len(days), 1)
+    width = slot * 0.8 / max(len(series), 1)
+    marks = []
+    for j, s in enumerate(series):
+        for i, v in enumerate(s.values):
+            if not v:
+                continue
+            h = plot_h * v / top
+            x = LEFT + slot * i + slot * 0.1 + width * j
+            marks.append(
+                _html(
+                    '<rect class="{}" x="{}" y="{}" width="{}" height="{}">'
+                    "<title>{} · {}: {}</title></rect>",
+                    s.css,
+                    x,
+                    TOP + plot_h - h,
+                    max(width - 0.5, 0.5),
+                    h,
+                    _day_label(days[i]),
+                    s.name,
+                    fmt(v),
+                )
+            )
+    body = _join([_axes(top, fmt, days), *marks])
+    return _svg(title, body, series)
+
+
+def line_chart(
+    title: str,
+    days: Sequence[datetime.date],
+    series: Sequence[Series],
+    fmt: Callable[[float], str] = number,
+) -> SafeString:
+    """One line per series; a missing value breaks the line."""
+    highest = max((v or 0 for s in series for v in s.values), default=0)
+    top = _nice_duration_max(highest) if fmt is duration else _nice_max(highest)
+    plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
+    marks = []
+    for s in series:
+        points: list[tuple[float, float]] = []
+        runs: list[list[tuple[float, float]]] = []
+        for i, v in enumerate(s.values):
+            if v is None:
+                if points:
+                    runs.append(points)
+                points = []
+                continue
+            x = LEFT + plot_w * (i + 0.5) / max(len(days), 1)
+            y = TOP + plot_h - plot_h * v / top
+            points.append((x, y))
+            marks.append(
+                _html(
+                    '<circle class="dot {}" cx="{}" cy="{}" r="3"><title>{} · {}: {}'
+                    "</title></circle>",
+                    s.css,
+                    x,
+                    y,
+                    _day_label(days[i]),
+                    s.name,
+                    fmt(v),
+                )
+            )
+        runs.append(points)
+        for run in runs:
+            if len(run) > 1:
+                path = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+                marks.insert(0, _html('<polyline class="line {}" points="{}"/>', s.css, path))
+    body = _join([_axes(top, fmt, days), *marks])
+    return _svg(title, body, series)
+
+
+def heat_map(title: str, grid: Sequence[Sequence[int]]) -> SafeString:
+    """Weekday rows by hour columns; the darker, the more incoming messages."""
+    names = [_("Lun"), _("Mar"), _("Mié"), _("Jue"), _("Vie"), _("Sáb"), _("Dom")]
+    top = max((v for row in grid for v in row), default=0) or 1
+    cell_w, cell_h, left, head = 40, 26, 44, 20
+    width, height = left + 24 * cell_w, head + 7 * cell_h
+    marks = []
+    for h in range(0, 24, 3):
+        marks.append(
+            _html(
+                '<text class="tick" x="{}" y="12" text-anchor="middle">{}h</text>',
+                left + h * cell_w + cell_w / 2,
+                h,
+            )
+        )
+    for d, row in enumerate(grid):
+        y = head + d * cell_h
+        marks.append(_html('<text class="tick" x="0" y="{}">{}</text>', y + 17, names[d]))
+        for h, v in enumerate(row):
+            marks.append(
+                _html(
+                    '<rect class="cell" x="{}" y="{}" width="{}" height="{}" rx="3"'
+                    ' fill-opacity="{}"><title>{} {}:00 · {}</title></rect>',
+                    left + h * cell_w + 1,
+                    y + 1,
+                    cell_w - 2,
+                    cell_h - 2,
+                    0.06 + 0.94 * v / top if v else 0.03,
+                    names[d],
+                    h,
+                    number(v),
+                )
+            )
+    return _html(
+        '<figure class="chart heat"><svg viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        "<title>{}</title>{}</svg></figure>",
+        width,
+        height,
+        title,
+        title,
+        _join(marks),
+    )
+
+
+def stacked_bars(
+    title: str, rows: Sequence[tuple[str, Sequence[float]]], parts: Sequence[Series]
+) -> SafeString:
+    """One horizontal bar per row, split in ``parts`` (their ``values`` are unused)."""
+    label_w, bar_h, gap = 190, 20, 8
+    width = W
+    height = max(len(rows), 1) * (bar_h + gap)
+    top = max((sum(v) for _label, v in rows), default=0) or 1
+    marks = []
+    for i, (label, values) in enumerate(rows):
+        y = i * (bar_h + gap)
+        marks.append(_html('<text class="label" x="0" y="{}">{}</text>', y + bar_h - 4, label[:30]))
+        x = float(label_w)
+        for part, v in zip(parts, values, strict=False):
+            if not v:
+                continue
+            w = (width - label_w - 60) * v / top
+            marks.append(
+                _html(
+                    '<rect class="{}" x="{}" y="{}" width="{}" height="{}" rx="2">'
+                    "<title>{} · {}: {}</title></rect>",
+                    part.css,
+                    x,
+                    y,
+                    w,
+                    bar_h,
+                    label,
+                    part.name,
+                    number(v),
+                )
+            )
+            x += w
+        marks.append(
+            _html(
+                '<text class="tick" x="{}" y="{}">{}</text>',
+                x + 6,
+                y + bar_h - 4,
+                number(sum(values)),
+            )
+        )
+    keys = format_html_join(
+        "", '<span class="key"><i class="sw {}"></i>{}</span>', ((s.css, s.name) for s in parts)
+    )
+    return _html(
+        '<figure class="chart bars"><svg viewBox="0 0 {} {}" role="img" aria-label="{}">'
+        '<title>{}</title>{}</svg><figcaption class="legend">{}</figcaption></figure>',
+        width,
+        height,
+        title,
+        title,
+        _join(marks),
+        keys,
+    )

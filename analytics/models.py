@@ -1,0 +1,115 @@
+"""Rollups of the desk's history: one fact row per ticket and counters per local day.
+
+Both are derived data, rebuilt by ``manage.py analytics_rebuild`` and kept current by a short
+beat job (``analytics.rollup``). Every figure follows the ticket's *current* channel account,
+department and assignee: a ticket moved to another department takes its history with it.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from helpdesk.models import TenantModel
+
+
+class RollupState(TenantModel):
+    """Where the beat job of one tenant stopped: tickets changed after ``watermark`` (minus a
+    safety overlap) are folded in on the next run. ``time_zone`` is the zone the hour buckets
+    were cut in: when the tenant changes zone, the rollups are rebuilt."""
+
+    watermark = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="")
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="rollup_state_one")]
+
+
+class TicketFact(TenantModel):
+    """One row per ticket: its dimensions, the moments that matter, its first human response
+    (in business time where the account has a schedule) and what it added to the hourly
+    counters (``contribution``), so a change folds in as new minus old."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    number = models.PositiveBigIntegerField()
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)  # the current assignee
+    status = models.CharField(max_length=8)
+    sentiment = models.CharField(max_length=8)
+    metadata = models.JSONField(default=dict)
+    awaiting = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True)
+    first_response_at = models.DateTimeField(null=True)
+    first_responder_id = models.BigIntegerField(null=True)
+    first_response_seconds = models.IntegerField(null=True)  # business seconds with a schedule
+    sla_due_at = models.DateTimeField(null=True)  # of the wait running now, if any
+    contribution = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "ticket"], name="fact_ticket")]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="fact_created"),
+            models.Index(
+                fields=["tenant", "first_response_at"],
+                name="fact_first_response",
+                condition=Q(first_response_at__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "closed_at"],
+                name="fact_closed",
+                condition=Q(closed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "agent_id"], name="fact_open", condition=Q(status="open")
+            ),
+            GinIndex(fields=["metadata"], name="fact_metadata"),
+        ]
+
+
+HOURS = range(24)
+
+
+class DailyStat(TenantModel):
+    """Counters of one local day (tenant's zone) and one combination of dimensions.
+
+    ``in_hNN`` count the incoming messages of each local hour (the heat map), as columns so a
+    page sums them in one pass. ``*_delta`` columns are changes of the backlog (+1 when a
+    ticket becomes open, awaiting our answer or unassigned, -1 when it stops): the backlog at
+    a moment is the current one minus the deltas after it, so a page never sums all history."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    created = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    ignored = models.IntegerField(default=0)
+    msg_in = models.IntegerField(default=0)
+    msg_out = models.IntegerField(default=0)
+    sla_on_time = models.IntegerField(default=0)
+    sla_late = models.IntegerField(default=0)
+    open_delta = models.IntegerField(default=0)
+    awaiting_delta = models.IntegerField(default=0)
+    unassigned_delta = models.IntegerField(default=0)
+    for _hour in HOURS:
+        locals()[f"in_h{_hour:02d}"] = models.IntegerField(default=0)
+    del _hour
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "account_id", "department_id", "agent_id"],
+                name="daily_stat_key",
+                nulls_distinct=False,
+            )
+        ]
