@@ -66,9 +66,23 @@
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target : null;
     if (!target) return;
+    var copy = target.closest("[data-copy-link]");
+    if (copy) {
+      // The message's own address, to paste in a comment, a chat or an escalation.
+      var url = window.location.origin + copy.dataset.copyLink;
+      var done = function () { copy.textContent = copy.dataset.copied; };
+      if (navigator.clipboard) navigator.clipboard.writeText(url).then(done, done);
+      copy.dataset.url = url;
+      return;
+    }
     var reply = target.closest("[data-reply-to]");
     if (reply && composer()) {
       var form = composer();
+      // «Responder en privado» from a public comment's menu: Meta's private reply.
+      var visibility = form.querySelector("[data-visibility]");
+      if (visibility && reply.hasAttribute("data-reply-private")) visibility.value = "private";
+      var menu = reply.closest("details.dropdown");
+      if (menu) menu.removeAttribute("open");
       form.querySelector("input[name=reply_to]").value = reply.dataset.replyTo;
       var bar = form.querySelector(".reply-to");
       bar.querySelector("q").textContent = reply.dataset.replyText;
@@ -88,6 +102,14 @@
     }
     var quick = target.closest(".quick-item");
     if (quick && composer()) pickQuick(quick);
+  });
+
+  // «Responder en privado» only where the composer can answer privately (Facebook, Instagram).
+  if (window.htmx) htmx.onLoad(function () {
+    var canPrivate = composer() && composer().querySelector("[data-visibility]");
+    document.querySelectorAll("[data-reply-private]").forEach(function (item) {
+      item.hidden = !canPrivate;
+    });
   });
 
   function insertAtCaret(area, text) {

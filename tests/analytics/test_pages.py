@@ -47,6 +47,7 @@ def test_an_analyst_reads_every_panel(history, wednesday, in_a):
     assert "Ana Ñandú" in body and "Beto Ñandú" in body
     assert "42 min" in body  # the median first response: (4,500 + 600) / 2 seconds
     assert body.count("<svg") >= 6
+    assert 'href="/admin/exports/"' in body  # Analítica → Exportaciones
 
 
 def test_filters_are_kept_in_the_url_and_apply_to_every_link(history, wednesday, in_a):

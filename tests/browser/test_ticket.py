@@ -148,3 +148,43 @@ def test_merged_messages_appear_without_a_reload(cast):
             assert agent.locator("#thread .msg", has_text="¿Me ayudan?").count() == 1
     finally:
         server.stop()
+
+
+def test_a_public_comment_has_a_menu_to_answer_privately_or_copy_its_link(cast):
+    with tenant_context(cast.tenant_a.pk):
+        page_account = ChannelAccount.objects.create(
+            tenant=cast.tenant_a, kind="facebook", name="Página", settings={"page_id": "55501"}
+        )
+        received = services.message_receive(
+            account=page_account,
+            inbound=services.Inbound(
+                identity="9912345",
+                text="¿Tienen esta lámpara en negro?",
+                is_public=True,
+                customer_name="Rocío",
+            ),
+        )
+        number, message_id = received.message.ticket.number, received.message.pk
+
+    server = Daphne()
+    server.start()
+    try:
+        with chromium() as browser:
+            context = browser.new_context(locale="es-CL")
+            context.grant_permissions(["clipboard-read", "clipboard-write"])
+            agent = context.new_page()
+            login(agent, server.url, cast.agent.email, cast.password)
+            agent.goto(f"{server.url}/tickets/{number}/")
+            comment = agent.locator(f"#msg-{message_id}")
+            comment.locator(".msg-menu summary").click()
+            comment.locator("[data-reply-private]").click()
+            assert agent.input_value("#composer-visibility") == "private"
+            assert agent.input_value("#composer input[name=reply_to]") == str(message_id)
+            comment.locator(".msg-menu summary").click()
+            comment.locator("[data-copy-link]").click()
+            copied = comment.locator("[data-copy-link]")
+            assert copied.get_attribute("data-url") == (
+                f"{server.url}/tickets/{number}/#msg-{message_id}"
+            )
+    finally:
+        server.stop()
