@@ -363,6 +363,25 @@ class InboxSeeder(BaseCommand):
                 pass
             transaction.set_rollback(True)
 
+    def _zeros(self, table: str, given: list[str]) -> dict[str, str]:
+        """SQL literals for the table's required columns that ``given`` leaves out."""
+        empty = {"boolean": "false", "jsonb": "'{}'::jsonb", "json": "'{}'::json"}
+        with connection.cursor() as c:
+            c.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_name = %s AND is_nullable = 'NO' AND column_default IS NULL"
+                " AND is_identity = 'NO' AND is_generated = 'NEVER'",
+                [table],
+            )
+            rows = c.fetchall()
+        numeric = ("integer", "bigint", "smallint", "numeric", "double precision", "real")
+        zeros = {}
+        for name, kind in rows:
+            if name in given:
+                continue
+            zeros[name] = empty.get(kind, "0" if kind in numeric else "''")
+        return zeros
+
     def _load(
         self,
         seeded: Seeded,
@@ -383,7 +402,12 @@ class InboxSeeder(BaseCommand):
         select = ", ".join(f"s.{c}" for c in columns)
         if key is not None:
             staged.append(f"{key[0]} AS {key[1]}")
-        cols = ", ".join(columns)
+        # Columns added to the table since these rows were written (NOT NULL, no database
+        # default: Django fills them in Python) get their empty value, so a new field never
+        # breaks the seeder.
+        zeros = self._zeros(table, [*columns, *([key[0]] if key else [])])
+        cols = ", ".join([*columns, *zeros])
+        select = ", ".join([select, *zeros.values()]) if zeros else select
         staged_names = [*columns, key[1]] if key else columns
         copy_sql = f"COPY {stage} ({', '.join(staged_names)}) FROM STDIN"
         if key is None:

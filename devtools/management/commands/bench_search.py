@@ -133,20 +133,28 @@ class Command(InboxSeeder):
             )
 
     def _explain(self, agent: User) -> None:
-        self.head("Plans of the message search (an index, never a sequential scan)")
-        from tickets.search import MESSAGE_MATCHES
+        self.head("Plans of the message search (indexes; never a scan of the whole table)")
+        from tickets import search
 
-        sql = (
-            "EXPLAIN SELECT m.id, m.ticket_id, ts_rank(m.search_vector, q)"
-            " FROM tickets_message m, websearch_to_tsquery('helpdesk_es'::regconfig, %s) q"
-            " WHERE m.tenant_id = %s AND m.search_vector @@ q"
-            " ORDER BY m.created_at DESC, m.id DESC LIMIT %s"
-        )
-        with tenant_context(agent.tenant_id or 0), connection.cursor() as cursor:
+        tenant_id = agent.tenant_id or 0
+        with tenant_context(tenant_id):
             for word in ("pedido", "impresoras"):
-                cursor.execute(sql, [word, agent.tenant_id, MESSAGE_MATCHES])
-                plan = [row[0] for row in cursor.fetchall()]
-                scans = [line.strip() for line in plan if "Scan" in line]
-                self.out(f"{word}: {' | '.join(scans)}")
-                if any("Seq Scan on tickets_message" in line for line in plan):
-                    self.out("  !! a sequential scan of the messages")
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "EXPLAIN " + search.RECENT_MESSAGES,
+                        [word, tenant_id, search.RECENT_WINDOW, word, search.MESSAGE_MATCHES],
+                    )
+                    self._plan(f"{word}, newest window", cursor.fetchall())
+                with search._bitmap_plan() as cursor:
+                    cursor.execute(
+                        "EXPLAIN " + search.ALL_MESSAGES,
+                        [word, tenant_id, word, search.MESSAGE_MATCHES],
+                    )
+                    self._plan(f"{word}, whole history", cursor.fetchall())
+
+    def _plan(self, label: str, rows: list[tuple[str]]) -> None:
+        plan = [row[0] for row in rows]
+        scans = [line.strip().lstrip("-> ") for line in plan if "Scan" in line]
+        self.out(f"{label}: {' | '.join(scans)}")
+        if any("Seq Scan on tickets_message" in line for line in plan):
+            self.out("  !! a sequential scan of the messages")
