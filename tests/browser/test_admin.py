@@ -246,10 +246,15 @@ def test_the_skills_bot_asks_the_visitor_for_a_department(cast):
         visitor.locator(".cmsg.me", has_text="facturacion").wait_for(timeout=5_000)
         number = in_thread(_only_ticket_number, cast.tenant_a.pk)
 
-        # Placed in Facturación, the ticket goes to its automatic agent: in their column, live.
-        agent.locator(f"#col-{new}-cards .tcard", has_text="Valentina Díaz").wait_for(
+        # The visitor hears where the conversation goes (the bot's standard sentence).
+        visitor.locator(".cmsg.them", has_text="Te comunicamos con Facturación").wait_for(
             timeout=10_000
         )
+        # Placed in Facturación, the ticket goes to its automatic agent: in their column, live,
+        # its card showing what the visitor asked, not their answer to the menu.
+        card = agent.locator(f"#col-{new}-cards .tcard", has_text="Valentina Díaz")
+        card.wait_for(timeout=10_000)
+        assert "me cobraron dos veces" in card.locator(".tcard-preview").inner_text()
         chip = agent.locator("#ticket-header [data-department]", has_text="Facturación")
         for _ in range(20):  # the answer is processed as it arrives; give it a moment
             agent.goto(f"{server.url}/tickets/{number}/")
