@@ -66,3 +66,45 @@ def test_search_audit_help_and_a_missing_page(cast):
             assert page.locator("link[href*='app.css']").count() == 1
     finally:
         server.stop()
+
+
+def test_a_reply_to_an_unreachable_mail_server_says_at_once_that_it_is_retried(cast, settings):
+    """Fault 8: the agent sees within seconds, in Spanish, that the send is retried and why,
+    instead of «En cola» for five minutes and then the library's English."""
+    from celery.contrib.testing.worker import start_worker
+
+    from helpdesk.celery import app
+
+    settings.OUTBOUND_ALLOW_PRIVATE = True  # the worker may try the local (closed) port
+    with tenant_context(cast.tenant_a.pk):
+        mailbox = ChannelAccount.objects.create(
+            tenant=cast.tenant_a,
+            kind="email",
+            name="Soporte",
+            settings={"address": "soporte@tienda.test", "smtp_host": "127.0.0.1", "smtp_port": 1},
+        )
+        number = services.message_receive(
+            account=mailbox,
+            inbound=services.Inbound(identity="ana@example.test", text="Mi pedido no llegó"),
+        ).message.ticket.number
+
+    server = Daphne()
+    server.start()
+    try:
+        with (
+            chromium() as browser,
+            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
+        ):
+            page = browser.new_context(locale="es-CL").new_page()
+            login(page, server.url, cast.agent.email, cast.password)
+            page.goto(f"{server.url}/tickets/{number}/")
+            page.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            page.fill("#composer-text", "Lo revisamos y te escribimos hoy.")
+            page.click("[data-action=send]")
+            retrying = page.locator("#thread .msg.out .retrying")
+            retrying.wait_for(timeout=15_000)
+            text = retrying.inner_text()
+            assert text.startswith("Reintentando:") and "rechazó la conexión" in text
+            assert "SMTPServerDisconnected" not in text and "Errno" not in text
+    finally:
+        server.stop()
