@@ -21,7 +21,7 @@ from helpdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.conftest import account, bot, connector, media_root  # noqa: F401
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import receive
+from tests.tickets.helpers import answer, receive
 from tickets import services
 
 SCL = ZoneInfo("America/Santiago")
@@ -62,13 +62,13 @@ def history(in_a, connector):  # noqa: F811 - the connector fixture above
     with travel(at(FRI, 17, 30)):
         t1 = receive(mail, identity="uno@example.test").message.ticket
     with travel(at(TUE, 9, 45)):
-        services.message_send(ticket=t1, author=ana, text="Hola")
+        answer(t1, ana, "Hola")
     with travel(at(TUE, 9, 50)):
         services.ticket_assign(ticket=t1, assignee=ana, actor=ana)
     with travel(at(TUE, 10)):
         t2 = receive(chat, identity="dos").message.ticket
     with travel(at(TUE, 10, 10)):
-        services.message_send(ticket=t2, author=ana, text="Hola")
+        answer(t2, ana, "Hola")
     with travel(at(TUE, 10, 20)):
         services.ticket_assign(ticket=t2, assignee=beto, actor=ana)
         services.ticket_set_metadata(ticket=t2, actor=beto, values={"motivo": "Reclamo"})

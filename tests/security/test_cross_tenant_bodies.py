@@ -22,7 +22,8 @@ from django.db import models
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
 
-from channels_conn.models import InboundEmail
+from analytics.panels import PANELS
+from channels_conn.models import InboundEmail, MetaWebhookEvent
 from desk.views import TABS
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
@@ -120,6 +121,15 @@ def _world(tenant: Tenant, admin: User, base: int) -> dict[str, Any]:
         status=InboundEmail.Status.FAILED,
         **t,
     )
+    w["meta_event"] = MetaWebhookEvent.objects.create(
+        pk=next(pk),
+        account=w["email"],
+        object="whatsapp_business_account",
+        entry={},
+        digest=f"twin-{t['tenant'].pk}",
+        status=MetaWebhookEvent.Status.FAILED,
+        **t,
+    )
     return w
 
 
@@ -157,6 +167,8 @@ def _concrete(path: str, a: dict[str, Any]) -> Iterator[str]:
         "column_id": [str(a["column"].pk)],
         "message_id": [str(a[f"message{NUMBER}"].pk)],
         "email_id": [str(a["failed_email"].pk)],
+        "event_id": [str(a["meta_event"].pk)],
+        "panel": list(PANELS),
         "tab": list(TABS),
         "action": list(ACTIONS),
         "kind": [k.value for k in ChannelKind],
