@@ -205,14 +205,17 @@ def _identity_filter(q: str, digits: str) -> Q:
     return identity
 
 
-def _customers_by_name(tenant_id: int, q: str) -> list[int]:
-    """By the start of each word of the name (an index); a name typed with a typo (nothing
-    found that way) falls back to trigram similarity, which is then cheap."""
-    found = text_search.customers_by_name(tenant_id, q)
-    if found:
-        return found
+TYPO_WINDOW = 5_000  # newest customers compared by trigrams when a name has a typo
+
+
+def _customers_by_typo(q: str) -> list[int]:
+    """Names similar to ``q`` (trigrams), for a name typed with a typo, only when nothing else
+    was found. Under row-level security PostgreSQL cannot use the trigram index (its operator
+    is not LEAKPROOF), so the newest ``TYPO_WINDOW`` customers are compared: a bounded cost."""
+    newest = Customer.objects.order_by("-id").values("pk")[:TYPO_WINDOW]
     return list(
-        Customer.objects.annotate(folded=_unaccent_lower(F("name")))
+        Customer.objects.filter(pk__in=newest)
+        .annotate(folded=_unaccent_lower(F("name")))
         .filter(folded__trigram_word_similar=_unaccent_lower(Value(q)))
         .values_list("pk", flat=True)[:50]
     )
@@ -241,8 +244,10 @@ def search(*, tenant_id: int, query: str) -> SearchResult:
         )
     words_only = not digits and "@" not in q
     if words_only and len(q) >= 2:
-        customer_ids += _customers_by_name(tenant_id, q)
+        customer_ids += text_search.customers_by_name(tenant_id, q)
     hits = text_search.tickets_by_text(tenant_id, q) if words_only and len(q) >= 3 else []
+    if words_only and len(q) >= 2 and not customer_ids and not hits:
+        customer_ids += _customers_by_typo(q)
     if number and not customer_ids:
         return SearchResult(int(number.group(1)), [], {})
     customers = list(

@@ -75,8 +75,7 @@ def customers_by_name(tenant_id: int, text: str) -> list[int]:
             """
             SELECT id FROM tickets_customer
             WHERE tenant_id = %s
-              AND to_tsvector('helpdesk_names'::regconfig, name)
-                  @@ to_tsquery('helpdesk_names'::regconfig, %s)
+              AND name_vector @@ to_tsquery('helpdesk_names'::regconfig, %s)
             ORDER BY id DESC LIMIT %s
             """,
             [tenant_id, query, NAME_MATCHES],
@@ -101,16 +100,16 @@ ALL_MESSAGES = """
 """
 RECENT_SUBJECTS = """
     SELECT id FROM (
-        SELECT id, subject, number FROM tickets_ticket
+        SELECT id, subject_vector, number FROM tickets_ticket
         WHERE tenant_id = %s ORDER BY number DESC LIMIT %s
     ) recent
-    WHERE to_tsvector('helpdesk_es'::regconfig, subject) @@ websearch_to_tsquery('helpdesk_es', %s)
+    WHERE subject_vector @@ websearch_to_tsquery('helpdesk_es', %s)
     ORDER BY number DESC LIMIT %s
 """
 ALL_SUBJECTS = """
     SELECT id FROM tickets_ticket
     WHERE tenant_id = %s
-      AND to_tsvector('helpdesk_es'::regconfig, subject) @@ websearch_to_tsquery('helpdesk_es', %s)
+      AND subject_vector @@ websearch_to_tsquery('helpdesk_es', %s)
     ORDER BY number DESC LIMIT %s
 """
 
