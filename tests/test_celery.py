@@ -63,7 +63,12 @@ def _health(settings):
 
 
 def test_healthz_reports_the_database_redis_and_workers(worker, settings):
-    response = _health(settings)
+    # A worker that has just started may miss the first 1-second ping on a busy machine.
+    for _ in range(10):
+        response = _health(settings)
+        if response.status_code == 200:
+            break
+        time.sleep(0.5)
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
