@@ -11,6 +11,7 @@ class ChannelsConnConfig(AppConfig):
         from channels_conn.base import register
         from channels_conn.email.smtp import smtp_connector
         from channels_conn.instagram.connector import instagram_connector
+        from channels_conn.messenger import window as meta_window
         from channels_conn.messenger.connector import messenger_connector
         from channels_conn.webchat.connector import webchat_connector
         from channels_conn.whatsapp import window
@@ -25,3 +26,6 @@ class ChannelsConnConfig(AppConfig):
         register(instagram_connector)
         # tickets applies WhatsApp's 24-hour window to answers without importing it.
         hooks.register_send_rule(ChannelKind.WHATSAPP, window.send_rule)
+        # Messenger's and Instagram's 24-hour / 7-day windows, the same way.
+        hooks.register_send_rule(ChannelKind.FACEBOOK, meta_window.send_rule)
+        hooks.register_send_rule(ChannelKind.INSTAGRAM, meta_window.send_rule)

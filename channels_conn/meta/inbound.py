@@ -164,3 +164,21 @@ def account_needs_reconnect(*, account: ChannelAccount, reason: str) -> None:
     settings["reconnect"] = reason
     Account.objects.filter(pk=account.pk).update(settings=settings)
     account.settings = settings
+
+
+NOTICES_KEPT = 20
+
+
+def account_notice_add(*, account: ChannelAccount, text: str) -> None:
+    """A problem Meta reported about the account itself (not about a message): kept, newest
+    first, in the account's settings, where its Channels page shows it."""
+    from deskconfig.accounts import ChannelAccount as Account
+
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().defer("credentials").get(pk=account.pk)
+        settings = dict(locked.settings or {})
+        notices = [{"at": timezone.now().isoformat(), "text": text[:500]}]
+        settings["notices"] = (notices + list(settings.get("notices") or []))[:NOTICES_KEPT]
+        locked.settings = settings
+        locked.save(update_fields=["settings"])
+    account.settings = settings
