@@ -141,7 +141,8 @@ class MetaPageConnector:
             raise ConnectorError(window.closed_message(), permanent=True)
         first = ""
         for attachment in message.attachments.all():
-            first = first or self._send_file(account, body, attachment)
+            sent = self._send_file(account, body, attachment)  # every file, not just the first
+            first = first or sent
         if message.text:
             answer = graph.call(
                 "POST",
