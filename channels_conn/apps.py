@@ -19,6 +19,16 @@ class ChannelsConnConfig(AppConfig):
         from deskconfig.kinds import ChannelKind
         from tickets import hooks
 
+        # Meta's webhook keeps a per-process routing table: an account saved or deleted
+        # anywhere drops it in every process.
+        from django.db.models.signals import post_delete, post_save
+
+        from channels_conn.meta.routing import accounts_changed
+        from deskconfig.accounts import ChannelAccount
+
+        post_save.connect(accounts_changed, sender=ChannelAccount, dispatch_uid="meta-routing")
+        post_delete.connect(accounts_changed, sender=ChannelAccount, dispatch_uid="meta-routing-d")
+
         register(smtp_connector)
         register(webchat_connector)
         register(whatsapp_connector)

@@ -27,6 +27,10 @@ def receive(
     post_id: str = "",
 ) -> Message | None:
     """Store a customer's message with its extras; None when it was stored already."""
+    if not extra and not post_id:
+        # Nothing to add: message_receive's own transaction is enough (no savepoint).
+        plain = tickets.message_receive(account=account, inbound=inbound)
+        return plain.message if plain.created else None
     with transaction.atomic():
         received = tickets.message_receive(account=account, inbound=inbound)
         if received.created and (extra or post_id):

@@ -17,7 +17,14 @@ def process_meta_event(self: Any, tenant_id: int, event_id: int) -> str | None:
     from channels_conn.meta.models import MetaWebhookEvent
     from channels_conn.meta.services import event_process
 
-    event = MetaWebhookEvent.objects.select_related("account").filter(pk=event_id).first()
+    # The account's secrets are read only when used (a media download, a profile lookup):
+    # a text message costs no decryption.
+    event = (
+        MetaWebhookEvent.objects.select_related("account")
+        .defer("account__credentials")
+        .filter(pk=event_id)
+        .first()
+    )
     if event is None:
         return None
     last_try = self.request.retries >= RETRIES

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import defaultdict
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -94,9 +95,14 @@ def _delivery(request: HttpRequest) -> HttpResponse:
         _bad_signature_log.warning("Meta webhook: bad signature (%s bytes)", len(body))
         return HttpResponse(status=401)
     obj = str(payload.get("object"))
+    by_tenant: dict[int, list[Routed]] = defaultdict(list)
     for routed in accepted:
-        with tenant_context(routed.account.tenant_id):
-            event_store(account=routed.account, obj=obj, entry=routed.entry)
+        by_tenant[routed.account.tenant_id].append(routed)
+    # One tenant context per tenant named (usually one): the answer does the INSERTs only.
+    for tenant_id, entries in by_tenant.items():
+        with tenant_context(tenant_id):
+            for routed in entries:
+                event_store(account=routed.account, obj=obj, entry=routed.entry)
     refused = len(routing.routed) - len(accepted)
     if routing.unknown or refused:
         log.info(
