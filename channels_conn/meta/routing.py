@@ -65,6 +65,9 @@ def _keys(obj: str, entry: dict[str, Any]) -> list[tuple[str, str, dict[str, Any
 # shared cache (``accounts_changed``), which every process compares once per POST; the
 # entries also expire, for writes that bypass ``save()``.
 CACHE_SECONDS = 60.0
+# Unknown ids are remembered too (answered 200 without a query), so posts naming random ids
+# could grow the table without end: past this size it starts over.
+TABLE_LIMIT = 10_000
 VERSION_KEY = "meta-routing-version"
 _Key = tuple[str, str, str]  # (kind, settings key, id)
 _accounts: dict[_Key, tuple[float, ChannelAccount | None]] = {}
@@ -98,6 +101,8 @@ def _load(kind: str, wanted: dict[str, set[str]]) -> None:
             # Two accounts claiming one id (the forms refuse it): deliver to neither.
             found[slot] = None if slot in found else account
     expires = time.monotonic() + CACHE_SECONDS
+    if len(_accounts) > TABLE_LIMIT:
+        _accounts.clear()
     for key, idents in wanted.items():
         for ident in idents:
             _accounts[(kind, key, ident)] = (expires, found.get((kind, key, ident)))

@@ -282,3 +282,27 @@ def test_the_answer_does_one_insert_and_no_select_for_a_known_number(
     with django_capture_on_commit_callbacks() as queued:
         post(client, whatsapp(wa_message(wamid="wamid.Q2")))
     assert queued == []
+
+
+@db
+def test_a_number_connected_after_its_first_unknown_post_is_routed_at_once(client, cast, process):
+    """Unknown ids are remembered (no query per junk POST), but connecting the number drops
+    that memory: the next POST is filed."""
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.kinds import ChannelKind
+    from tests.meta.payloads import NUMBER_B
+
+    with process:
+        assert post(client, whatsapp(wa_message(NUMBER_B, wamid="wamid.EARLY"))).status_code == 200
+    with bypass_context():
+        ChannelAccount.objects.create(
+            tenant=cast.tenant_b,
+            kind=ChannelKind.WHATSAPP,
+            name="Recién conectado",
+            settings={"phone_number_id": NUMBER_B},
+            credentials={"access_token": "t"},
+        )
+    with process:
+        assert post(client, whatsapp(wa_message(NUMBER_B, wamid="wamid.LATER"))).status_code == 200
+    with tenant_context(cast.tenant_b.pk):
+        assert list(Message.objects.values_list("provider_id", flat=True)) == ["wamid.LATER"]
