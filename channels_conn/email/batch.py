@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from channels_conn.email import classify
 from channels_conn.email.parse import ParsedEmail, parse_email
@@ -148,6 +148,8 @@ def _flush(pending: list[_Pending]) -> None:
             InboundEmail.objects.bulk_update(
                 [p.row for p in pending], ["status", "error", "content_hash"]
             )
+    except (OperationalError, InterfaceError):
+        raise  # the database is gone: the rows stay stored, the next poll files them
     except Exception:
         log.warning("a batch of %d emails goes one by one", len(pending), exc_info=True)
         for p in pending:

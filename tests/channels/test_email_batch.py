@@ -1,0 +1,134 @@
+"""Batched email filing: a fixed number of queries per batch, the same tickets as one by one,
+and mail that needs a decision against what is filed (a reused Message-ID in the same batch)
+still decided right.
+
+Polls a real Dovecot into the real PostgreSQL; the query count covers the whole poll (storing,
+filing, the workflow, the pushes after the commit)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from channels_conn.email.imap import poll_account
+from channels_conn.models import ChannelAccount, EmailParticipant, InboundEmail
+from deskconfig.kinds import ChannelKind
+from tests.channels.conftest import Dovecot
+from tests.channels.test_email_imap import mail
+from tests.tickets.factories import ChannelAccountFactory
+from tickets.models import Attachment, Direction, Event, EventKind, Message, Ticket
+from tickets.services import Inbound
+from tickets.services.receive_batch import ReceiveItem, messages_receive_batch
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PDF = base64.b64encode(b"%PDF-1.4 boleta " + bytes(range(256)) * 8).decode()
+# The whole poll of one batch, whatever its size: the account's leftovers, the folder's
+# state, storing, filing (see tickets.services.receive_batch), the workflow's configuration,
+# the statuses, and the pushes after the commit.
+QUERIES_PER_BATCH = 50
+
+
+def varied(n: int) -> bytes:
+    """Mail ``n`` of a batch: every fourth answers the mail before it (same batch), every
+    fifth carries a PDF, every third copies someone; seven customers take turns."""
+    sender = f"cliente{n % 7}@example.test"
+    extra = f"In-Reply-To: <batch-{n - 1}@example.test>\r\n" if n % 4 == 3 else ""
+    extra += "Cc: Jefa <jefa@example.test>\r\n" if n % 3 == 0 else ""
+    if n % 5 == 4:
+        return (
+            f"From: Cliente <{sender}>\r\nTo: soporte@tienda.test\r\nSubject: Boleta {n}\r\n"
+            f"Message-ID: <batch-{n}@example.test>\r\n{extra}MIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+            "--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAdjunto la boleta\r\n"
+            "--B\r\nContent-Type: application/pdf\r\n"
+            f'Content-Disposition: attachment; filename="boleta-{n}.pdf"\r\n'
+            f"Content-Transfer-Encoding: base64\r\n\r\n{PDF}\r\n--B--\r\n"
+        ).encode()
+    return mail(f"batch-{n}@example.test", sender=sender, subject=f"Pedido {n}", extra=extra)
+
+
+def _poll_counting(account: ChannelAccount) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        result = poll_account(account)
+    assert result.failed == 0
+    return len(queries)
+
+
+@pytest.mark.parametrize("count", [10, 50])
+def test_a_batch_costs_the_same_queries_whatever_its_size(
+    count: int, email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    for n in range(count):
+        mailbox.append(varied(n))
+    queries = _poll_counting(email_account)
+    assert queries <= QUERIES_PER_BATCH, f"{queries} queries for {count} mails"
+
+    messages = Message.objects.filter(direction=Direction.IN)
+    assert messages.count() == count
+    replies = [n for n in range(count) if n % 4 == 3]
+    assert Ticket.objects.count() == count - len(replies)
+    for n in replies:  # an answer to a mail of the same batch joins its ticket, as a reply
+        answer = messages.get(provider_id=f"batch-{n}@example.test")
+        assert answer.ticket.messages.filter(provider_id=f"batch-{n - 1}@example.test").exists()
+        assert answer.reply_to is not None
+        assert answer.reply_to.provider_id == f"batch-{n - 1}@example.test"
+    pdfs = [n for n in range(count) if n % 5 == 4]
+    files = Attachment.objects.order_by("name")
+    assert sorted(a.name for a in files) == sorted(f"boleta-{n}.pdf" for n in pdfs)
+    assert all(a.file.read().startswith(b"%PDF-1.4 boleta") for a in files)
+    numbers = sorted(Ticket.objects.values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))  # gapless, as one by one
+    assert Event.objects.filter(kind=EventKind.MESSAGE_IN).count() == count
+    assert Event.objects.filter(kind=EventKind.CREATED).count() == len(numbers)
+    copied = EmailParticipant.objects.filter(address="jefa@example.test")
+    assert copied.count() == len({messages.get(provider_id=f"batch-{n}@example.test").ticket_id
+                                  for n in range(0, count, 3)})  # fmt: skip
+    statuses = set(InboundEmail.objects.values_list("status", flat=True))
+    assert statuses == {InboundEmail.Status.PROCESSED}
+
+
+def test_a_message_id_reused_inside_a_batch_is_decided_by_content(
+    email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    mailbox.append(mail("same@example.test", body="Primera"))
+    mailbox.append(mail("same@example.test", body="Primera"))  # the same mail twice
+    mailbox.append(mail("same@example.test", body="Otra distinta"))  # a broken sender
+    mailbox.append(mail("after@example.test", extra="In-Reply-To: <same@example.test>\r\n"))
+    result = poll_account(email_account)
+    assert (result.processed, result.duplicates, result.failed) == (3, 1, 0)
+    ids = sorted(Message.objects.values_list("provider_id", flat=True))
+    assert ids[0] == "after@example.test" and ids[1] == "same@example.test"
+    assert ids[2].startswith("same@example.test#") and len(ids) == 3
+    first = Message.objects.get(provider_id="same@example.test")
+    assert Message.objects.get(provider_id="after@example.test").ticket_id == first.ticket_id
+
+
+def test_a_chat_batch_keeps_one_open_conversation_per_customer(in_a: object) -> None:
+    """Generic over channels: a chat's messages of one batch share its open ticket."""
+    account = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.WEBCHAT)  # type: ignore[attr-defined]
+    items = [
+        ReceiveItem(account=account, inbound=Inbound(identity=who, text=text, provider_id=pid))
+        for who, text, pid in [
+            ("visitante-1", "Hola", "w1"),
+            ("visitante-2", "Buenas", "w2"),
+            ("visitante-1", "¿Siguen ahí?", "w3"),
+            ("visitante-1", "Hola", "w1"),  # a provider's retry: the same message
+        ]
+    ]
+    received = messages_receive_batch(tenant_id=account.tenant_id, items=items)
+    assert [r.created for r in received] == [True, True, True, False]
+    assert received[3].message.pk == received[0].message.pk
+    assert received[0].message.ticket_id == received[2].message.ticket_id
+    assert received[0].message.ticket_id != received[1].message.ticket_id
+    again = messages_receive_batch(
+        tenant_id=account.tenant_id,
+        items=[ReceiveItem(account=account, inbound=Inbound(identity="visitante-2", text="x"))],
+    )
+    assert again[0].message.ticket_id == received[1].message.ticket_id  # still open: appended
+    ticket = Ticket.objects.get(pk=received[1].message.ticket_id)
+    assert ticket.awaiting_response and ticket.last_message_preview == "x"
+    assert Ticket.objects.count() == 2
