@@ -18,6 +18,7 @@ from channels_conn.models import ChannelAccount, EmailParticipant, InboundEmail
 from deskconfig.kinds import ChannelKind
 from tests.channels.conftest import Dovecot
 from tests.channels.test_email_imap import mail
+from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
 from tickets.models import Attachment, Direction, Event, EventKind, Message, Ticket
 from tickets.services import Inbound
@@ -107,9 +108,9 @@ def test_a_message_id_reused_inside_a_batch_is_decided_by_content(
     assert Message.objects.get(provider_id="after@example.test").ticket_id == first.ticket_id
 
 
-def test_a_chat_batch_keeps_one_open_conversation_per_customer(in_a: object) -> None:
+def test_a_chat_batch_keeps_one_open_conversation_per_customer(in_a: Cast) -> None:
     """Generic over channels: a chat's messages of one batch share its open ticket."""
-    account = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.WEBCHAT)  # type: ignore[attr-defined]
+    account: ChannelAccount = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.WEBCHAT)
     items = [
         ReceiveItem(account=account, inbound=Inbound(identity=who, text=text, provider_id=pid))
         for who, text, pid in [
