@@ -193,7 +193,8 @@ def _publish_message(message_id: int, *, new: bool) -> None:
         _publish_message_loaded(message, new=new)
 
 
-def _publish_message_loaded(message: Any, *, new: bool) -> None:
+def _publish_message_loaded(message: Any, *, new: bool, thread: bool = True) -> None:
+    """``thread=False``: no page can show the message's thread yet (its ticket is new)."""
     from tickets.cards import CardRenderer
 
     tenant = message.tenant
@@ -201,12 +202,15 @@ def _publish_message_loaded(message: Any, *, new: bool) -> None:
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
-        html = render_to_string(
-            "tickets/partials/message.html",
-            {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
-        )
+        html = ""
+        if thread:
+            html = render_to_string(
+                "tickets/partials/message.html",
+                {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
+            )
         card = CardRenderer().message_live(message) if new else []
-    publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
+    if thread:
+        publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
     if new:
         publish(
             inbox_group(message.tenant_id),
@@ -231,15 +235,19 @@ def message_updated(message: Any) -> None:
     _message_push(message, new=False)
 
 
-def messages_added(messages: list[Any]) -> None:
-    """:func:`message_added` for a batch: one callback, the messages read in one query."""
+def messages_added(messages: list[Any], *, new_tickets: frozenset[int] = frozenset()) -> None:
+    """:func:`message_added` for a batch: one callback, the messages read in one query. The
+    messages of ``new_tickets`` (created by this transaction) go to the inboxes only: no page
+    showed those threads before the commit, and one opened since reads them from the
+    database (a batch of new conversations renders half as much)."""
     ids = [m.pk for m in messages]
 
     def send() -> None:
         from tickets.queries import messages_for_push
 
         for message in messages_for_push(ids):
-            _publish_message_loaded(message, new=True)
+            thread = message.ticket_id not in new_tickets
+            _publish_message_loaded(message, new=True, thread=thread)
 
     if ids:
         transaction.on_commit(send, robust=True)

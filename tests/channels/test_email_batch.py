@@ -7,9 +7,13 @@ filing, the workflow, the pushes after the commit)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,6 +24,7 @@ from tests.channels.conftest import Dovecot
 from tests.channels.test_email_imap import mail
 from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
+from tickets.live import inbox_group, ticket_group
 from tickets.models import Attachment, Direction, Event, EventKind, Message, Ticket
 from tickets.services import Inbound
 from tickets.services.receive_batch import ReceiveItem, messages_receive_batch
@@ -133,3 +138,50 @@ def test_a_chat_batch_keeps_one_open_conversation_per_customer(in_a: Cast) -> No
     ticket = Ticket.objects.get(pk=received[1].message.ticket_id)
     assert ticket.awaiting_response and ticket.last_message_preview == "x"
     assert Ticket.objects.count() == 2
+
+
+def _events(layer: Any, channel: str) -> list[dict[str, Any]]:
+    """Everything the channel got until it stays quiet for a second."""
+
+    async def drain() -> list[dict[str, Any]]:
+        got = []
+        while True:
+            try:
+                got.append(await asyncio.wait_for(layer.receive(channel), timeout=1.0))
+            except TimeoutError:
+                return got
+
+    return async_to_sync(drain)()
+
+
+def test_a_batch_pushes_each_ticket_once_and_each_message_once(in_a: Cast) -> None:
+    account: ChannelAccount = ChannelAccountFactory(tenant=in_a.tenant_a, kind=ChannelKind.WEBCHAT)
+    tenant_id = account.tenant_id
+    first = messages_receive_batch(
+        tenant_id=tenant_id,
+        items=[ReceiveItem(account=account, inbound=Inbound(identity="v-1", text="Hola"))],
+    )
+    open_ticket = first[0].message.ticket_id
+    layer = get_channel_layer()
+    inbox, page = async_to_sync(layer.new_channel)(), async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(inbox_group(tenant_id), inbox)
+    async_to_sync(layer.group_add)(ticket_group(open_ticket), page)
+    texts = [("v-1", "uno"), ("v-1", "dos"), ("v-2", "tres"), ("v-2", "cuatro")]
+    received = messages_receive_batch(
+        tenant_id=tenant_id,
+        items=[
+            ReceiveItem(account=account, inbound=Inbound(identity=who, text=text))
+            for who, text in texts
+        ],
+    )
+    new_ticket = received[2].message.ticket_id
+    to_inbox = _events(layer, inbox)
+    tickets = [e["snapshot"]["id"] for e in to_inbox if e["event"] == "ticket"]
+    assert sorted(tickets) == sorted([open_ticket, new_ticket])  # once each, coalesced
+    assert all(e["reason"] == "customer_message" for e in to_inbox if e["event"] == "ticket")
+    cards = [e["snapshot"]["id"] for e in to_inbox if e["event"] == "message"]
+    assert cards == [r.message.pk for r in received]
+    to_page = _events(layer, page)
+    shown = [e["html"] for e in to_page if e["event"] == "message"]
+    assert len(shown) == 2 and "uno" in shown[0] and "dos" in shown[1]
+    assert [e.get("refresh") for e in to_page if e["event"] == "ticket"] == ["header"]

@@ -132,7 +132,10 @@ def messages_receive_batch(*, tenant_id: int, items: Sequence[ReceiveItem]) -> l
         live.tickets_changed(
             [*batch.new_tickets, *batch.touched.values()], reason="customer_message"
         )
-        live.messages_added([a.message for a in arrivals])
+        live.messages_added(
+            [a.message for a in arrivals],
+            new_tickets=frozenset(t.pk for t in batch.new_tickets),
+        )
     return [r if isinstance(r, Received) else Received(r.message, True) for r in results]
 
 
