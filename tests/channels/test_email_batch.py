@@ -185,3 +185,20 @@ def test_a_batch_pushes_each_ticket_once_and_each_message_once(in_a: Cast) -> No
     shown = [e["html"] for e in to_page if e["event"] == "message"]
     assert len(shown) == 2 and "uno" in shown[0] and "dos" in shown[1]
     assert [e.get("refresh") for e in to_page if e["event"] == "ticket"] == ["header"]
+
+
+def test_a_mail_the_database_refuses_fails_alone_and_the_batch_is_filed(
+    email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    """A sender address longer than any identity column (a hostile or broken mail) makes the
+    set-based insert fail: the batch goes one by one and only that mail is set aside."""
+    mailbox.append(mail("ok-1@example.test", sender="bea@example.test"))
+    mailbox.append(mail("long@example.test", sender=f"{'x' * 300}@example.test"))
+    mailbox.append(mail("ok-2@example.test", sender="carla@example.test"))
+    result = poll_account(email_account)
+    assert (result.processed, result.failed) == (2, 1)
+    ids = sorted(Message.objects.values_list("provider_id", flat=True))
+    assert ids == ["ok-1@example.test", "ok-2@example.test"]
+    failed = InboundEmail.objects.get(status=InboundEmail.Status.FAILED)
+    assert failed.message_id == "long@example.test" and bytes(failed.raw).startswith(b"From")
+    assert "DataError" in failed.error
