@@ -26,7 +26,7 @@ from tests.conftest import Cast
 from tests.tickets.factories import ChannelAccountFactory
 from tickets.live import inbox_group, ticket_group
 from tickets.models import Attachment, Direction, Event, EventKind, Message, Ticket
-from tickets.services import Inbound
+from tickets.services import Inbound, ticket_merge
 from tickets.services.receive_batch import ReceiveItem, messages_receive_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -202,3 +202,28 @@ def test_a_mail_the_database_refuses_fails_alone_and_the_batch_is_filed(
     failed = InboundEmail.objects.get(status=InboundEmail.Status.FAILED)
     assert failed.message_id == "long@example.test" and bytes(failed.raw).startswith(b"From")
     assert "DataError" in failed.error
+
+
+def test_an_answer_to_a_merged_ticket_joins_the_ticket_it_was_merged_into(
+    in_a: Cast, email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    mailbox.append(mail("a@example.test", subject="Primero"))
+    mailbox.append(mail("b@example.test", subject="Segundo"))
+    poll_account(email_account)
+    source = Message.objects.get(provider_id="a@example.test").ticket
+    target = Message.objects.get(provider_id="b@example.test").ticket
+    ticket_merge(source=source, target=target, actor=in_a.admin)
+    mailbox.append(
+        mail(
+            "c@example.test",
+            subject="Re: Primero",
+            body="Sigo esperando",
+            extra="In-Reply-To: <a@example.test>\r\n",
+        )
+    )
+    poll_account(email_account)
+    answer = Message.objects.get(provider_id="c@example.test")
+    assert answer.ticket_id == target.pk
+    target.refresh_from_db()
+    assert target.last_message_preview == "Sigo esperando" and target.awaiting_response
+    assert Ticket.objects.count() == 2

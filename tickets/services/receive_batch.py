@@ -293,11 +293,16 @@ def _thread_of(batch: _Batch, item: ReceiveItem) -> Ticket | None:
         keys = [(account_id, r) for r in item.references]
         found = next((batch.known[k] for k in keys if k in batch.known), None)
         ticket = found.ticket if found is not None else None
+    hopped = False
     for _hop in range(MERGE_HOPS):
         if ticket is None or ticket.merged_into_id is None:
             break
         # Rare (a merged ticket): locked after the customers, as one by one.
         ticket = Ticket.objects.select_for_update().filter(pk=ticket.merged_into_id).first()
+        hopped = True
+    if hopped and ticket is not None and ticket.status == TicketStatus.OPEN:
+        # One object per ticket in the batch: the one saved with what its messages changed.
+        ticket = batch.touched.setdefault(ticket.pk, ticket)
     return ticket
 
 
