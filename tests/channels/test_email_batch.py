@@ -227,3 +227,76 @@ def test_an_answer_to_a_merged_ticket_joins_the_ticket_it_was_merged_into(
     target.refresh_from_db()
     assert target.last_message_preview == "Sigo esperando" and target.awaiting_response
     assert Ticket.objects.count() == 2
+
+
+def _mixed() -> list[bytes]:
+    """Mail whose filing depends on what came before it: threads across the batch, a
+    duplicate, a reused Message-ID, robots, a list, a foreign sender."""
+    auto = "Auto-Submitted: auto-replied\r\n"
+    return [
+        mail("m1@example.test", subject="Pedido 1"),
+        mail("m2@example.test", subject="Otra cosa"),
+        mail("m3@example.test", subject="Re: Pedido 1", extra="In-Reply-To: <m1@example.test>\r\n"),
+        mail(
+            "m4@example.test",
+            sender="bea@example.test",
+            subject="Re: Pedido 1",
+            extra="References: <m2@example.test> <m3@example.test>\r\n",
+        ),
+        mail("m5@example.test", extra=auto + "In-Reply-To: <m2@example.test>\r\n"),
+        mail("m1@example.test", subject="Pedido 1"),  # delivered twice
+        mail("m2@example.test", subject="Otra cosa", body="Otro texto, mismo Message-ID"),
+        mail("m8@example.test", sender="lista@example.test", extra="List-Id: <x.example.test>\r\n"),
+        mail("m9@example.test", subject="Re: lista", extra="In-Reply-To: <m8@example.test>\r\n"),
+        mail("m10@example.test", extra=auto),
+    ]
+
+
+def _outcome(account: ChannelAccount) -> tuple[object, ...]:
+    """How the account's mail was filed, in terms that do not depend on ids."""
+    tickets: dict[int, list[str]] = {}
+    for provider_id, ticket_id in Message.objects.filter(account=account).values_list(
+        "provider_id", "ticket_id"
+    ):
+        tickets.setdefault(ticket_id, []).append(provider_id.split("#")[0])
+    statuses = list(
+        InboundEmail.objects.filter(account=account)
+        .order_by("uid")
+        .values_list("status", flat=True)
+    )
+    muted = sorted(
+        Message.objects.filter(account=account, is_automatic=True).values_list(
+            "provider_id", flat=True
+        )
+    )
+    return sorted(sorted(ids) for ids in tickets.values()), statuses, muted
+
+
+def test_one_batch_files_mail_as_one_by_one_does(
+    in_a: Cast, email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    """The same mail filed in one batch (INBOX) and one poll per mail (another folder of a
+    second mailbox) ends in the same tickets, statuses and muted messages."""
+    settings = {**email_account.settings, "imap_folder": "Uno"}
+    single: ChannelAccount = ChannelAccountFactory(
+        tenant=in_a.tenant_a,
+        kind=ChannelKind.EMAIL,
+        name="Uno a uno",
+        settings=settings,
+        credentials=dict(email_account.credentials),
+    )
+    with mailbox.client() as client:
+        client.create_folder("Uno")
+    for raw in _mixed():
+        mailbox.append(raw)
+    poll_account(email_account)
+    for raw in _mixed():
+        mailbox.append(raw, folder="Uno")
+        poll_account(single)
+    batched, one_by_one = _outcome(email_account), _outcome(single)
+    assert batched == one_by_one
+    groups, statuses, muted = batched
+    assert ["m1@example.test", "m3@example.test", "m4@example.test"] in groups
+    assert statuses.count(InboundEmail.Status.DUPLICATE) == 1
+    assert statuses.count(InboundEmail.Status.IGNORED) == 1
+    assert muted == ["m5@example.test"]
