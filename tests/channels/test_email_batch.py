@@ -252,7 +252,7 @@ def _mixed() -> list[bytes]:
     ]
 
 
-def _outcome(account: ChannelAccount) -> tuple[object, ...]:
+def _outcome(account: ChannelAccount) -> tuple[list[list[str]], list[str], list[str]]:
     """How the account's mail was filed, in terms that do not depend on ids."""
     tickets: dict[int, list[str]] = {}
     for provider_id, ticket_id in Message.objects.filter(account=account).values_list(
@@ -265,7 +265,8 @@ def _outcome(account: ChannelAccount) -> tuple[object, ...]:
         .values_list("status", flat=True)
     )
     muted = sorted(
-        Message.objects.filter(account=account, is_automatic=True).values_list(
+        p or ""
+        for p in Message.objects.filter(account=account, is_automatic=True).values_list(
             "provider_id", flat=True
         )
     )
