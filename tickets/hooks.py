@@ -15,7 +15,7 @@ automatic assignment, every channel accepts every answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,10 +24,25 @@ if TYPE_CHECKING:
     from tickets.models import Message, Ticket
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One customer message a batch received (``messages_receive_batch``), saved with its
+    ticket; ``auto_submitted``: a robot sent it (no automatic answer)."""
+
+    ticket: Ticket
+    message: Message
+    created: bool
+    auto_submitted: bool = False
+
+
 class Workflow(Protocol):
     def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
         """Inside ``message_receive``'s transaction, once the message and ticket are saved
         and before the live push (so agents see the ticket already routed)."""
+
+    def after_receive_batch(self, arrivals: Sequence[Arrival]) -> None:
+        """:meth:`after_receive` for a batch, in order, inside the batch's transaction
+        (the configuration it reads is read once per batch)."""
 
     def request_assignment(self, ticket: Ticket) -> None:
         """An unassigned open ticket looks for an agent (after the commit)."""
@@ -44,6 +59,9 @@ class Workflow(Protocol):
 
 class _NoWorkflow:
     def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
+        return None
+
+    def after_receive_batch(self, arrivals: Sequence[Arrival]) -> None:
         return None
 
     def request_assignment(self, ticket: Ticket) -> None:

@@ -101,6 +101,17 @@ def message_for_push(message_id: int) -> Message | None:
     )
 
 
+def messages_for_push(ids: list[int]) -> list[Message]:
+    """:func:`message_for_push` for a batch, in ``ids`` order."""
+    rows = (
+        _message_qs()
+        .select_related("tenant", "account", "ticket__account", "ticket__assignee")
+        .filter(pk__in=ids)
+        .in_bulk()
+    )
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 def comments(ticket: Ticket) -> list[Comment]:
     ids = [ticket.pk, *ticket.merged_tickets.values_list("pk", flat=True)]
     return list(
