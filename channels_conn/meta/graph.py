@@ -20,6 +20,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from channels_conn.meta.collect import network_check
+
 log = logging.getLogger(__name__)
 
 TIMEOUT = (5.0, 20.0)  # connect, read
@@ -31,8 +33,10 @@ _session: requests.Session | None = None
 
 
 def session() -> requests.Session:
-    """The process's session (connection pooling across sends and downloads)."""
+    """The process's session (connection pooling across sends and downloads). Refused inside
+    a batch of webhook events (``collect.NeedsNetwork``): no network inside a transaction."""
     global _session
+    network_check()
     if _session is None:
         with _lock:
             if _session is None:

@@ -2,7 +2,9 @@
 (stored in the same transaction, so the live push already shows them), reactions on an
 earlier message, edits and removals of comments, and messages sent from Meta's own inbox.
 
-No network here: media is downloaded before these run."""
+No network here: media is downloaded before these run. Inside a batch of webhook events
+(``channels_conn.meta.batch``) :func:`receive` collects the message to be filed with the others,
+and the functions that look messages up first file what was collected."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from channels_conn.meta import collect
 from channels_conn.meta.services import info_merge
 from deskconfig.accounts import ChannelAccount
 from tickets import live
@@ -26,7 +29,25 @@ def receive(
     extra: dict[str, Any] | None = None,
     post_id: str = "",
 ) -> Message | None:
-    """Store a customer's message with its extras; None when it was stored already."""
+    """Store a customer's message with its extras; None when it was stored already (or, in a
+    batch, collected to be filed with the others)."""
+    collector = collect.current()
+    if collector is not None:
+        collector.items.append(
+            collect.Pending(collector.event_id, account, inbound, dict(extra or {}), post_id)
+        )
+        return None
+    return receive_now(account=account, inbound=inbound, extra=extra, post_id=post_id)
+
+
+def receive_now(
+    *,
+    account: ChannelAccount,
+    inbound: tickets.Inbound,
+    extra: dict[str, Any] | None = None,
+    post_id: str = "",
+) -> Message | None:
+    """:func:`receive` at once, in its own transaction (one by one)."""
     if not extra and not post_id:
         # Nothing to add: message_receive's own transaction is enough (no savepoint).
         plain = tickets.message_receive(account=account, inbound=inbound)
@@ -44,6 +65,7 @@ def receive(
 
 
 def _find(account: ChannelAccount, provider_id: str) -> Message | None:
+    collect.flush_pending()  # the message may be one the batch collected
     return Message.objects.filter(account=account, provider_id=provider_id).first()
 
 

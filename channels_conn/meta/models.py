@@ -41,7 +41,13 @@ class MetaWebhookEvent(TenantModel):
         indexes = [
             models.Index(
                 fields=["tenant", "account", "status", "-created_at"], name="meta_event_status"
-            )
+            ),
+            # The drains' queue (channels_conn.meta.batch): only what is still to be filed.
+            models.Index(
+                fields=["tenant", "id"],
+                name="meta_event_pending",
+                condition=models.Q(status="received"),
+            ),
         ]
 
 

@@ -1,4 +1,4 @@
-"""The Celery task of the Meta webhooks: ids in, ``event_process`` does the work."""
+"""The Celery tasks of the Meta webhooks: ids in, ``events_drain`` does the work."""
 
 from __future__ import annotations
 
@@ -11,27 +11,23 @@ RETRIES = 3
 
 @app.task(base=TenantTask, bind=True, acks_late=True, ignore_result=True, max_retries=RETRIES)
 def process_meta_event(self: Any, tenant_id: int, event_id: int) -> str | None:
-    """Process one stored entry; a passing Graph failure (a media download) is retried with
-    backoff, and after the last try the event stays failed with its error for the admins."""
-    from channels_conn.meta.graph import GraphError
+    """File the tenant's pending events in batches (``channels_conn.meta.batch``), ``event_id``
+    among them. Every stored event enqueues this task, so under load most runs find their event
+    filed by an earlier one's batch and cost one query. An event that needs Graph is filed one by
+    one; a passing Graph failure is retried with backoff by this task for that event, and after
+    the last try the event stays failed with its error for the admins."""
+    from channels_conn.meta.batch import events_drain
     from channels_conn.meta.models import MetaWebhookEvent
-    from channels_conn.meta.services import event_process
 
-    # The account's secrets are read only when used (a media download, a profile lookup):
-    # a text message costs no decryption.
-    event = (
-        MetaWebhookEvent.objects.select_related("account")
-        .defer("account__credentials")
-        .filter(pk=event_id)
-        .first()
-    )
-    if event is None:
-        return None
-    last_try = self.request.retries >= RETRIES
-    try:
-        return str(event_process(event, raise_transient=not last_try).status)
-    except GraphError as exc:
-        raise self.retry(exc=exc, countdown=5 * 4**self.request.retries) from None
+    if event_id:  # 0: drain whatever is pending (a drain handing over)
+        rows = MetaWebhookEvent.objects.filter(pk=event_id).values_list("status", flat=True)
+        status = rows.first()
+        if status != MetaWebhookEvent.Status.RECEIVED:
+            return status
+    drained = events_drain(retry_of=event_id or None)
+    if drained.more:  # a long queue: hand over, so other tenants' work interleaves
+        process_meta_event.delay(tenant_id, 0)
+    return MetaWebhookEvent.Status.PROCESSED
 
 
 PROFILE_RETRIES = 3

@@ -1,0 +1,210 @@
+"""Filing stored Meta webhook events in batches: one transaction and one set-based filing of
+their customers' messages (``tickets.services.messages_receive_batch``) per batch, instead of
+some thirty statements per message.
+
+Contract of :func:`events_drain`: the tenant's pending events (``received``) are taken in id
+order, up to :data:`BATCH` at a time with ``FOR UPDATE SKIP LOCKED`` (parallel drains share the
+queue, never an event), and each ends ``processed`` or ``failed`` exactly as
+:func:`~channels_conn.meta.services.event_process` would have left it one by one:
+
+- Each event's receiving code runs in its own savepoint with the batch's collector active
+  (``collect``): customers' messages are collected, statuses, reactions, echoes and edits are
+  applied in order (a reaction first files what was collected, so it finds its message).
+- An event that needs Graph (a media download, a profile lookup) is rolled back to its
+  savepoint and filed one by one after the commit: no network inside a transaction.
+- An event whose code raises is rolled back alone and marked failed, with its error and
+  «Reintentar»; the others are filed.
+- When the set-based filing raises (a concurrent delivery filed one of the provider ids
+  meanwhile, a message the database refuses), its savepoint is rolled back and those messages
+  go one by one (``receive_now``, which handles the race); one that fails marks its event.
+
+Events are always of one tenant (the caller's context); the pushes of a batch go after its
+commit, each ticket and each new message once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from channels_conn.meta import collect
+from channels_conn.meta.models import MetaMessageInfo, MetaWebhookEvent
+from channels_conn.meta.services import _check_tenant, _failed, _handler, event_process
+from helpdesk import live
+from helpdesk.tenancy import current_tenant_id
+from tickets.services.receive_batch import ReceiveItem, messages_receive_batch
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # events per transaction
+ROUNDS = 20  # batches per drain before it hands over (another task continues the queue)
+Status = MetaWebhookEvent.Status
+
+
+@dataclass
+class Drained:
+    processed: int = 0
+    failed: int = 0
+    one_by_one: int = 0
+    more: bool = False  # stopped after ROUNDS batches with events still pending
+
+
+def events_drain(*, retry_of: int | None = None, limit: int = BATCH) -> Drained:
+    """File the current tenant's pending events (see the module docstring). An event that
+    failed passingly before (``attempts`` > 0) is taken only by the task retrying it
+    (``retry_of``), so its backoff holds."""
+    outcome = Drained()
+    cursor = 0
+    for _round in range(ROUNDS):
+        events = _batch_file(cursor, limit, retry_of, outcome)
+        if not events:
+            return outcome
+        cursor = events[-1].pk
+        if len(events) < limit:
+            return outcome
+    outcome.more = True
+    return outcome
+
+
+def _batch_file(
+    cursor: int, limit: int, retry_of: int | None, outcome: Drained
+) -> list[MetaWebhookEvent]:
+    deferred: list[MetaWebhookEvent] = []
+    with live.collecting(), transaction.atomic():
+        events = _claim(cursor, limit, retry_of)
+        if not events:
+            return []
+        failed = _file(events, deferred)
+        set_aside = failed.keys() | {e.pk for e in deferred}
+        done = [e.pk for e in events if e.pk not in set_aside]
+        MetaWebhookEvent.objects.filter(pk__in=done).update(
+            status=Status.PROCESSED,
+            error="",
+            processed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+        for event in events:
+            if event.pk in failed:
+                log.error("Meta event %s failed", event.pk, exc_info=failed[event.pk])
+                _failed(event, failed[event.pk])
+    outcome.processed += len(done)
+    outcome.failed += len(failed)
+    # After the commit, outside any transaction: these may call Graph.
+    for event in deferred:
+        outcome.one_by_one += 1
+        _one_by_one(event, retrying=event.pk == retry_of)
+    return events
+
+
+def _claim(cursor: int, limit: int, retry_of: int | None) -> list[MetaWebhookEvent]:
+    """Up to ``limit`` pending events after ``cursor``, locked (the ones another drain holds
+    are skipped). Their accounts come along; secrets are read only where used."""
+    tenant_id = current_tenant_id()
+    fresh = Q(attempts=0) | Q(pk=retry_of) if retry_of else Q(attempts=0)
+    return list(
+        MetaWebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("account")
+        .defer("account__credentials")
+        .filter(fresh, tenant_id=tenant_id, status=Status.RECEIVED, pk__gt=cursor)
+        .order_by("pk")[:limit]
+    )
+
+
+def _file(
+    events: list[MetaWebhookEvent], deferred: list[MetaWebhookEvent]
+) -> dict[int, BaseException]:
+    """Run each event's code with the collector active; returns the failed events' errors."""
+    failed: dict[int, BaseException] = {}
+    collector = collect.Collector(flush=lambda: _flush(collector, failed))
+    token = collect.activate(collector)
+    try:
+        for event in events:
+            _check_tenant(event.account)
+            # What to restore when this event is rolled back: a flush it caused is undone too.
+            items, errors = list(collector.items), dict(failed)
+            collector.event_id = event.pk
+            try:
+                with transaction.atomic():
+                    _handler(event.object)(event.account, event.entry)
+            except collect.NeedsNetwork:
+                collector.items = items
+                _restore(failed, errors)
+                deferred.append(event)
+            except (OperationalError, InterfaceError):
+                raise  # the database is gone: the events stay stored for the next drain
+            except Exception as exc:  # a poisonous event is set aside, the rest flows
+                collector.items = items
+                _restore(failed, errors)
+                failed[event.pk] = exc
+        _flush(collector, failed)
+    finally:
+        collect.deactivate(token)
+    return failed
+
+
+def _restore(failed: dict[int, BaseException], before: dict[int, BaseException]) -> None:
+    failed.clear()
+    failed.update(before)
+
+
+def _flush(collector: collect.Collector, failed: dict[int, BaseException]) -> None:
+    """File the collected messages in one set-based step; one by one if that fails."""
+    pending, collector.items = collector.items, []
+    if not pending:
+        return
+    tenant_id = pending[0].account.tenant_id
+    try:
+        with transaction.atomic():
+            received = messages_receive_batch(
+                tenant_id=tenant_id,
+                items=[ReceiveItem(account=p.account, inbound=p.inbound) for p in pending],
+            )
+            MetaMessageInfo.objects.bulk_create(
+                MetaMessageInfo(
+                    tenant_id=tenant_id,
+                    message=r.message,
+                    data=p.extra,
+                    post_id=p.post_id[:120],
+                )
+                for p, r in zip(pending, received, strict=True)
+                if r.created and (p.extra or p.post_id)
+            )
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.warning("a batch of %d Meta messages goes one by one", len(pending), exc_info=True)
+        _flush_one_by_one(pending, failed)
+
+
+def _flush_one_by_one(pending: list[collect.Pending], failed: dict[int, BaseException]) -> None:
+    from channels_conn.meta.inbound import receive_now
+
+    for p in pending:
+        if p.event_id in failed:
+            continue
+        try:
+            with transaction.atomic():
+                receive_now(account=p.account, inbound=p.inbound, extra=p.extra, post_id=p.post_id)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:
+            failed[p.event_id] = exc
+
+
+def _one_by_one(event: MetaWebhookEvent, *, retrying: bool) -> None:
+    """An event that needs Graph, outside the batch: a passing Graph failure leaves it pending
+    and retried with backoff by its own task, a lasting one marks it failed."""
+    from channels_conn.meta.graph import GraphError
+    from channels_conn.meta.tasks import RETRIES, process_meta_event
+
+    last_try = event.attempts >= RETRIES
+    try:
+        event_process(event, raise_transient=not last_try)
+    except GraphError:
+        process_meta_event.apply_async(
+            (event.tenant_id, event.pk), countdown=5 * 4 ** min(event.attempts, RETRIES)
+        )
