@@ -114,11 +114,9 @@ def _claim(cursor: int, limit: int, retry_of: int | None) -> list[MetaWebhookEve
     )
 
 
-def _file(
-    events: list[MetaWebhookEvent], deferred: list[MetaWebhookEvent]
-) -> dict[int, BaseException]:
+def _file(events: list[MetaWebhookEvent], deferred: list[MetaWebhookEvent]) -> dict[int, Exception]:
     """Run each event's code with the collector active; returns the failed events' errors."""
-    failed: dict[int, BaseException] = {}
+    failed: dict[int, Exception] = {}
     collector = collect.Collector(flush=lambda: _flush(collector, failed))
     token = collect.activate(collector)
     try:
@@ -146,12 +144,12 @@ def _file(
     return failed
 
 
-def _restore(failed: dict[int, BaseException], before: dict[int, BaseException]) -> None:
+def _restore(failed: dict[int, Exception], before: dict[int, Exception]) -> None:
     failed.clear()
     failed.update(before)
 
 
-def _flush(collector: collect.Collector, failed: dict[int, BaseException]) -> None:
+def _flush(collector: collect.Collector, failed: dict[int, Exception]) -> None:
     """File the collected messages in one set-based step; one by one if that fails."""
     pending, collector.items = collector.items, []
     if not pending:
@@ -180,7 +178,7 @@ def _flush(collector: collect.Collector, failed: dict[int, BaseException]) -> No
         _flush_one_by_one(pending, failed)
 
 
-def _flush_one_by_one(pending: list[collect.Pending], failed: dict[int, BaseException]) -> None:
+def _flush_one_by_one(pending: list[collect.Pending], failed: dict[int, Exception]) -> None:
     from channels_conn.meta.inbound import receive_now
 
     for p in pending:

@@ -62,11 +62,36 @@ def event_store(*, account: ChannelAccount, obj: str, entry: dict[str, Any]) -> 
     return int(row[0])
 
 
+DRAIN_FLAG_SECONDS = 10
+
+
+def drain_flag(tenant_id: int) -> str:
+    return f"meta-drain-queued:{tenant_id}"
+
+
 def _enqueue(tenant_id: int, event_id: int) -> None:
+    # Outside a transaction (the webhook's case) this runs at once.
+    transaction.on_commit(lambda: drain_request(tenant_id, event_id))
+
+
+def drain_request(tenant_id: int, event_id: int) -> None:
+    """Enqueue a drain of the tenant's pending events unless one is queued and not started:
+    under load one task files a whole batch instead of one task per webhook. The flag is
+    cleared by the drain before it reads the queue, so an event stored after that read finds
+    it clear and enqueues the next drain; it expires on its own should a task be lost (the
+    next webhook then enqueues one)."""
+    from django.core.cache import cache
+
     from channels_conn.meta.tasks import process_meta_event
 
-    # Outside a transaction (the webhook's case) this runs at once.
-    transaction.on_commit(lambda: process_meta_event.delay(tenant_id, event_id))
+    key = drain_flag(tenant_id)
+    if not cache.add(key, 1, DRAIN_FLAG_SECONDS):
+        return
+    try:
+        process_meta_event.delay(tenant_id, event_id)
+    except Exception:
+        cache.delete(key)
+        raise
 
 
 def _handler(obj: str) -> Any:

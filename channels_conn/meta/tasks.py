@@ -10,24 +10,23 @@ RETRIES = 3
 
 
 @app.task(base=TenantTask, bind=True, acks_late=True, ignore_result=True, max_retries=RETRIES)
-def process_meta_event(self: Any, tenant_id: int, event_id: int) -> str | None:
-    """File the tenant's pending events in batches (``channels_conn.meta.batch``), ``event_id``
-    among them. Every stored event enqueues this task, so under load most runs find their event
-    filed by an earlier one's batch and cost one query. An event that needs Graph is filed one by
-    one; a passing Graph failure is retried with backoff by this task for that event, and after
-    the last try the event stays failed with its error for the admins."""
-    from channels_conn.meta.batch import events_drain
-    from channels_conn.meta.models import MetaWebhookEvent
+def process_meta_event(self: Any, tenant_id: int, event_id: int) -> str:
+    """File the tenant's pending events in batches (``channels_conn.meta.batch``). A stored
+    event enqueues this task unless one is queued already (``services.drain_request``), so the
+    drain takes whatever is pending, not only ``event_id``. An event that needs Graph is filed
+    one by one; a passing Graph failure is retried with backoff by this task for that event
+    (``event_id``), and after the last try the event stays failed with its error for the
+    admins."""
+    from django.core.cache import cache
 
-    if event_id:  # 0: drain whatever is pending (a drain handing over)
-        rows = MetaWebhookEvent.objects.filter(pk=event_id).values_list("status", flat=True)
-        status = rows.first()
-        if status != MetaWebhookEvent.Status.RECEIVED:
-            return status
+    from channels_conn.meta.batch import events_drain
+    from channels_conn.meta.services import drain_flag
+
+    cache.delete(drain_flag(tenant_id))  # before reading the queue (services.drain_request)
     drained = events_drain(retry_of=event_id or None)
     if drained.more:  # a long queue: hand over, so other tenants' work interleaves
         process_meta_event.delay(tenant_id, 0)
-    return MetaWebhookEvent.Status.PROCESSED
+    return f"{drained.processed} processed, {drained.failed} failed"
 
 
 PROFILE_RETRIES = 3
