@@ -42,6 +42,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from typing import Any
 
 import psutil
@@ -256,6 +257,7 @@ class Command(BaseCommand):
             if o["seconds"] > 0:
                 self._served(tenant, o["rate"], o["seconds"], o["conn_max_age"])
             if o["drain"] > 0:
+                self._answer_alone(tenant, min(o["drain"], 300))
                 self._drain(tenant, o["drain"])
         finally:
             if not o["keep"]:
@@ -285,9 +287,10 @@ class Command(BaseCommand):
             total = int(rate * seconds)
             secret = settings.META_APP_SECRET
             bodies = [post_request(webhook(n, "L"), secret) for n in range(total)]
-            cpu_before = self._cpu(worker.pid)
+            cpu_before, daphne_before = self._cpu(worker.pid), self._cpu(server.pid)
             started = time.monotonic()
             result = generate(port, bodies, rate)
+            daphne = self._cpu(server.pid) - daphne_before
             self.stdout.write(_report(f"webhook (CONN_MAX_AGE={conn_max_age})", result, rate))
             stored, last = self._wait_ingested(tenant, total, started)
             cpu = self._cpu(worker.pid) - cpu_before
@@ -295,10 +298,15 @@ class Command(BaseCommand):
                 f"ingestion: {stored}/{total} messages committed {last:.1f}s after the first"
                 f" post = {stored / last:.0f} msg/s wall; worker CPU {cpu:.1f}s ="
                 f" {stored / cpu:.0f} msg/s per worker core"
-                f" (daphne CPU {self._cpu(server.pid):.1f}s in all)"
             )
             trivial = [get_request(settings.META_VERIFY_TOKEN)] * total
+            daphne_before = self._cpu(server.pid)
             self.stdout.write(_report("trivial GET", generate(port, trivial, rate), rate))
+            get_cpu = self._cpu(server.pid) - daphne_before
+            self.stdout.write(
+                f"daphne CPU per answer: {daphne * 1000 / total:.1f} ms webhook POST,"
+                f" {get_cpu * 1000 / total:.1f} ms trivial GET"
+            )
         finally:
             for process in (server, worker):
                 process.send_signal(signal.SIGTERM)
@@ -332,6 +340,31 @@ class Command(BaseCommand):
             if now != stored:
                 stored, seen_at, quiet_since = now, time.monotonic(), time.monotonic()
         return stored, seen_at - started
+
+    def _answer_alone(self, tenant: Tenant, count: int) -> None:
+        """Statements and CPU of the webhook's answer in this process (Django's test client:
+        no server, one database connection kept): what the application costs per answer. The
+        drains it enqueues are not run; the events it stored are removed after."""
+        from django.test import Client
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        counter = _Counter()
+        secret = settings.META_APP_SECRET
+        cpu = 0.0
+        for n in range(count + 1):
+            raw = webhook(n, "A")
+            signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+            started = time.process_time()
+            with connection.execute_wrapper(counter) if n else nullcontext():  # n=0 warms up
+                client.post("/webhooks/meta/", data=raw, content_type="application/json",
+                            HTTP_X_HUB_SIGNATURE_256=signature)  # fmt: skip
+            cpu += (time.process_time() - started) if n else 0.0
+        with tenant_context(tenant.pk):
+            MetaWebhookEvent.objects.filter(status=MetaWebhookEvent.Status.RECEIVED).delete()
+        self.stdout.write(
+            f"answer alone: {counter.count / count:.1f} statements and {cpu * 1000 / count:.2f} ms"
+            f" CPU per webhook = {count / cpu:.0f} answers/s per core (no server)"
+        )
 
     def _drain(self, tenant: Tenant, count: int) -> None:
         """Stored events filed by ``events_drain`` here: statements and CPU per message."""
