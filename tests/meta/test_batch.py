@@ -1,0 +1,139 @@
+"""Stored Meta events filed in batches (channels_conn/meta/batch.py): every shape applied in
+order inside one transaction, a poisonous event set aside alone, an event that needs Graph
+filed one by one after the commit, and a fixed number of statements per batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from channels_conn.meta.batch import events_drain
+from channels_conn.meta.models import MetaMessageInfo, MetaWebhookEvent
+from channels_conn.meta.services import event_store
+from helpdesk.tenancy import tenant_context
+from tests.meta.payloads import wa_message, wa_status
+from tickets.models import AuthorKind, DeliveryStatus, Direction, Message, Ticket
+
+db = pytest.mark.django_db
+WA = "whatsapp_business_account"
+Status = MetaWebhookEvent.Status
+
+
+def _store(account: Any, *entries: dict[str, Any]) -> list[int]:
+    ids = [event_store(account=account, obj=WA, entry=e) for e in entries]
+    assert all(ids)
+    return [int(i) for i in ids if i]
+
+
+def _text(n: int, **kw: Any) -> dict[str, Any]:
+    options = {
+        "wamid": f"wamid.B{n}", "sender": f"5691000{n:04d}", "name": f"Cliente {n}",
+        "ts": str(1749416383 + n), **kw,
+    }  # fmt: skip
+    return wa_message(**options)
+
+
+@db
+def test_a_batch_applies_every_shape_in_order_and_sets_a_poisonous_event_aside(
+    wa, cast, django_capture_on_commit_callbacks
+):
+    with tenant_context(cast.tenant_a.pk), django_capture_on_commit_callbacks():
+        ticket_of_ours = Ticket.objects.create(
+            tenant=cast.tenant_a, number=900, customer=_customer(cast), account=wa
+        )
+        Message.objects.create(
+            tenant=cast.tenant_a, ticket=ticket_of_ours, account=wa, direction=Direction.OUT,
+            author_kind=AuthorKind.AGENT, text="Hola", provider_id="wamid.OURS",
+            status=DeliveryStatus.SENT,
+        )  # fmt: skip
+        ids = _store(
+            wa,
+            _text(1),
+            _text(2),
+            # A reaction on the message of the first event: it is filed before it is needed.
+            wa_message(
+                wamid="wamid.R",
+                sender="56910000001",
+                type="reaction",
+                reaction={"message_id": "wamid.B1", "emoji": "👍"},
+            ),
+            wa_status("wamid.OURS", "read"),
+            wa_message(wamid="wamid.NOBODY", sender=""),  # nothing names the customer
+            _text(3, context={"id": "wamid.B2"}),  # quotes a message of this batch
+            _text(2, wamid="wamid.B2-again"),  # the same customer again: the same ticket
+        )
+        drained = events_drain()
+        assert (drained.processed, drained.failed, drained.one_by_one) == (6, 1, 0)
+        events = dict(MetaWebhookEvent.objects.values_list("pk", "status"))
+        assert [events[i] for i in ids] == [Status.PROCESSED] * 4 + [Status.FAILED] + [
+            Status.PROCESSED
+        ] * 2
+        failed = MetaWebhookEvent.objects.get(pk=ids[4])
+        assert "identificar al cliente" in failed.error and failed.attempts == 1
+        first = Message.objects.get(provider_id="wamid.B1")
+        assert MetaMessageInfo.objects.get(message=first).data["reactions"] == {"56910000001": "👍"}
+        assert Message.objects.get(provider_id="wamid.OURS").status == DeliveryStatus.READ
+        third = Message.objects.get(provider_id="wamid.B3")
+        assert third.reply_to == Message.objects.get(provider_id="wamid.B2")
+        again = Message.objects.get(provider_id="wamid.B2-again")
+        assert again.ticket_id == third.reply_to.ticket_id
+        assert not Message.objects.filter(provider_id="wamid.NOBODY").exists()
+        assert Ticket.objects.exclude(pk=ticket_of_ours.pk).count() == 3
+
+
+def _customer(cast: Any) -> Any:
+    from tickets.models import Customer
+
+    return Customer.objects.create(tenant=cast.tenant_a, name="Cliente nuestro")
+
+
+@db
+def test_an_event_that_needs_graph_is_filed_one_by_one_after_the_batch(
+    wa, cast, meta_settings, django_capture_on_commit_callbacks
+):
+    meta_settings.expect_request("/v25.0/MEDIA-9").respond_with_json(
+        {"url": meta_settings.url_for("/media/MEDIA-9"), "mime_type": "image/jpeg", "id": "MEDIA-9"}
+    )
+    meta_settings.expect_request("/media/MEDIA-9").respond_with_data(
+        b"\xff\xd8jpeg", content_type="image/jpeg"
+    )
+    with tenant_context(cast.tenant_a.pk), django_capture_on_commit_callbacks():
+        _store(
+            wa,
+            _text(1),
+            wa_message(
+                wamid="wamid.IMG",
+                sender="56910000002",
+                type="image",
+                image={"id": "MEDIA-9", "mime_type": "image/jpeg", "caption": "Mira"},
+            ),
+            _text(3),
+        )
+        drained = events_drain()
+        assert (drained.processed, drained.one_by_one) == (2, 1)
+        assert set(MetaWebhookEvent.objects.values_list("status", flat=True)) == {Status.PROCESSED}
+        image = Message.objects.get(provider_id="wamid.IMG")
+        assert image.text == "Mira" and image.attachments.get().content_type == "image/jpeg"
+        assert Message.objects.filter(provider_id__in=["wamid.B1", "wamid.B3"]).count() == 2
+
+
+@db
+def test_a_batch_costs_the_same_statements_whatever_its_size(
+    wa, cast, django_capture_on_commit_callbacks
+):
+    """Customers' text messages, each a new conversation: a drain's statements grow only by
+    each event's savepoint (SAVEPOINT and RELEASE), never by queries per message (the pushes go
+    after the commit)."""
+    counts = []
+    with tenant_context(cast.tenant_a.pk), django_capture_on_commit_callbacks():
+        for start, size in ((0, 5), (100, 40)):
+            _store(wa, *(_text(n) for n in range(start, start + size)))
+            with CaptureQueriesContext(connection) as seen:
+                assert events_drain().processed == size
+            counts.append(len(seen.captured_queries))
+        assert Message.objects.count() == 45
+    assert counts[1] - counts[0] == 2 * (40 - 5), counts
+    assert counts[0] <= 35, counts
