@@ -245,7 +245,7 @@ def search(*, tenant_id: int, query: str) -> SearchResult:
 
 
 CUSTOMERS_SHOWN = 50
-TICKETS_PER_CUSTOMER = 5  # each customer's newest tickets; the customer tab lists them all
+TICKETS_PER_CUSTOMER = 3  # each customer's newest tickets; the customer tab lists them all
 
 
 def _customers_shown(

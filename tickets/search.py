@@ -1,10 +1,13 @@
 """Full-text search over what people wrote: message texts and ticket subjects (Spanish stems,
 accents ignored, ranked, grouped by ticket), and customer names by the start of their words.
 
-Each search is a bounded number of indexed queries (tickets/migrations/0006_phone_search.py):
+Each search is a bounded number of indexed queries (tickets/migrations/0008_phone_search.py,
+0011_search4_name_trigrams.py):
 - a word many messages share is found among the newest messages (a bounded backwards read);
-  a rare word, or common words that never meet, through the GIN index, whose matches are then
-  few; at most ``MESSAGE_MATCHES`` rows are ranked;
+  a rare word, or common words that never meet, through the GIN index, of which at most
+  ``PROBE`` matches are read, within ``HISTORY_TIMEOUT_MS`` (see :func:`newest_matches`);
+  at most ``MESSAGE_MATCHES`` rows are ranked;
+- names the same way; a name typed with a typo through a trigram index;
 - the snippets are cut by PostgreSQL around the words found, then escaped here.
 """
 
@@ -28,7 +31,7 @@ FIRST_WINDOW = 2_000  # newest rows read first: a common word is found there
 RECENT_WINDOW = 20_000  # newest rows read when the words are neither common nor rare
 PROBE = 2_000  # matches fetched through a GIN index, at most: a rare word has fewer
 ENOUGH_RECENT = 60  # recent message matches that make the whole history unnecessary
-HISTORY_TIMEOUT_MS = 80  # the most one read of the older history may take
+HISTORY_TIMEOUT_MS = 50  # the most one read of the older history may take
 TICKETS_SHOWN = 20
 NAME_MATCHES = 50
 # Markers PostgreSQL puts around the words found; never in text people type (control chars).
@@ -58,23 +61,45 @@ def name_prefix_query(text: str) -> str:
     return " & ".join(f"{w}:*" for w in WORD.findall(text.lower())[:6])
 
 
+# The planner settings of a GIN read, as they were, then set for this transaction (the
+# materialized CTE is read before the settings change); and putting them back.
+SET_PLAN = """
+    WITH was AS MATERIALIZED (
+        SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),
+               current_setting('max_parallel_workers_per_gather'),
+               current_setting('statement_timeout')
+    )
+    SELECT was.*,
+           set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true),
+           set_config('max_parallel_workers_per_gather', '0', true),
+           set_config('statement_timeout', %s, true)
+    FROM was
+"""
+RESTORE_PLAN = """
+    SELECT set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true),
+           set_config('max_parallel_workers_per_gather', %s, true),
+           set_config('statement_timeout', %s, true)
+"""
+
+
 @contextmanager
 def _bitmap_plan(*, bitmap: bool = True, timeout_ms: int = 0) -> Iterator[Any]:
     """A cursor whose queries read the GIN index (a bitmap of the matches), never a scan of
     the table in date order: for a rare word, or common words that never meet in one text,
     the planner's row estimates can pick a scan that reads the whole table. No parallel
     workers: starting them costs more than the few pages such a query reads. With
-    ``timeout_ms``, a statement that takes longer is cancelled (QueryCanceled)."""
+    ``timeout_ms``, a statement that takes longer is cancelled (QueryCanceled).
+
+    The settings last until the end of the block: inside an outer transaction (a savepoint
+    here) PostgreSQL would keep them until that transaction ends, so they are put back."""
     off = "off" if bitmap else "on"
+    nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true),"
-            " set_config('enable_indexscan', %s, true),"
-            " set_config('max_parallel_workers_per_gather', '0', true),"
-            " set_config('statement_timeout', %s, true)",
-            [off, off, f"{timeout_ms}ms"],
-        )
+        cursor.execute(SET_PLAN, [off, off, f"{timeout_ms}ms"])
+        was = cursor.fetchone()[:4]
         yield cursor
+        if nested:
+            cursor.execute(RESTORE_PLAN, list(was))
 
 
 # --- the newest rows that match, at a bounded cost -------------------------------------------
@@ -182,9 +207,9 @@ def _window(source: Newest, params: dict[str, Any], size: int) -> list[Row]:
 
 
 def _in_history(sql: str, params: dict[str, Any], *, bitmap: bool = True) -> list[Row] | None:
-    """A read of the older history through the GIN index, or None when it takes longer than
-    HISTORY_TIMEOUT_MS (two words each in a tenth of a million messages cost ~50 ms to
-    intersect on an idle server; a busy one answers «afine la búsqueda» instead of slowly)."""
+    """A read of the older history, or None when it takes longer than HISTORY_TIMEOUT_MS:
+    two words each in a tenth of 5 M messages take ~30 ms to intersect through the GIN index
+    on an idle server; a busy one asks to refine the search rather than answer slowly."""
     try:
         with _bitmap_plan(bitmap=bitmap, timeout_ms=HISTORY_TIMEOUT_MS) as cursor:
             cursor.execute(sql, params)
