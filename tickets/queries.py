@@ -234,7 +234,9 @@ def search(*, tenant_id: int, query: str) -> SearchResult:
     if words_only and len(q) >= 3:
         hits, partial_text = text_search.tickets_by_text(tenant_id, q)
         partial = partial or partial_text
-    if words_only and len(q) >= 2 and not customer_ids and not hits:
+    # A name typed with a typo, when nothing else was found (not when the words are common:
+    # those are words people write, not a misspelt name).
+    if words_only and len(q) >= 2 and not customer_ids and not hits and not partial:
         customer_ids += text_search.customers_by_typo(tenant_id, q)
     if number and not customer_ids:
         return SearchResult(int(number.group(1)), [], {})
