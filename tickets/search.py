@@ -72,7 +72,7 @@ SET_PLAN = """
     SELECT was.*,
            set_config('enable_seqscan', %s, true), set_config('enable_indexscan', %s, true),
            set_config('max_parallel_workers_per_gather', '0', true),
-           set_config('statement_timeout', %s, true)
+           set_config('statement_timeout', COALESCE(%s, current_setting('statement_timeout')), true)
     FROM was
 """
 RESTORE_PLAN = """
@@ -83,19 +83,21 @@ RESTORE_PLAN = """
 
 
 @contextmanager
-def _bitmap_plan(*, bitmap: bool = True, timeout_ms: int = 0) -> Iterator[Any]:
+def _bitmap_plan(*, bitmap: bool = True, timeout_ms: int | None = None) -> Iterator[Any]:
     """A cursor whose queries read the GIN index (a bitmap of the matches), never a scan of
     the table in date order: for a rare word, or common words that never meet in one text,
     the planner's row estimates can pick a scan that reads the whole table. No parallel
     workers: starting them costs more than the few pages such a query reads. With
-    ``timeout_ms``, a statement that takes longer is cancelled (QueryCanceled).
+    ``timeout_ms``, a statement that takes longer is cancelled (QueryCanceled); without, the
+    server's own limit stays.
 
     The settings last until the end of the block: inside an outer transaction (a savepoint
     here) PostgreSQL would keep them until that transaction ends, so they are put back."""
     off = "off" if bitmap else "on"
     nested = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(SET_PLAN, [off, off, f"{timeout_ms}ms"])
+        timeout = None if timeout_ms is None else f"{timeout_ms}ms"
+        cursor.execute(SET_PLAN, [off, off, timeout])
         was = cursor.fetchone()[:4]
         yield cursor
         if nested:
