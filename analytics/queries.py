@@ -13,8 +13,11 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractIsoWeekDay
 from django.utils import timezone
 
+from analytics.buckets import COLUMNS as BUCKETS
+from analytics.buckets import percentile
+from analytics.contribution import SENTIMENTS
 from analytics.filters import Filters
-from analytics.models import HOURS, DailyStat, TicketFact
+from analytics.models import HOURS, DailyStat, ResponseStat, TicketFact, TypificationStat
 
 DAILY = ("created", "closed", "ignored", "msg_in", "msg_out", "sla_on_time", "sla_late")
 BACKLOG = ("open", "awaiting", "unassigned")
@@ -111,26 +114,23 @@ class Percentiles:
 
 def first_response(f: Filters) -> tuple[Percentiles, dict[datetime.date, Percentiles]]:
     """Median and p90 of the first human response (seconds; business time where the account
-    has a schedule), over tickets first answered in the period, and per local day."""
-    where, params = _fact_where(f)
-    sql = f"""
-        SELECT (first_response_at AT TIME ZONE %s)::date AS day, count(*),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_seconds),
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY first_response_seconds)
-        FROM {TicketFact._meta.db_table}
-        WHERE first_response_at >= %s AND first_response_at < %s {where}
-        GROUP BY ROLLUP (1)
-    """  # noqa: S608 - only our own column names are interpolated
-    overall = Percentiles(0, None, None)
-    per_day: dict[datetime.date, Percentiles] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [str(f.tz), f.since, f.until, *params])
-        for day, n, median, p90 in cursor.fetchall():
-            if day is None:
-                overall = Percentiles(n, median, p90)
-            else:
-                per_day[day] = Percentiles(n, median, p90)
+    has a schedule), over tickets first answered in the period, and per local day: estimated
+    from the daily histograms (:mod:`analytics.buckets` says the resolution)."""
+    rows = list(
+        ResponseStat.objects.filter(f.dimensions(), day__gte=f.start, day__lte=f.end)
+        .values("day")
+        .annotate(answered=Sum("answered"), **{c: Sum(c) for c in BUCKETS})
+    )
+    per_day = {
+        r["day"]: _percentiles(r["answered"] or 0, [r[c] or 0 for c in BUCKETS]) for r in rows
+    }
+    total = [sum(r[c] or 0 for r in rows) for c in BUCKETS]
+    overall = _percentiles(sum(r["answered"] or 0 for r in rows), total)
     return overall, per_day
+
+
+def _percentiles(count: int, counts: list[int]) -> Percentiles:
+    return Percentiles(count, percentile(counts, 0.5), percentile(counts, 0.9))
 
 
 def _fact_where(f: Filters, agent_column: str = "agent_id") -> tuple[str, list[Any]]:
@@ -234,41 +234,47 @@ def agents(f: Filters) -> list[AgentRow]:
 
 
 def _agent_counts(f: Filters) -> list[tuple[int, int, int, int]]:
-    """Per assignee: created in the period, closed in the period, open now. Three branches,
-    each on its own index (an OR of the three would read every fact of the tenant)."""
-    where, params = _fact_where(f)
-    table = TicketFact._meta.db_table
-    sql = f"""
-        SELECT agent_id, sum(a)::int, sum(c)::int, sum(o)::int FROM (
-            SELECT agent_id, 1 AS a, 0 AS c, 0 AS o FROM {table}
-            WHERE created_at >= %s AND created_at < %s AND agent_id IS NOT NULL {where}
-            UNION ALL
-            SELECT agent_id, 0, 1, 0 FROM {table}
-            WHERE closed_at >= %s AND closed_at < %s AND status = 'closed'
-              AND agent_id IS NOT NULL {where}
-            UNION ALL
-            SELECT agent_id, 0, 0, 1 FROM {table}
-            WHERE status = 'open' AND agent_id IS NOT NULL {where}
-        ) counted GROUP BY agent_id
-    """  # noqa: S608 - only our own column names are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.since, f.until, *params, f.since, f.until, *params, *params])
-        return list(cursor.fetchall())
+    """Per assignee: created in the period, closed in the period (daily counters), open now
+    (the open facts: a few per person, on a partial index)."""
+    counted = (
+        DailyStat.objects.filter(
+            f.dimensions(), day__gte=f.start, day__lte=f.end, agent_id__isnull=False
+        )
+        .values("agent_id")
+        .annotate(assigned=Sum("created"), closed=Sum("closed"))
+    )
+    found = {r["agent_id"]: [r["assigned"] or 0, r["closed"] or 0, 0] for r in counted}
+    open_now = (
+        TicketFact.objects.filter(f.dimensions(), status="open", agent_id__isnull=False)
+        .values("agent_id")
+        .annotate(n=Count("pk"))
+    )
+    for r in open_now:
+        found.setdefault(r["agent_id"], [0, 0, 0])[2] = r["n"]
+    return [(pk, *counts) for pk, counts in found.items()]  # type: ignore[misc]
 
 
-def _answered(f: Filters) -> list[tuple[int, int, float]]:
-    where, params = _fact_where(f, agent_column="first_responder_id")
-    sql = f"""
-        SELECT first_responder_id, count(*),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_seconds)
-        FROM {TicketFact._meta.db_table}
-        WHERE first_response_at >= %s AND first_response_at < %s
-          AND first_responder_id IS NOT NULL {where}
-        GROUP BY first_responder_id
-    """  # noqa: S608 - only our own column names are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.since, f.until, *params])
-        return list(cursor.fetchall())
+def _answered(f: Filters) -> list[tuple[int, int, float | None]]:
+    """Per person who gave first responses in the period: how many, and their median."""
+    rows = (
+        ResponseStat.objects.filter(
+            f.dimensions(agent_field="responder_id"),
+            day__gte=f.start,
+            day__lte=f.end,
+            responder_id__isnull=False,
+        )
+        .values("responder_id")
+        .annotate(answered=Sum("answered"), **{c: Sum(c) for c in BUCKETS})
+    )
+    return [
+        (
+            r["responder_id"],
+            r["answered"] or 0,
+            percentile([r[c] or 0 for c in BUCKETS], 0.5),
+        )
+        for r in rows
+        if r["answered"]
+    ]
 
 
 def _peaks(f: Filters, open_now: dict[int, int]) -> dict[int, int]:
@@ -297,12 +303,8 @@ def _peaks(f: Filters, open_now: dict[int, int]) -> dict[int, int]:
 
 def sentiment(f: Filters) -> dict[str, int]:
     """Tickets created in the period by sentiment."""
-    rows = (
-        TicketFact.objects.filter(f.dimensions(), created_at__gte=f.since, created_at__lt=f.until)
-        .values("sentiment")
-        .annotate(n=Count("pk"))
-    )
-    return {r["sentiment"]: r["n"] for r in rows}
+    sums = _daily(f).aggregate(**{name: Sum(name) for name in SENTIMENTS})
+    return {name: n for name, n in sums.items() if n}
 
 
 def typification(f: Filters, keys: list[str], limit: int = 8) -> list[tuple[str, str, int]]:
@@ -310,29 +312,18 @@ def typification(f: Filters, keys: list[str], limit: int = 8) -> list[tuple[str,
     choice counts each value chosen)."""
     if not keys:
         return []
-    where, params = _fact_where(f)
-    sql = f"""
-        SELECT key, value, n FROM (
-            SELECT kv.key, v.value, count(*) AS n,
-                   row_number() OVER (PARTITION BY kv.key ORDER BY count(*) DESC, v.value) AS r
-            FROM {TicketFact._meta.db_table}, jsonb_each(metadata) AS kv,
-                 LATERAL (
-                     SELECT jsonb_array_elements_text(kv.value)
-                     WHERE jsonb_typeof(kv.value) = 'array'
-                     UNION ALL
-                     SELECT kv.value #>> '{{}}' WHERE jsonb_typeof(kv.value) <> 'array'
-                 ) AS v(value)
-            WHERE created_at >= %s AND created_at < %s AND metadata <> '{{}}'::jsonb {where}
-              AND kv.key = ANY(%s) AND v.value <> ''
-            GROUP BY kv.key, v.value
-        ) ranked WHERE r <= %s ORDER BY key, n DESC, value
-    """  # noqa: S608 - only our own column names are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f.since, f.until, *params, keys, limit])
-        return list(cursor.fetchall())
-
-
-def sla_running_late(f: Filters) -> int:
-    return TicketFact.objects.filter(
-        f.dimensions(), status="open", sla_due_at__lt=timezone.now()
-    ).count()
+    rows = (
+        TypificationStat.objects.filter(
+            f.dimensions(), day__gte=f.start, day__lte=f.end, key__in=keys
+        )
+        .values("key", "value")
+        .annotate(n=Sum("tickets"))
+        .filter(n__gt=0)
+    )
+    by_key: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for r in rows:
+        by_key[r["key"]].append((r["key"], r["value"], r["n"]))
+    found = []
+    for key in sorted(by_key):
+        found += sorted(by_key[key], key=lambda kv: (-kv[2], kv[1]))[:limit]
+    return found

@@ -10,9 +10,9 @@ import random
 import pytest
 import time_machine
 
-from analytics.models import DailyStat, TicketFact
+from analytics.models import DailyStat, ResponseStat, TicketFact, TypificationStat
 from analytics.rollup import rollup_rebuild, rollup_refresh
-from deskconfig.models import Department
+from deskconfig.models import Department, FieldType, MetadataField
 from helpdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.factories import ChannelAccountFactory
@@ -23,16 +23,26 @@ from tickets.models import Ticket, TicketStatus
 pytestmark = pytest.mark.django_db
 
 START = datetime.datetime(2025, 3, 3, 8, 0, tzinfo=datetime.UTC)
-COUNTER_FIELDS = [f.name for f in DailyStat._meta.fields if f.name not in {"id", "tenant"}]
+ROLLUPS = {  # each rollup table and how many of its columns are the row's key
+    DailyStat: 5,  # day, channel, account, department, agent
+    ResponseStat: 6,  # ... and the responder
+    TypificationStat: 7,  # ... and the field and its value
+}
 
 
-def snapshot() -> tuple[list[tuple], list[tuple]]:
-    """The rollups as comparable rows (all-zero counter rows mean nothing)."""
-    hourly = sorted(
-        (repr(row[:5]), row[5:])
-        for row in DailyStat.objects.values_list(*COUNTER_FIELDS)
-        if any(row[5:])  # the counters after day, channel, account, department, agent
+def _rows(model, width: int) -> list[tuple]:
+    """A rollup table as comparable rows (all-zero counter rows mean nothing)."""
+    fields = [f.name for f in model._meta.fields if f.name not in {"id", "tenant"}]
+    return sorted(
+        (repr(row[:width]), row[width:])
+        for row in model.objects.values_list(*fields)
+        if any(row[width:])
     )
+
+
+def snapshot() -> tuple[list[list[tuple]], list[tuple]]:
+    """The rollups and the facts as comparable rows."""
+    hourly = [_rows(model, width) for model, width in ROLLUPS.items()]
     facts = list(
         TicketFact.objects.order_by("ticket_id").values_list(
             "ticket_id",
@@ -53,20 +63,25 @@ def _step(rng: random.Random, accounts, agents, departments, now) -> None:
     action = rng.random()
     tickets = list(Ticket.objects.order_by("pk"))
     open_tickets = [t for t in tickets if t.status == TicketStatus.OPEN]
-    if action < 0.35 or not tickets:
+    if action < 0.3 or not tickets:
         receive(rng.choice(accounts), identity=f"c{rng.randrange(8)}@example.test", text="Hola")
-    elif action < 0.6 and open_tickets:
+    elif action < 0.52 and open_tickets:
         services.message_send(ticket=rng.choice(open_tickets), author=rng.choice(agents), text="Ok")
-    elif action < 0.7 and open_tickets:
+    elif action < 0.62 and open_tickets:
         t = rng.choice(open_tickets)
         services.ticket_assign(ticket=t, assignee=rng.choice([None, *agents]), actor=agents[0])
-    elif action < 0.8 and open_tickets:
+    elif action < 0.72 and open_tickets:
         services.ticket_close(ticket=rng.choice(open_tickets), actor=agents[0])
-    elif action < 0.85:
+    elif action < 0.77:
         closed = [t for t in tickets if t.status != TicketStatus.OPEN]
         if closed:
             with contextlib.suppress(services.ActionRefused):
                 services.ticket_reopen(ticket=rng.choice(closed), actor=agents[0])
+    elif action < 0.87 and tickets:
+        values = rng.choice([["Reclamo"], ["Consulta", "Reclamo"], []])
+        services.ticket_set_metadata(
+            ticket=rng.choice(tickets), actor=agents[0], values={"motivo": values}
+        )
     elif action < 0.93 and tickets:
         services.ticket_set_department(
             ticket=rng.choice(tickets), department=rng.choice([None, *departments]), actor=agents[0]
@@ -88,6 +103,13 @@ def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
         UserFactory(tenant=in_a.tenant_a, role=Role.AGENT, email=f"a{i}@a.test") for i in range(3)
     ]
     departments = [Department.objects.create(name=n) for n in ("Ventas", "Soporte")]
+    MetadataField.objects.create(
+        target=MetadataField.Target.TICKET,
+        key="motivo",
+        label="Motivo",
+        field_type=FieldType.MULTI,
+        choices=["Reclamo", "Consulta"],
+    )
     now = START
     with time_machine.travel(now, tick=False) as clock:
         rollup_refresh(tenant_id=in_a.tenant_a.pk)  # the first run builds from nothing
@@ -106,3 +128,5 @@ def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     assert incremental[1] == full[1]
     assert incremental[0] == full[0]
     assert len(full[1]) == Ticket.objects.count() > 3
+    daily, responses, types = full[0]
+    assert daily and responses and types  # every rollup took part

@@ -76,6 +76,9 @@ class Command(BaseCommand):
         parser.add_argument("--ingest", type=int, default=200, help="messages for (c)")
         parser.add_argument("--keep", action="store_true")
         parser.add_argument(
+            "--seed-only", action="store_true", help="seed and keep the tenant, measure nothing"
+        )
+        parser.add_argument(
             "--no-rebuild",
             action="store_true",
             help="a kept tenant: measure its rollups as they are",
@@ -88,6 +91,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **o: Any) -> None:
         self.out(f"load average: {os.getloadavg()[0]:.1f} (other processes skew every figure)")
         tenant = self._tenant(o)
+        if o["seed_only"]:
+            return
         try:
             self._measure(tenant, o)
         finally:
@@ -102,7 +107,9 @@ class Command(BaseCommand):
             if existing is not None:
                 from tickets.models import Ticket
 
-                count = Ticket.all_tenants.filter(tenant=existing).count()
+                # The seeded tickets are numbers 1..n; (c) adds a few after them.
+                seeded = Ticket.all_tenants.filter(tenant=existing, number__lte=o["tickets"])
+                count = seeded.count()
                 if count == o["tickets"]:
                     self.out(f"reusing the kept bench tenant ({count} tickets)")
                     return existing
@@ -290,8 +297,9 @@ class Command(BaseCommand):
 SEED_SQL = [
     (
         "customers",
-        """INSERT INTO tickets_customer (tenant_id, name, rut, metadata, bot_disabled, created_at)
-           SELECT %(t)s, 'Cliente ' || g, '', '{}', false, now()
+        """INSERT INTO tickets_customer (tenant_id, name, rut, contact_email, metadata,
+               bot_disabled, created_at)
+           SELECT %(t)s, 'Cliente ' || g, '', '', '{}', false, now()
            FROM generate_series(1, %(nc)s) g""",
     ),
     (
@@ -316,7 +324,7 @@ SEED_SQL = [
             department_id, important, sentiment, addressed, awaiting_response, has_comments,
             metadata, subject, last_message_preview, created_at, updated_at, closed_at,
             first_response_at, waiting_since, sla_due_at, sla_breached, escalated_to,
-            bot_attempts, bot_stage)
+            bot_attempts, bot_stage, single_open)
         SELECT %(t)s, g, c.ids[1 + g %% array_length(c.ids, 1)],
                (%(accounts)s::bigint[])[
                    1 + (g::bigint * 7919) %% array_length(%(accounts)s::bigint[], 1)],
@@ -334,7 +342,7 @@ SEED_SQL = [
                CASE WHEN st <> 'ignored' THEN at + wait END,
                CASE WHEN st = 'open' AND r2 < 0.6 THEN at END,
                CASE WHEN st = 'open' AND r2 < 0.6 THEN at + interval '1 hour' END,
-               false, '', 0, ''
+               false, '', 0, '', false
         FROM k, c
         """,
     ),
@@ -343,13 +351,13 @@ SEED_SQL = [
         """
         INSERT INTO tickets_message (tenant_id, ticket_id, account_id, direction, is_public,
             author_kind, author_id, text, html, is_mention, status, failure_reason,
-            send_attempts, created_at)
+            send_attempts, is_automatic, created_at)
         SELECT t.tenant_id, t.id, t.account_id,
                CASE WHEN k %% 2 = 1 OR t.status = 'ignored' THEN 'in' ELSE 'out' END, false,
                CASE WHEN k %% 2 = 1 OR t.status = 'ignored' THEN 'customer' ELSE 'agent' END,
                CASE WHEN k %% 2 = 1 OR t.status = 'ignored' THEN NULL
                     ELSE coalesce(t.assignee_id, (%(agents)s::bigint[])[1]) END,
-               'Hola', '', false, 'received', '', 0,
+               'Hola', '', false, 'received', '', 0, false,
                LEAST(now() - interval '6 minutes',
                      t.created_at + (k - 1) * (coalesce(t.first_response_at,
                                                         t.created_at + interval '1 hour')
