@@ -76,6 +76,9 @@ class Command(BaseCommand):
         parser.add_argument("--ingest", type=int, default=200, help="messages for (c)")
         parser.add_argument("--keep", action="store_true")
         parser.add_argument(
+            "--explain", action="store_true", help="print each panel's slowest query plan"
+        )
+        parser.add_argument(
             "--seed-only", action="store_true", help="seed and keep the tenant, measure nothing"
         )
         parser.add_argument(
@@ -227,6 +230,7 @@ class Command(BaseCommand):
             ),
         ):
             self._page(client, label, query, o["rounds"])
+            self._panels(tenant, query, o["rounds"], o["explain"])
         self._ingest(tenant, o["ingest"])
 
     def _rebuild(self, tenant: Tenant) -> None:
@@ -261,6 +265,47 @@ class Command(BaseCommand):
             f"(b) /analytics/ {label}: p50 {pct(times, 50):.0f} ms, p95 {p95:.0f} ms "
             f"[{verdict} < {TARGET_MS:.0f}], {len(queries)} queries, load {load:.1f}"
         )
+
+    def _panels(self, tenant: Tenant, query: str, rounds: int, explain: bool) -> None:
+        """Each panel alone: server time (p50 / p95), its queries, and what EXPLAIN ANALYZE
+        says they cost in the database (the rest is Python: the chart, the table)."""
+        from django.http import QueryDict
+
+        from analytics.filters import FilterForm
+        from analytics.panels import PANELS
+
+        with tenant_context(tenant.pk):
+            f = FilterForm(QueryDict(query), tenant=tenant).filters()
+            for key, build in PANELS.items():
+                times = []
+                for _ in range(max(3, rounds // 2)):
+                    with CaptureQueriesContext(connection) as captured:
+                        started = time.perf_counter()
+                        build(f, {})
+                        times.append((time.perf_counter() - started) * 1000)
+                plans = [self._explain(q["sql"]) for q in captured.captured_queries]
+                db_ms = sum(ms for ms, _plan in plans)
+                slowest = max(plans, default=(0.0, ""))
+                top = slowest[1].splitlines()[0].strip() if slowest[1] else "-"
+                self.out(
+                    f"    {key:<15} p50 {pct(times, 50):5.0f} ms, p95 {pct(times, 95):5.0f} ms, "
+                    f"{len(plans)} queries, EXPLAIN ANALYZE {db_ms:.1f} ms; slowest: {top}"
+                )
+                if explain and slowest[1]:
+                    self.out("      " + slowest[1].replace("\n", "\n      "))
+
+    def _explain(self, sql: str) -> tuple[float, str]:
+        """(execution ms, plan text) of one captured statement (its parameters are inline)."""
+        if not sql.lstrip().upper().startswith("SELECT"):
+            return 0.0, ""
+        with connection.cursor() as c:
+            c.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            lines = [row[0] for row in c.fetchall()]
+        ms = next(
+            (float(line.split(":")[1].split()[0]) for line in lines if "Execution Time" in line),
+            0.0,
+        )
+        return ms, "\n".join(lines)
 
     def _ingest(self, tenant: Tenant, n: int) -> None:
         with tenant_context(tenant.pk):

@@ -1,0 +1,185 @@
+"""The two scans a dashboard page makes of its rollups, shared by every panel.
+
+``period_sums``: one pass over the daily counters from the period's first day to today,
+summed per day, per (person, day), per channel and per department at once (GROUPING SETS),
+so the tickets, messages, heat map, sentiment, backlog, SLA and agent panels do not each read
+the same rows again. ``open_now``: one pass over the open tickets' facts (a partial index),
+the backlog's and the agent table's "now" and the SLA waits running past due.
+
+Each answer is kept in the page's ``memo`` (one request; never across requests or tenants).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from analytics.buckets import COLUMNS as BUCKETS
+from analytics.contribution import COUNTERS
+from analytics.filters import Filters
+from analytics.models import DailyStat, ResponseStat, TicketFact
+
+AGENT_COUNTERS = ("created", "closed", "open_delta")
+SLA_COUNTERS = ("sla_on_time", "sla_late")
+# GROUPING(day, agent_id, channel, department_id): a bit set for each column not grouped by.
+BY_DAY, BY_AGENT_DAY, BY_CHANNEL, BY_DEPARTMENT = 0b0111, 0b0011, 0b1101, 0b1110
+
+
+@dataclass
+class PeriodSums:
+    """Counter sums: per day (every counter, days from the period's start to today), per
+    person and day (created, closed, open changes) and the SLA answers of the period per
+    channel and per department."""
+
+    by_day: dict[datetime.date, dict[str, int]] = field(default_factory=dict)
+    by_agent_day: dict[int, dict[datetime.date, dict[str, int]]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_department: dict[int | None, dict[str, int]] = field(default_factory=dict)
+
+
+def dimension_sql(f: Filters, agent_column: str = "agent_id") -> tuple[str, list[Any]]:
+    """The dimension filters as SQL on a rollup table (tenant_id first: every index's prefix;
+    row-level security applies as well)."""
+    from helpdesk.tenancy import current_tenant_id
+
+    parts: list[str] = ["tenant_id = %s"]
+    params: list[Any] = [current_tenant_id()]
+    for column, value in (
+        ("channel", f.channel or None),
+        ("account_id", f.account),
+        ("department_id", f.department),
+        (agent_column, f.agent),
+    ):
+        if value is not None:
+            parts.append(f"{column} = %s")
+            params.append(value)
+    return " AND ".join(parts), params
+
+
+def period_sums(f: Filters, memo: dict[str, Any] | None = None) -> PeriodSums:
+    if memo is not None and "period_sums" in memo:
+        return memo["period_sums"]  # type: ignore[no-any-return]
+    where, params = dimension_sql(f)
+    # The SLA answers count inside the period only; the other sets reach today (the backlog
+    # walks back from now).
+    sums = ", ".join(
+        f"sum({c}) FILTER (WHERE day <= %s)" if c in SLA_COUNTERS else f"sum({c})" for c in COUNTERS
+    )
+    sql = f"""
+        SELECT GROUPING(day, agent_id, channel, department_id), day, agent_id, channel,
+               department_id, {sums}
+        FROM {DailyStat._meta.db_table}
+        WHERE {where} AND day >= %s
+        GROUP BY GROUPING SETS ((day), (day, agent_id), (channel), (department_id))
+    """  # noqa: S608 - only our own column names are interpolated
+    result = PeriodSums()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*[f.end] * len(SLA_COUNTERS), *params, f.start])
+        for grouping, day, agent, channel, department, *values in cursor.fetchall():
+            counts = {c: v or 0 for c, v in zip(COUNTERS, values, strict=True)}
+            if grouping == BY_DAY:
+                result.by_day[day] = counts
+            elif grouping == BY_AGENT_DAY and agent is not None:
+                result.by_agent_day[agent][day] = {c: counts[c] for c in AGENT_COUNTERS}
+            elif grouping == BY_CHANNEL:
+                result.by_channel[channel] = {c: counts[c] for c in SLA_COUNTERS}
+            elif grouping == BY_DEPARTMENT:
+                result.by_department[department] = {c: counts[c] for c in SLA_COUNTERS}
+    if memo is not None:
+        memo["period_sums"] = result
+    return result
+
+
+@dataclass
+class OpenNow:
+    """The open tickets now: open / awaiting our answer / unassigned in total, open per
+    person, and waits past their SLA due time per channel and per department."""
+
+    total: dict[str, int] = field(default_factory=dict)
+    per_agent: dict[int, int] = field(default_factory=dict)
+    late_by_channel: dict[str, int] = field(default_factory=dict)
+    late_by_department: dict[int | None, int] = field(default_factory=dict)
+
+
+def open_now(f: Filters, memo: dict[str, Any] | None = None) -> OpenNow:
+    if memo is not None and "open_now" in memo:
+        return memo["open_now"]  # type: ignore[no-any-return]
+    where, params = dimension_sql(f)
+    sql = f"""
+        SELECT GROUPING(agent_id, channel, department_id), agent_id, channel, department_id,
+               count(*), count(*) FILTER (WHERE awaiting),
+               count(*) FILTER (WHERE agent_id IS NULL), count(*) FILTER (WHERE sla_due_at < %s)
+        FROM {TicketFact._meta.db_table}
+        WHERE {where} AND status = 'open'
+        GROUP BY GROUPING SETS ((), (agent_id), (channel), (department_id))
+    """  # noqa: S608 - only our own column names are interpolated
+    result = OpenNow(total={"open": 0, "awaiting": 0, "unassigned": 0})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), *params])
+        for grouping, agent, channel, department, n, awaiting, unassigned, late in cursor:
+            if grouping == 0b111:
+                result.total = {"open": n, "awaiting": awaiting, "unassigned": unassigned}
+            elif grouping == 0b011 and agent is not None:
+                result.per_agent[agent] = n
+            elif grouping == 0b101 and late:
+                result.late_by_channel[channel] = late
+            elif grouping == 0b110 and late:
+                result.late_by_department[department] = late
+    if memo is not None:
+        memo["open_now"] = result
+    return result
+
+
+@dataclass
+class ResponseSums:
+    """First responses of the period, as [answered, *bucket counts]: per day (the panel's
+    agent filter is the assignee) and per person who answered (the agent table's filter is
+    the responder)."""
+
+    by_day: dict[datetime.date, list[int]] = field(default_factory=dict)
+    by_responder: dict[int, list[int]] = field(default_factory=dict)
+
+
+def response_sums(f: Filters, memo: dict[str, Any] | None = None) -> ResponseSums:
+    if memo is not None and "response_sums" in memo:
+        return memo["response_sums"]  # type: ignore[no-any-return]
+    result = ResponseSums()
+    if f.agent is None:  # both groupings from one pass
+        result.by_day, result.by_responder = _responses(f, "agent_id")
+    else:
+        result.by_day = _responses(f, "agent_id")[0]
+        result.by_responder = _responses(f, "responder_id")[1]
+    if memo is not None:
+        memo["response_sums"] = result
+    return result
+
+
+def _responses(
+    f: Filters, agent_column: str
+) -> tuple[dict[datetime.date, list[int]], dict[int, list[int]]]:
+    where, params = dimension_sql(f, agent_column)
+    sums = ", ".join(f"sum({c})" for c in ("answered", *BUCKETS))
+    sql = f"""
+        SELECT GROUPING(day, responder_id), day, responder_id, {sums}
+        FROM {ResponseStat._meta.db_table}
+        WHERE {where} AND day >= %s AND day <= %s
+        GROUP BY GROUPING SETS ((day), (responder_id))
+    """  # noqa: S608 - only our own column names are interpolated
+    by_day: dict[datetime.date, list[int]] = {}
+    by_responder: dict[int, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, f.start, f.end])
+        for grouping, day, responder, *values in cursor.fetchall():
+            counts = [v or 0 for v in values]
+            if grouping == 0b01:
+                by_day[day] = counts
+            elif responder is not None and counts[0]:
+                by_responder[responder] = counts
+    return by_day, by_responder
