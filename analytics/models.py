@@ -171,3 +171,9 @@ class TypificationStat(TenantModel):
                 nulls_distinct=False,
             )
         ]  # fmt: skip
+
+
+# The tables a rebuild refills (their statistics are refreshed after it).
+ROLLUP_TABLES = tuple(
+    m._meta.db_table for m in (TicketFact, DailyStat, ResponseStat, TypificationStat)
+)

@@ -99,20 +99,29 @@ class _Context:
         )
 
 
-def _compute(ids: Sequence[int], ctx: _Context, tz: ZoneInfo) -> dict[int, Result]:
+def _compute(
+    ids: Sequence[int], ctx: _Context, tz: ZoneInfo, *, every_id: bool = False
+) -> dict[int, Result]:
+    """The contributions of tickets ``ids``; ``every_id``: they are all the tenant's tickets
+    from the first to the last (a rebuild's chunk), so a range reads them off the indexes."""
+    scope = (
+        {"ticket_id__gte": ids[0], "ticket_id__lte": ids[-1]}
+        if every_id
+        else {"ticket_id__in": ids}
+    )
     tickets = [
         TicketRow(*row) for row in Ticket.objects.filter(pk__in=ids).values_list(*TICKET_FIELDS)
     ]
     messages: dict[int, list[MessageRow]] = defaultdict(list)
     for ticket_id, *rest in (
-        Message.objects.filter(ticket_id__in=ids)
+        Message.objects.filter(**scope)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "created_at", "direction", "author_kind", "author_id")
     ):
         messages[ticket_id].append(MessageRow(*rest))
     events: dict[int, list[EventRow]] = defaultdict(list)
     for ticket_id, *rest in (
-        Event.objects.filter(ticket_id__in=ids, kind__in=EVENT_KINDS)
+        Event.objects.filter(**scope, kind__in=EVENT_KINDS)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "created_at", "kind", "data")
     ):
@@ -228,7 +237,7 @@ def _fold(
 ) -> int:
     """Recompute ``ids`` and add new minus old to ``deltas``; answers how many facts changed.
     ``fresh``: the facts were emptied (a rebuild), so there is nothing old to read."""
-    new = _compute(ids, ctx, tz)
+    new = _compute(ids, ctx, tz, every_id=fresh)
     old = {} if fresh else {f.ticket_id: f for f in TicketFact.objects.filter(ticket_id__in=ids)}
     changed: list[TicketFact] = []
     for ticket_id, result in new.items():

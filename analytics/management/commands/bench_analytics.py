@@ -30,6 +30,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from analytics.models import ROLLUP_TABLES
 from analytics.rollup import rollup_rebuild, rollup_refresh
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
@@ -188,8 +189,7 @@ class Command(BaseCommand):
     def _drop(self, tenant_id: int) -> None:
         with bypass_context(), connection.cursor() as c:
             for table in (
-                "analytics_dailystat",
-                "analytics_ticketfact",
+                *ROLLUP_TABLES,
                 "analytics_rollupstate",
                 "tickets_event",
                 "tickets_message",
@@ -208,8 +208,8 @@ class Command(BaseCommand):
             if not o["no_rebuild"]:
                 self._rebuild(tenant)
             with as_owner(), connection.cursor() as c:  # fresh statistics (the owner may ANALYZE)
-                c.execute("ANALYZE analytics_dailystat")
-                c.execute("ANALYZE analytics_ticketfact")
+                for table in ROLLUP_TABLES:
+                    c.execute(f"ANALYZE {table}")
             self._rows(tenant)
             analyst = User.objects.create_user(
                 email=f"analista{time.time_ns()}@{SLUG}.invalid",
@@ -240,12 +240,12 @@ class Command(BaseCommand):
         self.out(f"(a) rebuild: {count} tickets in {took:.1f} s ({count / took:,.0f} tickets/s)")
 
     def _rows(self, tenant: Tenant) -> None:
+        counts = []
         with connection.cursor() as c:
-            c.execute("SELECT count(*) FROM analytics_dailystat")
-            hourly = c.fetchone()[0]
-            c.execute("SELECT count(*) FROM analytics_ticketfact")
-            facts = c.fetchone()[0]
-        self.out(f"    rollups: {hourly:,} daily rows, {facts:,} fact rows")
+            for table in ROLLUP_TABLES:
+                c.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - our own table names
+                counts.append(f"{table} {c.fetchone()[0]:,}")
+        self.out(f"    rollup rows: {', '.join(counts)}")
 
     def _page(self, client: Client, label: str, query: str, rounds: int) -> None:
         url = f"/analytics/?{query}"
