@@ -207,23 +207,21 @@ class _Deltas:
 
 def _upsert(table: _Table, tenant_id: int, rows: list[tuple[tuple[Any, ...], list[int]]]) -> None:
     """Add ``rows`` to the table's counters (insert or increment): one statement whose rows
-    come as arrays (unnest), so neither the client nor the server parses thousands of
-    placeholders."""
+    come as one JSON array of arrays, so neither side handles a parameter per value."""
     if not rows:
         return
     keys = ", ".join(name for name, _type in table.keys)
     columns = ", ".join(table.counters)
+    kinds = [kind for _name, kind in table.keys] + ["int"] * len(table.counters)
+    values = ", ".join(f"(r->>{i})::{kind}" for i, kind in enumerate(kinds))
     updates = ", ".join(f"{c} = {table.name}.{c} + EXCLUDED.{c}" for c in table.counters)
-    arrays = [f"%s::{kind}[]" for _name, kind in table.keys] + ["%s::int[]"] * len(table.counters)
     sql = (
         f"INSERT INTO {table.name} (tenant_id, {keys}, {columns})"  # noqa: S608 - our own names
-        f" SELECT %s, * FROM unnest({', '.join(arrays)})"
+        f" SELECT %s, {values} FROM jsonb_array_elements(%s::jsonb) AS r"
         f" ON CONFLICT ON CONSTRAINT {table.constraint} DO UPDATE SET {updates}"
     )
-    key_arrays = [list(column) for column in zip(*(k for k, _v in rows), strict=True)]
-    count_arrays = [list(column) for column in zip(*(v for _k, v in rows), strict=True)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tenant_id, *key_arrays, *count_arrays])
+        cursor.execute(sql, [tenant_id, json.dumps([[*k, *v] for k, v in rows])])
 
 
 def _fold(
@@ -239,7 +237,7 @@ def _fold(
     ``fresh``: the facts were emptied (a rebuild), so there is nothing old to read."""
     new = _compute(ids, ctx, tz, every_id=fresh)
     old = {} if fresh else {f.ticket_id: f for f in TicketFact.objects.filter(ticket_id__in=ids)}
-    changed: list[TicketFact] = []
+    changed: list[dict[str, Any]] = []
     for ticket_id, result in new.items():
         stored = result.stored()
         before = old.get(ticket_id)
@@ -252,13 +250,13 @@ def _fold(
             deltas.add(_dims(before), before.contribution, -1)
         deltas.add(tuple(result.fact[name] for name in DIMENSIONS), stored, +1)
         changed.append(
-            TicketFact(tenant_id=tenant_id, ticket_id=ticket_id, contribution=stored, **result.fact)
+            {"tenant_id": tenant_id, "ticket_id": ticket_id, "contribution": stored, **result.fact}
         )
     if changed and fresh:
         _insert_facts(changed)
     elif changed:
         TicketFact.objects.bulk_create(
-            changed,
+            [TicketFact(**row) for row in changed],
             update_conflicts=True,
             unique_fields=["tenant", "ticket"],
             update_fields=[*FACT_FIELDS, "contribution"],
@@ -286,24 +284,24 @@ _FACT_TYPES = {
 }
 
 
-def _insert_facts(facts: list[TicketFact]) -> None:
-    """Insert new facts as one statement of arrays (a rebuild: the table was emptied), without
-    building a model instance's parameters one field at a time."""
-    table = TicketFact._meta.db_table
+def _insert_facts(facts: list[dict[str, Any]]) -> None:
+    """Insert new facts (a rebuild: the table was emptied) as one JSON document the database
+    turns into rows, instead of binding a parameter per field."""
     names = ["tenant_id", "ticket_id", *_FACT_TYPES]
-    kinds = ["bigint", "bigint", *("text" if k == "jsonb" else k for k in _FACT_TYPES.values())]
-    casts = [f"{n}::jsonb" if _FACT_TYPES.get(n) == "jsonb" else n for n in names]
+    columns = ", ".join(names)
+    record = ", ".join(f"{n} {_FACT_TYPES.get(n, 'bigint')}" for n in names)
     sql = (
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(casts)}"  # noqa: S608 - our own names
-        f" FROM unnest({', '.join(f'%s::{k}[]' for k in kinds)}) AS u({', '.join(names)})"
+        f"INSERT INTO {TicketFact._meta.db_table} ({columns})"  # noqa: S608 - our own names
+        f" SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
     )
-    columns: list[list[Any]] = [[] for _ in names]
-    for fact in facts:
-        for i, name in enumerate(names):
-            value = getattr(fact, name)
-            columns[i].append(json.dumps(value) if _FACT_TYPES.get(name) == "jsonb" else value)
     with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
+        cursor.execute(sql, [json.dumps(facts, default=_iso)])
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
 
 
 def _dims(fact: TicketFact) -> tuple[Any, ...]:
