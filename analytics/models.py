@@ -79,19 +79,15 @@ class TicketFact(TenantModel):
 HOURS = range(24)
 
 
-class DailyStat(TenantModel):
-    """Counters of one local day (tenant's zone) and one combination of dimensions.
+class DailyCounters(TenantModel):
+    """Counters of one local day (tenant's zone).
 
     ``in_hNN`` count the incoming messages of each local hour (the heat map), as columns so a
-    page sums them in one pass. ``*_delta`` columns are changes of the backlog (+1 when a
+    page sums them in one pass; ``happy`` / ``neutral`` / ``angry`` the tickets created that
+    day by their sentiment now. ``*_delta`` columns are changes of the backlog (+1 when a
     ticket becomes open, awaiting our answer or unassigned, -1 when it stops): the backlog at
     a moment is the current one minus the deltas after it, so a page never sums all history."""
 
-    day = models.DateField()
-    channel = models.CharField(max_length=16)
-    account_id = models.BigIntegerField()
-    department_id = models.BigIntegerField(null=True)
-    agent_id = models.BigIntegerField(null=True)
     created = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
     ignored = models.IntegerField(default=0)
@@ -110,6 +106,20 @@ class DailyStat(TenantModel):
     del _hour
 
     class Meta:
+        abstract = True
+
+
+class DailyStat(DailyCounters):
+    """The daily counters per combination of dimensions (channel, account, department, the
+    ticket's current assignee): what a page filtered by any of them reads."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "day", "account_id", "department_id", "agent_id"],
@@ -119,11 +129,39 @@ class DailyStat(TenantModel):
         ]
 
 
-class ResponseStat(TenantModel):
+class DayTotal(DailyCounters):
+    """The same counters per day and assignee only: a page not filtered by channel, account or
+    department reads a row per person and day here instead of one per combination of every
+    dimension (hundreds a day in a big desk)."""
+
+    day = models.DateField()
+    agent_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "agent_id"], name="day_total_key", nulls_distinct=False
+            )
+        ]
+
+
+class Histogram(TenantModel):
+    """First responses counted (``answered``) and their times in fixed buckets (``frt_bNN``,
+    bounds in :data:`analytics.buckets.BOUNDS`): a page estimates the median and p90 from a
+    few daily rows instead of sorting every ticket answered."""
+
+    answered = models.IntegerField(default=0)
+    for _bucket in range(len(BOUNDS)):
+        locals()[f"frt_b{_bucket:02d}"] = models.IntegerField(default=0)
+    del _bucket
+
+    class Meta:
+        abstract = True
+
+
+class ResponseStat(Histogram):
     """First human responses given on one local day, per the ticket's dimensions and the person
-    who answered (``responder_id``), as a histogram of response times in fixed buckets
-    (``frt_bNN``, bounds in :data:`analytics.buckets.BOUNDS`): a page estimates the median and
-    p90 from a few thousand daily rows instead of sorting every ticket answered."""
+    who answered (``responder_id``)."""
 
     day = models.DateField()
     channel = models.CharField(max_length=16)
@@ -131,10 +169,6 @@ class ResponseStat(TenantModel):
     department_id = models.BigIntegerField(null=True)
     agent_id = models.BigIntegerField(null=True)
     responder_id = models.BigIntegerField(null=True)
-    answered = models.IntegerField(default=0)
-    for _bucket in range(len(BOUNDS)):
-        locals()[f"frt_b{_bucket:02d}"] = models.IntegerField(default=0)
-    del _bucket
 
     class Meta:
         constraints = [
@@ -146,6 +180,23 @@ class ResponseStat(TenantModel):
                 nulls_distinct=False,
             )
         ]  # fmt: skip
+
+
+class ResponseTotal(Histogram):
+    """First responses per day, assignee and responder only (see :class:`DayTotal`)."""
+
+    day = models.DateField()
+    agent_id = models.BigIntegerField(null=True)
+    responder_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "agent_id", "responder_id"],
+                name="response_total_key",
+                nulls_distinct=False,
+            )
+        ]
 
 
 class TypificationStat(TenantModel):
@@ -174,6 +225,12 @@ class TypificationStat(TenantModel):
 
 
 # The tables a rebuild refills (their statistics are refreshed after it).
-ROLLUP_TABLES = tuple(
-    m._meta.db_table for m in (TicketFact, DailyStat, ResponseStat, TypificationStat)
+ROLLUP_MODELS: tuple[type[TenantModel], ...] = (
+    TicketFact,
+    DailyStat,
+    DayTotal,
+    ResponseStat,
+    ResponseTotal,
+    TypificationStat,
 )
+ROLLUP_TABLES = tuple(m._meta.db_table for m in ROLLUP_MODELS)

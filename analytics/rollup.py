@@ -30,7 +30,16 @@ from analytics.contribution import (
     TicketRow,
     ticket_contribution,
 )
-from analytics.models import DailyStat, ResponseStat, RollupState, TicketFact, TypificationStat
+from analytics.models import (
+    ROLLUP_MODELS,
+    DailyStat,
+    DayTotal,
+    ResponseStat,
+    ResponseTotal,
+    RollupState,
+    TicketFact,
+    TypificationStat,
+)
 from deskconfig.accounts import ChannelAccount
 from deskconfig.business_hours import Plan
 from deskconfig.models import BusinessSchedule, FieldType, MetadataField
@@ -166,6 +175,15 @@ RESPONSES = _Table(
     (("day", "date"), *_DIMENSION_TYPES, ("responder_id", "bigint")),
     ("answered", *BUCKET_COLUMNS),
 )
+DAY_TOTALS = _Table(
+    DayTotal._meta.db_table, "day_total_key", (("day", "date"), ("agent_id", "bigint")), COUNTERS
+)
+RESPONSE_TOTALS = _Table(
+    ResponseTotal._meta.db_table,
+    "response_total_key",
+    (("day", "date"), ("agent_id", "bigint"), ("responder_id", "bigint")),
+    RESPONSES.counters,
+)
 TYPES = _Table(
     TypificationStat._meta.db_table,
     "typification_stat_key",
@@ -176,33 +194,49 @@ TYPES = _Table(
 
 @dataclass
 class _Deltas:
-    """Pending changes of the three rollups, keyed like their rows."""
+    """Pending changes of the rollups, keyed like their rows. The totals (per day and person)
+    are the per-dimension rows summed, kept alongside."""
 
     daily: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    day_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     responses: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    response_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     types: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.daily) + len(self.responses) + len(self.types)
 
     def add(self, dims: tuple[Any, ...], contribution: dict[str, Any], sign: int) -> None:
+        agent = dims[-1]
         for day, counts in contribution["d"]:
-            total = self.daily.setdefault((day, *dims), [0] * len(COUNTERS))
-            for i, n in enumerate(counts):
-                if n:
-                    total[i] += sign * n
+            for rows, key in ((self.daily, (day, *dims)), (self.day_totals, (day, agent))):
+                total = rows.setdefault(key, [0] * len(COUNTERS))
+                for i, n in enumerate(counts):
+                    if n:
+                        total[i] += sign * n
         width = len(RESPONSES.counters)
         for day, responder, bucket in contribution["r"]:
-            total = self.responses.setdefault((day, *dims, responder), [0] * width)
-            total[0] += sign
-            total[1 + bucket] += sign
+            for rows, key in (
+                (self.responses, (day, *dims, responder)),
+                (self.response_totals, (day, agent, responder)),
+            ):
+                total = rows.setdefault(key, [0] * width)
+                total[0] += sign
+                total[1 + bucket] += sign
         for day, key, value in contribution["t"]:
             self.types.setdefault((day, *dims, key, value), [0])[0] += sign
 
     def write(self, tenant_id: int) -> None:
-        for table, rows in ((DAILY, self.daily), (RESPONSES, self.responses), (TYPES, self.types)):
+        for table, rows in (
+            (DAILY, self.daily),
+            (DAY_TOTALS, self.day_totals),
+            (RESPONSES, self.responses),
+            (RESPONSE_TOTALS, self.response_totals),
+            (TYPES, self.types),
+        ):
             _upsert(table, tenant_id, [(k, v) for k, v in rows.items() if any(v)])
-        self.daily, self.responses, self.types = {}, {}, {}
+        self.daily, self.day_totals, self.types = {}, {}, {}
+        self.responses, self.response_totals = {}, {}
 
 
 def _upsert(table: _Table, tenant_id: int, rows: list[tuple[tuple[Any, ...], list[int]]]) -> None:
@@ -337,8 +371,8 @@ def _rebuild(tenant_id: int, state: RollupState) -> int:
     statement per ticket)."""
     started = timezone.now()
     tz = ZoneInfo(Tenant.objects.get(pk=tenant_id).time_zone)
-    for model in (TicketFact, DailyStat, ResponseStat, TypificationStat):
-        model.objects.filter(tenant_id=tenant_id).delete()
+    for model in ROLLUP_MODELS:
+        model.objects.filter(tenant_id=tenant_id).delete()  # type: ignore[attr-defined]
     ctx = _Context()
     deltas = _Deltas()
     seen, last = 0, 0

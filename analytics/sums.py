@@ -1,10 +1,12 @@
-"""The two scans a dashboard page makes of its rollups, shared by every panel.
+"""The scans a dashboard page makes of its rollups, shared by every panel.
 
-``period_sums``: one pass over the daily counters from the period's first day to today,
-summed per day, per (person, day), per channel and per department at once (GROUPING SETS),
-so the tickets, messages, heat map, sentiment, backlog, SLA and agent panels do not each read
-the same rows again. ``open_now``: one pass over the open tickets' facts (a partial index),
-the backlog's and the agent table's "now" and the SLA waits running past due.
+``period_sums``: the daily counters from the period's first day to today summed per day and
+per (person, day) at once (GROUPING SETS), from the per-day totals when no channel, account or
+department filter is set (a row per person and day), and the SLA answers per channel and
+department; so the tickets, messages, heat map, sentiment, backlog, SLA and agent panels do not
+each read the same rows again. ``response_sums``: the first-response histograms per day and
+per responder. ``open_now``: one pass over the open tickets' facts (a partial index), the
+backlog's and the agent table's "now" and the SLA waits running past due.
 
 Each answer is kept in the page's ``memo`` (one request; never across requests or tenants).
 """
@@ -22,12 +24,9 @@ from django.utils import timezone
 from analytics.buckets import COLUMNS as BUCKETS
 from analytics.contribution import COUNTERS
 from analytics.filters import Filters
-from analytics.models import DailyStat, ResponseStat, TicketFact
+from analytics.models import DailyStat, DayTotal, ResponseStat, ResponseTotal, TicketFact
 
 AGENT_COUNTERS = ("created", "closed", "open_delta")
-SLA_COUNTERS = ("sla_on_time", "sla_late")
-# GROUPING(day, agent_id, channel, department_id): a bit set for each column not grouped by.
-BY_DAY, BY_AGENT_DAY, BY_CHANNEL, BY_DEPARTMENT = 0b0111, 0b0011, 0b1101, 0b1110
 
 
 @dataclass
@@ -63,38 +62,60 @@ def dimension_sql(f: Filters, agent_column: str = "agent_id") -> tuple[str, list
     return " AND ".join(parts), params
 
 
+def coarse(f: Filters) -> bool:
+    """Whether the per-day totals answer (no channel, account or department filter)."""
+    return not f.channel and f.account is None and f.department is None
+
+
 def period_sums(f: Filters, memo: dict[str, Any] | None = None) -> PeriodSums:
     if memo is not None and "period_sums" in memo:
         return memo["period_sums"]  # type: ignore[no-any-return]
-    where, params = dimension_sql(f)
-    # The SLA answers count inside the period only; the other sets reach today (the backlog
-    # walks back from now).
-    sums = ", ".join(
-        f"sum({c}) FILTER (WHERE day <= %s)" if c in SLA_COUNTERS else f"sum({c})" for c in COUNTERS
-    )
-    sql = f"""
-        SELECT GROUPING(day, agent_id, channel, department_id), day, agent_id, channel,
-               department_id, {sums}
-        FROM {DailyStat._meta.db_table}
-        WHERE {where} AND day >= %s
-        GROUP BY GROUPING SETS ((day), (day, agent_id), (channel), (department_id))
-    """  # noqa: S608 - only our own column names are interpolated
     result = PeriodSums()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*[f.end] * len(SLA_COUNTERS), *params, f.start])
-        for grouping, day, agent, channel, department, *values in cursor.fetchall():
-            counts = {c: v or 0 for c, v in zip(COUNTERS, values, strict=True)}
-            if grouping == BY_DAY:
-                result.by_day[day] = counts
-            elif grouping == BY_AGENT_DAY and agent is not None:
-                result.by_agent_day[agent][day] = {c: counts[c] for c in AGENT_COUNTERS}
-            elif grouping == BY_CHANNEL:
-                result.by_channel[channel] = {c: counts[c] for c in SLA_COUNTERS}
-            elif grouping == BY_DEPARTMENT:
-                result.by_department[department] = {c: counts[c] for c in SLA_COUNTERS}
+    _day_sums(f, result)
+    _sla_sums(f, result)
     if memo is not None:
         memo["period_sums"] = result
     return result
+
+
+def _day_sums(f: Filters, result: PeriodSums) -> None:
+    """Every counter per day, and per person and day, from the period's start to today (the
+    backlog walks back from now)."""
+    table = (DayTotal if coarse(f) else DailyStat)._meta.db_table
+    where, params = dimension_sql(f)
+    sums = ", ".join(f"sum({c})" for c in COUNTERS)
+    sql = f"""
+        SELECT GROUPING(agent_id), day, agent_id, {sums} FROM {table}
+        WHERE {where} AND day >= %s
+        GROUP BY GROUPING SETS ((day), (day, agent_id))
+    """  # noqa: S608 - only our own column names are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, f.start])
+        for by_day, day, agent, *values in cursor.fetchall():
+            counts = {c: v or 0 for c, v in zip(COUNTERS, values, strict=True)}
+            if by_day:
+                result.by_day[day] = counts
+            elif agent is not None:
+                result.by_agent_day[agent][day] = {c: counts[c] for c in AGENT_COUNTERS}
+
+
+def _sla_sums(f: Filters, result: PeriodSums) -> None:
+    """SLA answers of the period per channel and per department (two narrow sums)."""
+    where, params = dimension_sql(f)
+    sql = f"""
+        SELECT GROUPING(channel), channel, department_id, sum(sla_on_time), sum(sla_late)
+        FROM {DailyStat._meta.db_table}
+        WHERE {where} AND day >= %s AND day <= %s AND (sla_on_time <> 0 OR sla_late <> 0)
+        GROUP BY GROUPING SETS ((channel), (department_id))
+    """  # noqa: S608 - only our own column names are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, f.start, f.end])
+        for by_department, channel, department, on_time, late in cursor.fetchall():
+            counts = {"sla_on_time": on_time or 0, "sla_late": late or 0}
+            if by_department:
+                result.by_department[department] = counts
+            else:
+                result.by_channel[channel] = counts
 
 
 @dataclass
@@ -168,7 +189,7 @@ def _responses(
     sums = ", ".join(f"sum({c})" for c in ("answered", *BUCKETS))
     sql = f"""
         SELECT GROUPING(day, responder_id), day, responder_id, {sums}
-        FROM {ResponseStat._meta.db_table}
+        FROM {(ResponseTotal if coarse(f) else ResponseStat)._meta.db_table}
         WHERE {where} AND day >= %s AND day <= %s
         GROUP BY GROUPING SETS ((day), (responder_id))
     """  # noqa: S608 - only our own column names are interpolated

@@ -9,8 +9,16 @@ import random
 
 import pytest
 import time_machine
+from django.db.models import Sum
 
-from analytics.models import DailyStat, ResponseStat, TicketFact, TypificationStat
+from analytics.models import (
+    DailyStat,
+    DayTotal,
+    ResponseStat,
+    ResponseTotal,
+    TicketFact,
+    TypificationStat,
+)
 from analytics.rollup import rollup_rebuild, rollup_refresh
 from deskconfig.models import Department, FieldType, MetadataField
 from helpdesk.models import Role
@@ -23,26 +31,29 @@ from tickets.models import Ticket, TicketStatus
 pytestmark = pytest.mark.django_db
 
 START = datetime.datetime(2025, 3, 3, 8, 0, tzinfo=datetime.UTC)
-ROLLUPS = {  # each rollup table and how many of its columns are the row's key
-    DailyStat: 5,  # day, channel, account, department, agent
-    ResponseStat: 6,  # ... and the responder
-    TypificationStat: 7,  # ... and the field and its value
+DIMENSIONS = ["day", "channel", "account_id", "department_id", "agent_id"]
+ROLLUPS = {  # each rollup table and the columns of its rows' key
+    DailyStat: DIMENSIONS,
+    DayTotal: ["day", "agent_id"],
+    ResponseStat: [*DIMENSIONS, "responder_id"],
+    ResponseTotal: ["day", "agent_id", "responder_id"],
+    TypificationStat: [*DIMENSIONS, "key", "value"],
 }
 
 
-def _rows(model, width: int) -> list[tuple]:
+def _rows(model, keys: list[str]) -> list[tuple]:
     """A rollup table as comparable rows (all-zero counter rows mean nothing)."""
-    fields = [f.name for f in model._meta.fields if f.name not in {"id", "tenant"}]
+    counters = [f.name for f in model._meta.fields if f.name not in {"id", "tenant", *keys}]
     return sorted(
-        (repr(row[:width]), row[width:])
-        for row in model.objects.values_list(*fields)
-        if any(row[width:])
+        (repr(row[: len(keys)]), row[len(keys) :])
+        for row in model.objects.values_list(*keys, *counters)
+        if any(row[len(keys) :])
     )
 
 
 def snapshot() -> tuple[list[list[tuple]], list[tuple]]:
     """The rollups and the facts as comparable rows."""
-    hourly = [_rows(model, width) for model, width in ROLLUPS.items()]
+    hourly = [_rows(model, keys) for model, keys in ROLLUPS.items()]
     facts = list(
         TicketFact.objects.order_by("ticket_id").values_list(
             "ticket_id",
@@ -128,5 +139,19 @@ def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     assert incremental[1] == full[1]
     assert incremental[0] == full[0]
     assert len(full[1]) == Ticket.objects.count() > 3
-    daily, responses, types = full[0]
-    assert daily and responses and types  # every rollup took part
+    assert all(full[0])  # every rollup took part
+    for total, parts in ((DayTotal, DailyStat), (ResponseTotal, ResponseStat)):
+        assert _summed(parts, ROLLUPS[total]) == _rows(total, ROLLUPS[total])
+
+
+def _summed(model, keys: list[str]) -> list[tuple]:
+    """The per-dimension rollup summed over the dimensions the totals leave out."""
+    counters = [
+        f.name for f in model._meta.fields if f.name not in {"id", "tenant", *ROLLUPS[model]}
+    ]
+    rows = model.objects.values(*keys).annotate(**{f"s_{c}": Sum(c) for c in counters})
+    return sorted(
+        (repr(tuple(r[k] for k in keys)), tuple(r[f"s_{c}"] for c in counters))
+        for r in rows
+        if any(r[f"s_{c}"] for c in counters)
+    )
