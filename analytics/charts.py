@@ -5,12 +5,13 @@ and every chart has a table beside it (and a CSV)."""
 from __future__ import annotations
 
 import datetime
+import functools
 import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -44,11 +45,31 @@ def duration(seconds: float | None) -> str:
 
 
 def number(n: float | None) -> str:
-    return (
-        "—"
-        if n is None
-        else formats.number_format(n, decimal_pos=0, use_l10n=True, force_grouping=True)
-    )
+    """A whole number as the active language writes it (grouped thousands)."""
+    if n is None:
+        return "—"
+    separator, grouping = _grouping(translation.get_language())
+    if grouping == 3:  # every locale we speak: format once, swap the separator
+        return f"{int(n):,}".replace(",", separator)  # truncated, as number_format does
+    return formats.number_format(n, decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+@functools.cache
+def _grouping(language: str | None) -> tuple[str, int]:
+    """The thousand separator and grouping of a language (looked up once: a page formats
+    thousands of numbers)."""
+    with translation.override(language):
+        return str(formats.get_format("THOUSAND_SEPARATOR")), int(
+            formats.get_format("NUMBER_GROUPING")
+        )
+
+
+@functools.cache
+def day_format(language: str | None, d: datetime.date, pattern: str) -> str:
+    """``formats.date_format`` remembered per language and day (a page labels each day of
+    the period in several panels)."""
+    with translation.override(language):
+        return formats.date_format(d, pattern)
 
 
 def _html(template: str, *args: object) -> SafeString:
@@ -94,7 +115,7 @@ def _nice_max(v: float) -> float:
 
 
 def _day_label(d: datetime.date) -> str:
-    return formats.date_format(d, "j M")
+    return day_format(translation.get_language(), d, "j M")
 
 
 def _axes(top: float, fmt: Callable[[float], str], days: Sequence[datetime.date]) -> SafeString:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -68,7 +68,7 @@ def _cell_html(cell: Cell) -> str:
 
 
 def _day(d: datetime.date) -> Cell:
-    return Cell(d.isoformat(), formats.date_format(d, "D j M"))
+    return Cell(d.isoformat(), charts.day_format(translation.get_language(), d, "D j M"))
 
 
 def _filter_link(f: Filters, **changes: Any) -> str:

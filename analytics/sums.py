@@ -27,6 +27,7 @@ from analytics.filters import Filters
 from analytics.models import DailyStat, DayTotal, ResponseStat, ResponseTotal, TicketFact
 
 AGENT_COUNTERS = ("created", "closed", "open_delta")
+_AGENT_AT = tuple(COUNTERS.index(c) for c in AGENT_COUNTERS)
 
 
 @dataclass
@@ -92,11 +93,12 @@ def _day_sums(f: Filters, result: PeriodSums) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, f.start])
         for by_day, day, agent, *values in cursor.fetchall():
-            counts = {c: v or 0 for c, v in zip(COUNTERS, values, strict=True)}
             if by_day:
-                result.by_day[day] = counts
+                result.by_day[day] = {c: v or 0 for c, v in zip(COUNTERS, values, strict=True)}
             elif agent is not None:
-                result.by_agent_day[agent][day] = {c: counts[c] for c in AGENT_COUNTERS}
+                result.by_agent_day[agent][day] = {
+                    c: values[i] or 0 for c, i in zip(AGENT_COUNTERS, _AGENT_AT, strict=True)
+                }
 
 
 def _sla_sums(f: Filters, result: PeriodSums) -> None:
