@@ -72,6 +72,11 @@ class TicketFact(TenantModel):
             models.Index(
                 fields=["tenant", "agent_id"], name="fact_open", condition=Q(status="open")
             ),
+            models.Index(
+                fields=["tenant", "sla_due_at"],
+                name="fact_open_due",
+                condition=Q(status="open", sla_due_at__isnull=False),
+            ),
             GinIndex(fields=["metadata"], name="fact_metadata"),
         ]
 
@@ -141,6 +146,49 @@ class DayTotal(DailyCounters):
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "day", "agent_id"], name="day_total_key", nulls_distinct=False
+            )
+        ]
+
+
+class SlaTotal(TenantModel):
+    """SLA answers per day, channel and department: the SLA panel's two groupings without
+    reading every combination of dimensions."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    department_id = models.BigIntegerField(null=True)
+    sla_on_time = models.IntegerField(default=0)
+    sla_late = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "channel", "department_id"],
+                name="sla_total_key",
+                nulls_distinct=False,
+            )
+        ]
+
+
+class OpenTotal(TenantModel):
+    """Tickets open now per combination of dimensions (a snapshot, not per day): open,
+    awaiting our answer, unassigned. The backlog's and the agent table's "now" read these few
+    rows instead of every open ticket."""
+
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    open = models.IntegerField(default=0)
+    awaiting = models.IntegerField(default=0)
+    unassigned = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account_id", "department_id", "agent_id"],
+                name="open_total_key",
+                nulls_distinct=False,
             )
         ]
 
@@ -229,6 +277,8 @@ ROLLUP_MODELS: tuple[type[TenantModel], ...] = (
     TicketFact,
     DailyStat,
     DayTotal,
+    SlaTotal,
+    OpenTotal,
     ResponseStat,
     ResponseTotal,
     TypificationStat,

@@ -34,9 +34,11 @@ from analytics.models import (
     ROLLUP_MODELS,
     DailyStat,
     DayTotal,
+    OpenTotal,
     ResponseStat,
     ResponseTotal,
     RollupState,
+    SlaTotal,
     TicketFact,
     TypificationStat,
 )
@@ -184,6 +186,16 @@ RESPONSE_TOTALS = _Table(
     (("day", "date"), ("agent_id", "bigint"), ("responder_id", "bigint")),
     RESPONSES.counters,
 )
+SLA_TOTALS = _Table(
+    SlaTotal._meta.db_table,
+    "sla_total_key",
+    (("day", "date"), ("channel", "varchar"), ("department_id", "bigint")),
+    ("sla_on_time", "sla_late"),
+)
+OPEN_TOTALS = _Table(
+    OpenTotal._meta.db_table, "open_total_key", _DIMENSION_TYPES, ("open", "awaiting", "unassigned")
+)
+_SLA_AT = (COUNTERS.index("sla_on_time"), COUNTERS.index("sla_late"))
 TYPES = _Table(
     TypificationStat._meta.db_table,
     "typification_stat_key",
@@ -194,11 +206,14 @@ TYPES = _Table(
 
 @dataclass
 class _Deltas:
-    """Pending changes of the rollups, keyed like their rows. The totals (per day and person)
-    are the per-dimension rows summed, kept alongside."""
+    """Pending changes of the rollups, keyed like their rows. The totals (per day and person,
+    SLA per day, channel and department) are the per-dimension rows summed, kept alongside;
+    the open snapshot follows the facts' current state."""
 
     daily: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     day_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    sla_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    open_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     responses: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     response_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     types: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
@@ -206,14 +221,27 @@ class _Deltas:
     def __len__(self) -> int:
         return len(self.daily) + len(self.responses) + len(self.types)
 
-    def add(self, dims: tuple[Any, ...], contribution: dict[str, Any], sign: int) -> None:
-        agent = dims[-1]
+    def add(self, fact: dict[str, Any], contribution: dict[str, Any], sign: int) -> None:
+        """Add (``sign`` +1) or take away (-1) one ticket: its fact's dimensions and state,
+        and its contribution."""
+        dims = tuple(fact[name] for name in DIMENSIONS)
+        channel, _account, department, agent = dims
+        if fact["status"] == "open":
+            flags = (1, int(bool(fact["awaiting"])), int(agent is None))
+            total = self.open_totals.setdefault(dims, [0, 0, 0])
+            for i, n in enumerate(flags):
+                total[i] += sign * n
         for day, counts in contribution["d"]:
             for rows, key in ((self.daily, (day, *dims)), (self.day_totals, (day, agent))):
                 total = rows.setdefault(key, [0] * len(COUNTERS))
                 for i, n in enumerate(counts):
                     if n:
                         total[i] += sign * n
+            on_time, late = (counts[i] for i in _SLA_AT)
+            if on_time or late:
+                total = self.sla_totals.setdefault((day, channel, department), [0, 0])
+                total[0] += sign * on_time
+                total[1] += sign * late
         width = len(RESPONSES.counters)
         for day, responder, bucket in contribution["r"]:
             for rows, key in (
@@ -230,12 +258,15 @@ class _Deltas:
         for table, rows in (
             (DAILY, self.daily),
             (DAY_TOTALS, self.day_totals),
+            (SLA_TOTALS, self.sla_totals),
+            (OPEN_TOTALS, self.open_totals),
             (RESPONSES, self.responses),
             (RESPONSE_TOTALS, self.response_totals),
             (TYPES, self.types),
         ):
             _upsert(table, tenant_id, [(k, v) for k, v in rows.items() if any(v)])
         self.daily, self.day_totals, self.types = {}, {}, {}
+        self.sla_totals, self.open_totals = {}, {}
         self.responses, self.response_totals = {}, {}
 
 
@@ -281,8 +312,8 @@ def _fold(
             )
             if same:
                 continue
-            deltas.add(_dims(before), before.contribution, -1)
-        deltas.add(tuple(result.fact[name] for name in DIMENSIONS), stored, +1)
+            deltas.add(_fact_state(before), before.contribution, -1)
+        deltas.add(result.fact, stored, +1)
         changed.append(
             {"tenant_id": tenant_id, "ticket_id": ticket_id, "contribution": stored, **result.fact}
         )
@@ -338,8 +369,9 @@ def _iso(value: Any) -> str:
     raise TypeError(type(value))
 
 
-def _dims(fact: TicketFact) -> tuple[Any, ...]:
-    return tuple(getattr(fact, name) for name in DIMENSIONS)
+def _fact_state(fact: TicketFact) -> dict[str, Any]:
+    """What :meth:`_Deltas.add` reads of a stored fact."""
+    return {name: getattr(fact, name) for name in (*DIMENSIONS, "status", "awaiting")}
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:

@@ -9,13 +9,15 @@ import random
 
 import pytest
 import time_machine
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from analytics.models import (
     DailyStat,
     DayTotal,
+    OpenTotal,
     ResponseStat,
     ResponseTotal,
+    SlaTotal,
     TicketFact,
     TypificationStat,
 )
@@ -24,7 +26,7 @@ from deskconfig.models import Department, FieldType, MetadataField
 from helpdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import receive
+from tests.tickets.helpers import answer, receive
 from tickets import services
 from tickets.models import Ticket, TicketStatus
 
@@ -35,6 +37,8 @@ DIMENSIONS = ["day", "channel", "account_id", "department_id", "agent_id"]
 ROLLUPS = {  # each rollup table and the columns of its rows' key
     DailyStat: DIMENSIONS,
     DayTotal: ["day", "agent_id"],
+    SlaTotal: ["day", "channel", "department_id"],
+    OpenTotal: ["channel", "account_id", "department_id", "agent_id"],
     ResponseStat: [*DIMENSIONS, "responder_id"],
     ResponseTotal: ["day", "agent_id", "responder_id"],
     TypificationStat: [*DIMENSIONS, "key", "value"],
@@ -77,7 +81,7 @@ def _step(rng: random.Random, accounts, agents, departments, now) -> None:
     if action < 0.3 or not tickets:
         receive(rng.choice(accounts), identity=f"c{rng.randrange(8)}@example.test", text="Hola")
     elif action < 0.52 and open_tickets:
-        services.message_send(ticket=rng.choice(open_tickets), author=rng.choice(agents), text="Ok")
+        answer(rng.choice(open_tickets), rng.choice(agents), "Ok")  # accepted: SLA counts
     elif action < 0.62 and open_tickets:
         t = rng.choice(open_tickets)
         services.ticket_assign(ticket=t, assignee=rng.choice([None, *agents]), actor=agents[0])
@@ -107,7 +111,9 @@ def _step(rng: random.Random, accounts, agents, departments, now) -> None:
 def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     rng = random.Random(seed)
     accounts = [
-        ChannelAccountFactory(tenant=in_a.tenant_a, kind=kind, name=f"Cuenta {kind}")
+        ChannelAccountFactory(
+            tenant=in_a.tenant_a, kind=kind, name=f"Cuenta {kind}", sla_minutes=30
+        )
         for kind in ("email", "webchat")
     ]
     agents = [
@@ -139,16 +145,26 @@ def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     assert incremental[1] == full[1]
     assert incremental[0] == full[0]
     assert len(full[1]) == Ticket.objects.count() > 3
-    assert all(full[0])  # every rollup took part
+    assert [model.__name__ for model, rows in zip(ROLLUPS, full[0], strict=True) if not rows] == []
     for total, parts in ((DayTotal, DailyStat), (ResponseTotal, ResponseStat)):
         assert _summed(parts, ROLLUPS[total]) == _rows(total, ROLLUPS[total])
+    sla = _summed(DailyStat, ROLLUPS[SlaTotal], ["sla_on_time", "sla_late"])
+    assert sla == _rows(SlaTotal, ROLLUPS[SlaTotal])
+    open_now = TicketFact.objects.filter(status="open").values(*ROLLUPS[OpenTotal])
+    counted = open_now.annotate(
+        o=Count("pk"),
+        a=Count("pk", filter=Q(awaiting=True)),
+        u=Count("pk", filter=Q(agent_id__isnull=True)),
+    )
+    assert sorted(
+        (repr(tuple(r[k] for k in ROLLUPS[OpenTotal])), (r["o"], r["a"], r["u"])) for r in counted
+    ) == _rows(OpenTotal, ROLLUPS[OpenTotal])
 
 
-def _summed(model, keys: list[str]) -> list[tuple]:
+def _summed(model, keys: list[str], counters: list[str] | None = None) -> list[tuple]:
     """The per-dimension rollup summed over the dimensions the totals leave out."""
-    counters = [
-        f.name for f in model._meta.fields if f.name not in {"id", "tenant", *ROLLUPS[model]}
-    ]
+    skip = {"id", "tenant", *ROLLUPS[model]}
+    counters = counters or [f.name for f in model._meta.fields if f.name not in skip]
     rows = model.objects.values(*keys).annotate(**{f"s_{c}": Sum(c) for c in counters})
     return sorted(
         (repr(tuple(r[k] for k in keys)), tuple(r[f"s_{c}"] for c in counters))
