@@ -104,13 +104,12 @@ def _nice_duration_max(v: float) -> float:
 
 
 def _nice_max(v: float) -> float:
-    if v <= 0:
-        return 1
+    """The top of a count axis: four equal steps of a whole, round number (0 5 10 15 20), so
+    no tick repeats or shows a rounded fraction (a top of 1 used to read 0 0 0 0 1)."""
     for power in range(0, 12):
-        for step in (1, 2, 2.5, 5):
-            candidate = step * 10**power
-            if candidate >= v:
-                return candidate
+        for step in (1, 2, 3, 4, 5, 6, 8):
+            if step * 10**power * 4 >= v:
+                return float(step * 10**power * 4)
     return v
 
 
@@ -293,18 +292,33 @@ def heat_map(title: str, grid: Sequence[Sequence[int]]) -> SafeString:
     )
 
 
+def _clip(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
 def stacked_bars(
     title: str, rows: Sequence[tuple[str, Sequence[float]]], parts: Sequence[Series]
 ) -> SafeString:
     """One horizontal bar per row, split in ``parts`` (their ``values`` are unused)."""
-    label_w, bar_h, gap = 190, 20, 8
+    # The label column fits the longest label (about 7 units a character at 13px), within
+    # bounds that leave the bars most of the width; longer labels end in «…».
+    longest = max((len(label) for label, _v in rows), default=0)
+    label_w, bar_h, gap = min(230, max(110, longest * 7 + 12)), 20, 8
+    label_chars = (label_w - 12) // 7
     width = W
     height = max(len(rows), 1) * (bar_h + gap)
     top = max((sum(v) for _label, v in rows), default=0) or 1
     marks = []
     for i, (label, values) in enumerate(rows):
         y = i * (bar_h + gap)
-        marks.append(_html('<text class="label" x="0" y="{}">{}</text>', y + bar_h - 4, label[:30]))
+        marks.append(
+            _html(
+                '<text class="label" x="0" y="{}">{}<title>{}</title></text>',
+                y + bar_h - 4,
+                _clip(label, label_chars),
+                label,
+            )
+        )
         x = float(label_w)
         for part, v in zip(parts, values, strict=False):
             if not v:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analytics.rollup import rollup_refresh
 from devtools import demo_tickets as tickets_demo
 from helpdesk.models import Role, Tenant, User
 from helpdesk.services import tenant_create, user_create
@@ -57,4 +58,8 @@ def seed() -> list[str]:
                     )
                     created.append(person.email)
         created += tickets_demo.seed(tenant)
+        # Analítica reads rollups; fold the seeded history in now so a fresh demo shows its
+        # figures at once instead of «se están calculando» until the first beat run.
+        with tenant_context(tenant.pk):
+            rollup_refresh(tenant_id=tenant.pk)
     return created

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from stdnum.cl import rut as cl_rut
 
+from analytics.models import DailyStat, RollupState
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import (
@@ -57,6 +58,10 @@ def test_seed_demo_fills_the_ticket_workspace_once():
 
         tickets = Ticket.all_tenants.filter(tenant=demo)
         assert tickets.count() >= 20
+        # Analítica shows the seeded history at once, not «se están calculando».
+        state = RollupState.all_tenants.get(tenant=demo)
+        assert state.watermark is not None
+        assert DailyStat.all_tenants.filter(tenant=demo).exists()
         for status in TicketStatus.values:
             assert tickets.filter(status=status).exists(), status
         assert tickets.filter(important=True).exists()

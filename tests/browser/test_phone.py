@@ -137,6 +137,14 @@ def test_the_inbox_and_the_chat_on_a_phone(db: None) -> None:
             assert page.locator("#mycols").is_visible()
             page.click("#mycols-toggle")
 
+            # The top search is an icon-sized box that opens across the bar to type in.
+            search = page.locator(".topsearch input")
+            assert _box(search)["width"] < 160
+            search.focus()
+            assert _box(search)["width"] > PHONE["width"] - 40
+            _fits(page, "/inbox/ while typing a search")
+            search.blur()
+
             # The switcher brings another column into view, and follows a swipe back.
             options = page.locator("#column-switch option")
             assert options.count() >= 2
