@@ -173,7 +173,7 @@ def first_response_panel(f: Filters, memo: dict[str, Any]) -> Panel:
         note=_(
             "En horario hábil cuando la cuenta tiene horario de atención. Mediana y P90 "
             "estimadas por tramos: precisión de 1 min hasta 10 min, 5 min hasta 1 h, 15 min "
-            "hasta 4 h, 1 h hasta un día y 6 h hasta 3 días."
+            "hasta 4 h, 1 h hasta un día, 6 h hasta 3 días y 1 día hasta una semana."
         ),
         kpis=[
             (_("Mediana"), duration(overall.median)),
