@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from helpdesk.models import Role
 
 META_KINDS = {ChannelKind.WHATSAPP, ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM}
 FAILED_SHOWN = 50
+NOTICES_SHOWN = 5
 
 
 def meta_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str, Any]:
@@ -37,10 +39,21 @@ def meta_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str, An
             "callback_url": request.build_absolute_uri(reverse("channels_conn:meta_webhook")),
             "verify_token": settings.META_VERIFY_TOKEN,
             "reconnect": str((account.settings or {}).get("reconnect") or ""),
+            "notices": _notices(account),
             "failed_count": failed.count(),
             "failed": list(failed.order_by("-created_at", "-id")[:FAILED_SHOWN]),
         }
     }
+
+
+def _notices(account: ChannelAccount) -> list[dict[str, Any]]:
+    """Meta's latest notes about the account (``value.errors``), with their times parsed so
+    the page shows them in the tenant's time zone."""
+    shown = []
+    for notice in list((account.settings or {}).get("notices") or [])[:NOTICES_SHOWN]:
+        at = parse_datetime(str(notice.get("at") or ""))
+        shown.append({"at": at, "text": str(notice.get("text") or "")})
+    return shown
 
 
 def _meta_account_or_404(pk: int) -> ChannelAccount:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
+from channels_conn.email.batch import emails_file_batch
 from channels_conn.email.parse import parse_email
 from channels_conn.email.receive import email_file
 from channels_conn.models import ChannelAccount, InboundEmail
@@ -122,14 +123,13 @@ def inbound_store_many(
 
 
 def inbound_process_batch(rows: Sequence[InboundEmail]) -> list[str]:
-    """:func:`inbound_process` for stored rows in one transaction (one commit, the live pushes
-    of a ticket coalesced); each mail keeps its own savepoint. Returns each row's status."""
-    statuses: list[str] = []
+    """:func:`inbound_process` for stored rows in one transaction (one commit, each ticket
+    pushed once), set-based (``email.batch``). Returns each row's status."""
+    if rows:
+        _check_tenant(rows[0].account)
     with live.collecting(), transaction.atomic():
-        for row in rows:
-            inbound_process(row)
-            statuses.append(row.status)
-    return statuses
+        emails_file_batch(rows)
+    return [row.status for row in rows]
 
 
 def inbound_process(stored: InboundEmail) -> Message | None:

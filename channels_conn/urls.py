@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from channels_conn.meta.views import meta_webhook
+from channels_conn.meta.views import meta_file, meta_webhook
 from channels_conn.webchat import views as webchat
 
 app_name = "channels_conn"
@@ -11,4 +11,5 @@ urlpatterns = [
     path("chat/<uuid:account_uuid>/send/", webchat.chat_send, name="chat_send"),
     path("chat/<uuid:account_uuid>/widget.js", webchat.widget_js, name="chat_widget"),
     path("webhooks/meta/", meta_webhook, name="meta_webhook"),
+    path("webhooks/meta/files/<str:token>/", meta_file, name="meta_file"),
 ]

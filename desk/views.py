@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from channels_conn.messenger import window as meta_window
 from channels_conn.whatsapp import templates as whatsapp
 from desk.forms import EscalateForm, NewTicketForm, ReplyForm
 from deskconfig.accounts import ChannelAccount
@@ -63,10 +64,12 @@ def _page_context(request: AuthedRequest, ticket: Ticket, tab: str) -> dict[str,
 def _composer_context(
     ticket: Ticket, *, chosen: int | None = None, params: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """WhatsApp's window and template picker for the composer (None on other channels)."""
-    state = whatsapp.composer_state(ticket, timezone.now())
+    """WhatsApp's window and template picker, Messenger's and Instagram's windows, for the
+    composer (None on other channels)."""
+    now = timezone.now()
+    state = whatsapp.composer_state(ticket, now)
     if state is None:
-        return {"wa": None}
+        return {"wa": None, "meta_window": meta_window.composer_state(ticket, now)}
     return {
         "wa": state,
         "wa_picks": whatsapp.picks(state.templates, chosen=chosen, params=params),

@@ -269,6 +269,9 @@ META_APP_ID: str = env.str("META_APP_ID", default="")
 META_MEDIA_HOSTS: list[str] = env.list(
     "META_MEDIA_HOSTS", default=["lookaside.fbsbx.com", ".fbcdn.net", ".cdninstagram.com"]
 )
+# The site's public address (https://desk.example.com): Instagram fetches the files we send
+# from signed links under it. Empty: Instagram answers go out without files, saying why.
+PUBLIC_BASE_URL: str = env.str("PUBLIC_BASE_URL", default="")
 FIELD_ENCRYPTION_KEY: str = env.str("FIELD_ENCRYPTION_KEY", default="")
 
 LOGGING = {

@@ -83,6 +83,9 @@ PUBLIC = {
     "/chat/<uuid:account_uuid>/send/": "a visitor's message (tests/test_webchat.py)",
     "/chat/<uuid:account_uuid>/widget.js": "the web chat widget script",
     "/webhooks/meta/": "Meta's signed webhook, routed by the ids inside (tests/meta)",
+    "/webhooks/meta/files/<str:token>/": "a file we send on Instagram, fetched by Meta through "
+    "a signed link that expires in the hour; altered, expired, inbound or another tenant's: 404 "
+    "(tests/meta/test_instagram_files.py)",
 }
 POST_ONLY = {
     "/me/notifications/read/",

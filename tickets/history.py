@@ -1,4 +1,5 @@
-"""The one writer of a ticket's history: :func:`event_record`.
+"""The one writer of a ticket's history: :func:`event_record` (and its batch variant
+:func:`events_record_bulk`).
 
 Every module that records what happened to a ticket (the services, routing, the skills bot,
 automatic actions, the SLA clock) calls it, so who did it (``actor_kind``) is derived the same
@@ -8,6 +9,8 @@ anywhere else (tests/test_layers.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tickets import live
@@ -47,3 +50,32 @@ def event_record(
     if push:
         live.ticket_changed(ticket)
     return event
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event for :func:`events_record_bulk`: the arguments of :func:`event_record`."""
+
+    ticket: Ticket
+    kind: str
+    actor: User | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def events_record_bulk(rows: Sequence[EventRow]) -> list[Event]:
+    """:func:`event_record` for many events in one INSERT (a batch of received messages),
+    with the same ``actor_kind``. Never pushes: the batch's caller publishes each ticket once
+    after the commit."""
+    if not rows:
+        return []
+    return Event.objects.bulk_create(
+        Event(
+            tenant_id=row.ticket.tenant_id,
+            ticket=row.ticket,
+            kind=row.kind,
+            actor_kind=actor_kind_of(row.actor),
+            actor=row.actor,
+            data=row.data,
+        )
+        for row in rows
+    )

@@ -5,7 +5,8 @@ the channels. When a ticket changes in a way they care about, the services call 
 here; the higher layers fill them in their ``AppConfig.ready()``:
 
 - :class:`Workflow` is registered by ``workflow`` (one implementation: the desk's engine);
-- a channel's rule for outgoing messages (WhatsApp's 24-hour window) is registered by
+- a channel's rule for outgoing messages (WhatsApp's 24-hour window, Messenger's and
+  Instagram's 24-hour / 7-day windows) is registered by
   ``channels_conn`` per channel kind, see :func:`register_send_rule`.
 
 Without a registration (a project without those apps) nothing happens: no routing, no
@@ -14,7 +15,8 @@ automatic assignment, every channel accepts every answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -22,10 +24,25 @@ if TYPE_CHECKING:
     from tickets.models import Message, Ticket
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One customer message a batch received (``messages_receive_batch``), saved with its
+    ticket; ``auto_submitted``: a robot sent it (no automatic answer)."""
+
+    ticket: Ticket
+    message: Message
+    created: bool
+    auto_submitted: bool = False
+
+
 class Workflow(Protocol):
     def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
         """Inside ``message_receive``'s transaction, once the message and ticket are saved
         and before the live push (so agents see the ticket already routed)."""
+
+    def after_receive_batch(self, arrivals: Sequence[Arrival]) -> None:
+        """:meth:`after_receive` for a batch, in order, inside the batch's transaction
+        (the configuration it reads is read once per batch)."""
 
     def request_assignment(self, ticket: Ticket) -> None:
         """An unassigned open ticket looks for an agent (after the commit)."""
@@ -44,6 +61,9 @@ class _NoWorkflow:
     def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
         return None
 
+    def after_receive_batch(self, arrivals: Sequence[Arrival]) -> None:
+        return None
+
     def request_assignment(self, ticket: Ticket) -> None:
         return None
 
@@ -59,8 +79,19 @@ class _NoWorkflow:
 
 _workflow: Workflow = _NoWorkflow()
 
-# (ticket, templated) -> why an answer may not be sent now, or None.
-SendRule = Callable[["Ticket", bool], "str | None"]
+
+@dataclass(frozen=True)
+class OutgoingAnswer:
+    """The answer a channel's send rule judges before it is queued."""
+
+    templated: bool = False
+    public: bool = False
+    reply_to: Message | None = None
+    by_bot: bool = False
+
+
+# (ticket, answer) -> why the answer may not be sent now, or None.
+SendRule = Callable[["Ticket", OutgoingAnswer], "str | None"]
 _send_rules: dict[str, SendRule] = {}
 
 
@@ -78,6 +109,6 @@ def register_send_rule(kind: str, rule: SendRule) -> None:
     _send_rules[kind] = rule
 
 
-def send_refusal(ticket: Ticket, *, templated: bool) -> str | None:
+def send_refusal(ticket: Ticket, answer: OutgoingAnswer) -> str | None:
     rule = _send_rules.get(ticket.account.kind)
-    return rule(ticket, templated) if rule is not None else None
+    return rule(ticket, answer) if rule is not None else None

@@ -95,6 +95,34 @@ def ticket_changed(ticket: Any, *, reason: str = "") -> None:
     transaction.on_commit(send, robust=True)
 
 
+def tickets_changed(tickets: list[Any], *, reason: str = "") -> None:
+    """:func:`ticket_changed` for a batch (a batch of received messages): one callback that
+    reads the tickets still pending in one query and publishes each once."""
+    reasons = _pending_reasons()
+    ids = []
+    for ticket in tickets:
+        if reason or ticket.pk not in reasons:
+            reasons[ticket.pk] = reason
+        ids.append(ticket.pk)
+
+    def send() -> None:
+        due = {pk: reasons.pop(pk) for pk in ids if pk in reasons}
+        if due:
+            _publish_tickets(due)
+
+    transaction.on_commit(send, robust=True)
+
+
+def _publish_tickets(reasons: dict[int, str]) -> None:
+    from tickets.models import Ticket
+
+    rows = Ticket.objects.select_related("account", "assignee", "customer", "tenant").filter(
+        pk__in=list(reasons)
+    )
+    for ticket in sorted(rows, key=lambda t: t.pk):
+        _publish_loaded(ticket, reasons[ticket.pk])
+
+
 def thread_replaced(ticket: Any) -> None:
     """After the commit, tell the ticket's open pages to fetch its conversation again (a
     merge brings another ticket's messages in, older ones among them)."""
@@ -127,14 +155,17 @@ def publish_ticket(ticket_id: int, *, reason: str = "") -> None:
         .filter(pk=ticket_id)
         .first()
     )
-    if ticket is None:
-        return
+    if ticket is not None:
+        _publish_loaded(ticket, reason)
+
+
+def _publish_loaded(ticket: Any, reason: str) -> None:
     snapshot = ticket_snapshot(ticket)
     publish(
         inbox_group(ticket.tenant_id),
         {"event": "ticket", "snapshot": snapshot, "card": render_card(ticket), "reason": reason},
     )
-    publish(ticket_group(ticket_id), {"event": "ticket", "refresh": "header"})
+    publish(ticket_group(ticket.pk), {"event": "ticket", "refresh": "header"})
 
 
 def message_snapshot(message: Any) -> dict[str, Any]:
@@ -155,23 +186,31 @@ def message_snapshot(message: Any) -> dict[str, Any]:
 def _publish_message(message_id: int, *, new: bool) -> None:
     """The thread's pages get the message; on a new one, the tenant's inboxes get its card for
     their message columns (one render each, one send per group)."""
-    from tickets.cards import CardRenderer
     from tickets.queries import message_for_push
 
     message = message_for_push(message_id)
-    if message is None:
-        return
+    if message is not None:
+        _publish_message_loaded(message, new=new)
+
+
+def _publish_message_loaded(message: Any, *, new: bool, thread: bool = True) -> None:
+    """``thread=False``: no page can show the message's thread yet (its ticket is new)."""
+    from tickets.cards import CardRenderer
+
     tenant = message.tenant
     with (
         translation.override(tenant.language),
         timezone.override(zoneinfo.ZoneInfo(tenant.time_zone)),
     ):
-        html = render_to_string(
-            "tickets/partials/message.html",
-            {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
-        )
+        html = ""
+        if thread:
+            html = render_to_string(
+                "tickets/partials/message.html",
+                {"m": message, "pushed": True, "oob": "beforeend:#thread" if new else "true"},
+            )
         card = CardRenderer().message_live(message) if new else []
-    publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
+    if thread:
+        publish(ticket_group(message.ticket_id), {"event": "message", "html": html})
     if new:
         publish(
             inbox_group(message.tenant_id),
@@ -194,6 +233,24 @@ def message_added(message: Any) -> None:
 
 def message_updated(message: Any) -> None:
     _message_push(message, new=False)
+
+
+def messages_added(messages: list[Any], *, new_tickets: frozenset[int] = frozenset()) -> None:
+    """:func:`message_added` for a batch: one callback, the messages read in one query. The
+    messages of ``new_tickets`` (created by this transaction) go to the inboxes only: no page
+    showed those threads before the commit, and one opened since reads them from the
+    database (a batch of new conversations renders half as much)."""
+    ids = [m.pk for m in messages]
+
+    def send() -> None:
+        from tickets.queries import messages_for_push
+
+        for message in messages_for_push(ids):
+            thread = message.ticket_id not in new_tickets
+            _publish_message_loaded(message, new=True, thread=thread)
+
+    if ids:
+        transaction.on_commit(send, robust=True)
 
 
 def post_snapshot(post: Any) -> dict[str, Any]:

@@ -35,18 +35,19 @@ def risk_percent(tenant_id: int) -> int:
 
 
 def sla_deadlines(
-    account: ChannelAccount, start: datetime.datetime
+    account: ChannelAccount, start: datetime.datetime, *, risk: int | None = None
 ) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """When a wait that starts at ``start`` is due and when it is at risk: business time when
     the account has a schedule (None and None when that schedule is never open), around the
-    clock otherwise."""
+    clock otherwise. ``risk``: the tenant's :func:`risk_percent`, when the caller read it
+    already (a batch of received messages reads it once)."""
     schedule = account.schedule if account.schedule_id is not None else None
     minutes = account.sla_minutes
     due = business_deadline(schedule, start, minutes)
     if due is None:
         return None, None
-    risk = business_deadline(schedule, start, minutes * risk_percent(account.tenant_id) / 100)
-    return due, risk
+    percent = risk_percent(account.tenant_id) if risk is None else risk
+    return due, business_deadline(schedule, start, minutes * percent / 100)
 
 
 def resolution_deadline(

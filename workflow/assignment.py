@@ -261,6 +261,31 @@ def request_assignment(ticket: Ticket) -> None:
     transaction.on_commit(lambda: assign_now(tenant_id, ticket_id), robust=True)
 
 
+def request_assignment_many(tenant_id: int, tickets: list[Ticket]) -> None:
+    """:func:`request_assignment` for a batch of received tickets, in one callback: when
+    nobody could take a ticket now (no one connected and available with a free slot), the
+    tickets simply stay queued, with one query instead of one transaction each, and so do
+    the rest of an account and department once one of theirs found nobody (as a drain
+    does); the beat's catch-up and the next drain place them when someone becomes
+    eligible."""
+    if not tickets:
+        return
+    keys = [(t.pk, t.account_id, t.department_id) for t in tickets]
+
+    def place() -> None:
+        with tenant_context(tenant_id):
+            if not _with_free_slot(tenant_id).exists():
+                return
+            nobody_for: set[tuple[int, int | None]] = set()
+            for ticket_id, account_id, department_id in keys:
+                if (account_id, department_id) in nobody_for:
+                    continue
+                if _place(ticket_id, skip_locked=False) is Outcome.NOBODY:
+                    nobody_for.add((account_id, department_id))
+
+    transaction.on_commit(place, robust=True)
+
+
 def drain_queue(tenant_id: int) -> None:
     """Give the tenant's queued tickets, oldest first, to whoever is eligible now (once the
     current transaction commits)."""

@@ -40,6 +40,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.services import ActionRefused, ticket_close
+from workflow.batch_cache import cached
 from workflow.bot import bot_send, tenant_bot_user
 
 log = logging.getLogger(__name__)
@@ -52,20 +53,32 @@ def is_automatic(message: Message) -> bool:
     """Whether ``message`` was sent by a robot (auto-reply, bounce, mailing list).
 
     Email marks it (Auto-Submitted, Precedence...); ``message_receive`` records it in the
-    message's MESSAGE_IN event, which is where we read it."""
-    return Event.objects.filter(
-        ticket_id=message.ticket_id,
-        kind=EventKind.MESSAGE_IN,
-        data__message=message.pk,
-        data__auto_submitted=True,
-    ).exists()
+    message's MESSAGE_IN event, which is where we read it (a batch seeds the answers of its
+    messages, see ``flow.after_receive_batch``)."""
+    return cached(
+        ("auto_submitted", message.pk),
+        lambda: Event.objects.filter(
+            ticket_id=message.ticket_id,
+            kind=EventKind.MESSAGE_IN,
+            data__message=message.pk,
+            data__auto_submitted=True,
+        ).exists(),
+    )
+
+
+def automation_of(account_id: int) -> AccountAutomation | None:
+    """The account's automatic actions (read once per batch)."""
+    return cached(
+        ("automation", account_id),
+        lambda: AccountAutomation.objects.filter(account_id=account_id).first(),
+    )
 
 
 def on_customer_message(ticket: Ticket, message: Message, *, created: bool) -> None:
     """The welcome reply, once, when a customer's message opens a ticket."""
     if not created:
         return
-    automation = AccountAutomation.objects.filter(account_id=ticket.account_id).first()
+    automation = automation_of(ticket.account_id)
     if automation is None or not automation.welcome_enabled:
         return
     if ticket.customer.bot_disabled or is_automatic(message):

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from workflow import assignment, flow
 
 if TYPE_CHECKING:
     from helpdesk.models import User
+    from tickets.hooks import Arrival
     from tickets.models import Message, Ticket
 
 
 class DeskWorkflow:
     def after_receive(self, ticket: Ticket, message: Message, *, created: bool) -> None:
         flow.after_receive(ticket, message, created=created)
+
+    def after_receive_batch(self, arrivals: Sequence[Arrival]) -> None:
+        flow.after_receive_batch(arrivals)
 
     def request_assignment(self, ticket: Ticket) -> None:
         assignment.request_assignment(ticket)

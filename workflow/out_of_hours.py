@@ -7,6 +7,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from deskconfig.business_hours import is_open, last_closing, schedule_for
+from workflow.batch_cache import cached
 
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket
@@ -20,20 +21,18 @@ def out_of_hours_reply(ticket: Ticket, message: Message, *, created: bool) -> No
     since the schedule last closed is enough. Never to automatic mail, nor to a customer with
     the bot turned off."""
     del created  # also on follow-ups of an open ticket
-    from deskconfig.models import AccountAutomation
     from tickets.models import Event, EventKind
+    from workflow.automation import automation_of, is_automatic
 
-    automation = AccountAutomation.objects.filter(account_id=ticket.account_id).first()
+    automation = automation_of(ticket.account_id)
     if automation is None or not automation.out_of_hours_enabled:
         return
     if not automation.out_of_hours_text.strip() or ticket.customer.bot_disabled:
         return
-    received = Event.objects.filter(
-        ticket=ticket, kind=EventKind.MESSAGE_IN, data__message=message.pk
-    ).first()
-    if received is not None and received.data.get("auto_submitted"):
+    if is_automatic(message):
         return
-    schedule = schedule_for(ticket.account)
+    account = ticket.account
+    schedule = cached(("schedule", account.pk), lambda: schedule_for(account))
     at = message.created_at
     if schedule is None or is_open(schedule, at):
         return

@@ -17,6 +17,7 @@ from deskconfig.models import RoutingRule
 from tickets.forbidden import find_forbidden
 from tickets.history import event_record
 from tickets.models import EventKind
+from workflow.batch_cache import cached
 
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket
@@ -44,10 +45,13 @@ def rule_matches(rule: RoutingRule, sample: Sample) -> bool:
 
 
 def active_rules() -> list[RoutingRule]:
-    return list(
-        RoutingRule.objects.filter(active=True)
-        .select_related("set_department", "assign_to")
-        .order_by("position", "id")
+    return cached(
+        "routing_rules",
+        lambda: list(
+            RoutingRule.objects.filter(active=True)
+            .select_related("set_department", "assign_to")
+            .order_by("position", "id")
+        ),
     )
 
 

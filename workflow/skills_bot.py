@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from deskconfig.models import Department, SkillsBot
 from tickets.history import event_record
+from workflow.batch_cache import cached
 
 if TYPE_CHECKING:
     from tickets.models import Message, Ticket
@@ -74,10 +75,14 @@ def _options(bot: SkillsBot) -> list[Department]:
 
 
 def _bot_for(ticket: Ticket) -> SkillsBot | None:
-    return (
-        SkillsBot.objects.filter(account_id=ticket.account_id, enabled=True)
-        .select_related("default_department")
-        .first()
+    account_id = ticket.account_id
+    return cached(
+        ("skills_bot", account_id),
+        lambda: (
+            SkillsBot.objects.filter(account_id=account_id, enabled=True)
+            .select_related("default_department")
+            .first()
+        ),
     )
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_SIZE = 25 * 1024 * 1024
 SIZE_BATCH = 200  # UIDs per RFC822.SIZE fetch
 BODY_BATCH_BYTES = 8 * 1024 * 1024  # bodies fetched per round trip, at most (one if bigger)
+LEFTOVER_BATCH = 200  # stored rows filed per transaction when sweeping what a poll left
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,7 @@ def poll_account(account: ChannelAccount) -> PollResult:
         return PollResult()
     cfg = ImapSettings.of(account)
     result = PollResult()
-    leftover = InboundEmail.objects.filter(
-        account=account, status=InboundEmail.Status.RECEIVED
-    ).order_by("id")
-    rows = list(leftover)
-    for row in rows:
-        row.account = account  # one account object: its cached own addresses are shared
-    _process(rows, result)
+    _sweep_leftovers(account, result)
     try:
         with connect(cfg) as client:
             info = client.select_folder(cfg.folder)
@@ -230,6 +225,24 @@ def poll_account(account: ChannelAccount) -> PollResult:
         raise
     _record(account, cfg.folder, "")
     return result
+
+
+def _sweep_leftovers(account: ChannelAccount, result: PollResult) -> None:
+    """File what an earlier poll stored but could not file (a crash, the database gone), in
+    batches of :data:`LEFTOVER_BATCH` rows: memory stays flat however many were left."""
+    after = 0
+    while True:
+        rows = list(
+            InboundEmail.objects.filter(
+                account=account, status=InboundEmail.Status.RECEIVED, id__gt=after
+            ).order_by("id")[:LEFTOVER_BATCH]
+        )
+        if not rows:
+            return
+        for row in rows:
+            row.account = account  # one account object: its cached own addresses are shared
+        _process(rows, result)
+        after = rows[-1].pk
 
 
 def _process(rows: Sequence[InboundEmail], result: PollResult) -> None:

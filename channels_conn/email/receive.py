@@ -274,6 +274,15 @@ def participants_add(
     account: ChannelAccount, ticket: Ticket, parsed: ParsedEmail, customer: str
 ) -> None:
     """The mail's other people (To, Cc, a From that Reply-To replaced) on the ticket."""
+    rows = participant_rows(account, ticket, parsed, customer)
+    if rows:
+        EmailParticipant.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def participant_rows(
+    account: ChannelAccount, ticket: Ticket, parsed: ParsedEmail, customer: str
+) -> list[EmailParticipant]:
+    """The rows :func:`participants_add` inserts (a batch inserts all of its mails' at once)."""
     ours = own_addresses(account)
     people = [*parsed.to, *parsed.cc]
     if parsed.from_address != customer:
@@ -287,8 +296,7 @@ def participants_add(
         for name, addr in people
         if addr and addr not in ours and addr != customer and len(addr) <= 254
     }
-    if rows:
-        EmailParticipant.objects.bulk_create(rows.values(), ignore_conflicts=True)
+    return list(rows.values())
 
 
 def participants_of(ticket: Ticket) -> list[str]:
@@ -300,7 +308,7 @@ def participants_of(ticket: Ticket) -> list[str]:
     )
 
 
-def _inbound_of(
+def inbound_of(
     parsed: ParsedEmail, provider_id: str, thread: Ticket | None, customer: tuple[str, str]
 ) -> tickets.Inbound:
     files = tuple(
@@ -345,7 +353,7 @@ def email_file(stored: InboundEmail, parsed: ParsedEmail) -> Outcome:
         raise ValueError("the email has no sender address")
     thread = thread_ticket(account, parsed)
     received = tickets.message_receive(
-        account=account, inbound=_inbound_of(parsed, provider_id, thread, customer)
+        account=account, inbound=inbound_of(parsed, provider_id, thread, customer)
     )
     participants_add(account, received.message.ticket, parsed, customer[0])
     return Outcome(Status.PROCESSED, received.message, "")

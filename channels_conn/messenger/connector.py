@@ -12,7 +12,6 @@ comment replies and private replies to comments.
 
 from __future__ import annotations
 
-import datetime
 import json
 from typing import Any
 
@@ -20,19 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
+from channels_conn.messenger import window
 from channels_conn.messenger.receive import own_id
+from channels_conn.messenger.window import private_reply_refusal
 from channels_conn.meta import graph
 from channels_conn.meta.errors import TOKEN_EXPIRED, connector_error
 from channels_conn.meta.inbound import account_needs_reconnect
-from channels_conn.meta.models import MetaMessageInfo
 from channels_conn.meta.services import info_merge
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from tickets.models import AuthorKind, Direction, Message
-
-WINDOW = datetime.timedelta(hours=24)
-HUMAN_AGENT_WINDOW = datetime.timedelta(days=7)
-PRIVATE_REPLY_WINDOW = datetime.timedelta(days=7)
 
 
 def page_token(account: ChannelAccount) -> str:
@@ -105,20 +101,9 @@ class MetaPageConnector:
     def _private_reply(
         self, account: ChannelAccount, message: Message, comment: Message
     ) -> SendResult:
-        info = MetaMessageInfo.objects.filter(message=comment).first()
-        if info is not None and (info.data or {}).get("private_reply"):
-            raise ConnectorError(
-                _("Este comentario ya recibió su respuesta privada: Meta permite solo una."),
-                permanent=True,
-            )
-        if timezone.now() - comment.created_at > PRIVATE_REPLY_WINDOW:
-            raise ConnectorError(
-                _(
-                    "Pasaron más de 7 días desde el comentario: Meta ya no permite la "
-                    "respuesta privada."
-                ),
-                permanent=True,
-            )
+        refusal = private_reply_refusal(comment, timezone.now())
+        if refusal:
+            raise ConnectorError(refusal, permanent=True)
         if message.attachments.exists():
             raise ConnectorError(
                 _("La respuesta privada a un comentario solo lleva texto."), permanent=True
@@ -142,29 +127,22 @@ class MetaPageConnector:
     def _direct(
         self, account: ChannelAccount, message: Message, last: Message | None
     ) -> SendResult:
+        # The rule was checked before queueing; time passed since, so it is checked again.
         body: dict[str, Any] = {"recipient": {"id": _customer_id(message)}}
-        age = timezone.now() - last.created_at if last is not None else None
-        if age is not None and age <= WINDOW:
+        mode = window.dm_mode(last.created_at if last is not None else None, timezone.now())
+        if mode == window.Mode.RESPONSE:
             body["messaging_type"] = "RESPONSE"
-        elif (
-            age is not None
-            and age <= HUMAN_AGENT_WINDOW
-            and message.author_kind == AuthorKind.AGENT
-        ):
+        elif mode == window.Mode.HUMAN_AGENT and message.author_kind == AuthorKind.AGENT:
             body["messaging_type"] = "MESSAGE_TAG"
             body["tag"] = "HUMAN_AGENT"
+        elif mode == window.Mode.HUMAN_AGENT:
+            raise ConnectorError(window.bot_late_message(), permanent=True)
         else:
-            raise ConnectorError(
-                _(
-                    "Pasaron más de 7 días desde el último mensaje del cliente (24 horas para "
-                    "respuestas automáticas): Meta no permite escribirle hasta que vuelva a "
-                    "escribir."
-                ),
-                permanent=True,
-            )
+            raise ConnectorError(window.closed_message(), permanent=True)
         first = ""
         for attachment in message.attachments.all():
-            first = first or self._send_file(account, body, attachment)
+            sent = self._send_file(account, body, attachment)  # every file, not just the first
+            first = first or sent
         if message.text:
             answer = graph.call(
                 "POST",

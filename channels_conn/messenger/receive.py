@@ -28,6 +28,7 @@ from channels_conn.meta.inbound import (
     receive,
     record_sent_elsewhere,
 )
+from channels_conn.meta.profiles import Sender, profile_retry_later, sender_name
 from deskconfig.accounts import ChannelAccount
 from tickets import services as tickets
 from tickets.identities import normalize_identity
@@ -76,7 +77,8 @@ def messaging_event(account: ChannelAccount, event: dict[str, Any]) -> None:
         _message(account, event, sender)
     elif "postback" in event:
         postback = event["postback"] or {}
-        receive(
+        who = sender_name(account, sender)
+        stored = receive(
             account=account,
             inbound=tickets.Inbound(
                 identity=sender,
@@ -84,10 +86,12 @@ def messaging_event(account: ChannelAccount, event: dict[str, Any]) -> None:
                 provider_id=str(
                     postback.get("mid") or f"postback:{sender}:{event.get('timestamp')}"
                 ),
+                customer_name=who.name,
                 received_at=at_of(event.get("timestamp")),
             ),
             extra={"payload": postback.get("payload")},
         )
+        _name_later(account, sender, who, stored)
     elif "reaction" in event:
         reaction = event["reaction"] or {}
         emoji = (
@@ -126,18 +130,28 @@ def _message(account: ChannelAccount, event: dict[str, Any], sender: str) -> Non
     if message.get("is_unsupported"):
         lines.append(_("[El cliente envió un mensaje que Meta no entrega a esta aplicación.]"))
         extra["unsupported"] = True
-    receive(
+    who = sender_name(account, sender)
+    stored = receive(
         account=account,
         inbound=tickets.Inbound(
             identity=sender,
             text="\n".join(p for p in (text, *lines) if p),
             provider_id=mid or None,
+            customer_name=who.name,
             reply_to_provider_id=str(reply_to.get("mid") or "") or None,
             received_at=at_of(event.get("timestamp")),
             attachments=tuple(files),
         ),
         extra=extra,
     )
+    _name_later(account, sender, who, stored)
+
+
+def _name_later(account: ChannelAccount, sender: str, who: Sender, stored: Message | None) -> None:
+    """A lookup that failed is tried again once the customer exists: the message never waits
+    for Meta, and the customer keeps «Cliente sin nombre» until the name arrives."""
+    if who.failed and stored is not None:
+        profile_retry_later(account, sender)
 
 
 def _attachments(

@@ -53,6 +53,28 @@ def title_for(code: int, fallback: str = "", *, subcode: int = 0) -> str:
     return _("Meta rechazó el envío (código %(code)s).") % {"code": code}
 
 
+# A failed status names these codes in Spanish; any other failure shows Meta's own title.
+STATUS_CODES = {WINDOW_CLOSED, 131026, 131051, TOKEN_EXPIRED}
+
+
+def status_title(error: dict[str, object]) -> str:
+    """The reason a ``failed`` status (or a webhook-level error) shows: Spanish for the codes
+    agents meet every day, Meta's title (and details) for the rest."""
+    try:
+        code = int(str(error.get("code") or 0))
+    except ValueError:
+        code = 0
+    if code in STATUS_CODES:
+        return title_for(code)
+    details = error.get("error_data")
+    detail = str((details or {}).get("details") or "") if isinstance(details, dict) else ""
+    title = str(error.get("title") or error.get("message") or "")
+    text = " · ".join(dict.fromkeys(p for p in (title, detail) if p))
+    if not text:
+        return title_for(code)
+    return _("Meta: %(text)s (código %(code)s)") % {"text": text[:300], "code": code}
+
+
 def connector_error(exc: GraphError) -> ConnectorError:
     """A send's failure: transient ones are retried, the rest fail with the reason shown."""
     if exc.status == 0:

@@ -27,6 +27,10 @@ def receive(
     post_id: str = "",
 ) -> Message | None:
     """Store a customer's message with its extras; None when it was stored already."""
+    if not extra and not post_id:
+        # Nothing to add: message_receive's own transaction is enough (no savepoint).
+        plain = tickets.message_receive(account=account, inbound=inbound)
+        return plain.message if plain.created else None
     with transaction.atomic():
         received = tickets.message_receive(account=account, inbound=inbound)
         if received.created and (extra or post_id):
@@ -163,4 +167,22 @@ def account_needs_reconnect(*, account: ChannelAccount, reason: str) -> None:
         return
     settings["reconnect"] = reason
     Account.objects.filter(pk=account.pk).update(settings=settings)
+    account.settings = settings
+
+
+NOTICES_KEPT = 20
+
+
+def account_notice_add(*, account: ChannelAccount, text: str) -> None:
+    """A problem Meta reported about the account itself (not about a message): kept, newest
+    first, in the account's settings, where its Channels page shows it."""
+    from deskconfig.accounts import ChannelAccount as Account
+
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().defer("credentials").get(pk=account.pk)
+        settings = dict(locked.settings or {})
+        notices = [{"at": timezone.now().isoformat(), "text": text[:500]}]
+        settings["notices"] = (notices + list(settings.get("notices") or []))[:NOTICES_KEPT]
+        locked.settings = settings
+        locked.save(update_fields=["settings"])
     account.settings = settings

@@ -1,13 +1,17 @@
 """Which of our accounts a webhook entry is for: WhatsApp by the phone number id of each change
 (the WABA id for account-level updates), Facebook by the page id, Instagram by the professional
-account id. One query per POST, across tenants (the webhook has no tenant until it is routed)."""
+account id. No query for ids seen lately (a per-process table, dropped whenever an account
+changes); one query, across tenants, for the others (the webhook has no tenant until routed)."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q
 
 from deskconfig.accounts import ChannelAccount
@@ -56,34 +60,82 @@ def _keys(obj: str, entry: dict[str, Any]) -> list[tuple[str, str, dict[str, Any
     return [(k, i, {**entry, "changes": changes}) for (k, i), changes in groups.items()]
 
 
+# Which account each routing id names, kept in this process: the webhook's answer path does
+# no SELECT for a known id. Any save or delete of an account changes a version stamp in the
+# shared cache (``accounts_changed``), which every process compares once per POST; the
+# entries also expire, for writes that bypass ``save()``.
+CACHE_SECONDS = 60.0
+# Unknown ids are remembered too (answered 200 without a query), so posts naming random ids
+# could grow the table without end: past this size it starts over.
+TABLE_LIMIT = 10_000
+VERSION_KEY = "meta-routing-version"
+_Key = tuple[str, str, str]  # (kind, settings key, id)
+_accounts: dict[_Key, tuple[float, ChannelAccount | None]] = {}
+_seen_version: list[str | None] = [None]
+
+
+def accounts_changed(**_kwargs: Any) -> None:
+    """A channel account was saved or deleted: every process forgets its routing table."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _fresh_table() -> None:
+    version = cache.get(VERSION_KEY)
+    if version != _seen_version[0]:
+        _accounts.clear()
+        _seen_version[0] = version
+
+
+def _load(kind: str, wanted: dict[str, set[str]]) -> None:
+    """Read the accounts of ids not in the table (one query, across tenants) into it."""
+    query = Q()
+    for key, idents in wanted.items():
+        query |= Q(**{f"settings__{key}__in": sorted(idents)})
+    with bypass_context():
+        accounts = list(ChannelAccount.all_tenants.filter(query, kind=kind, active=True))
+    found: dict[_Key, ChannelAccount | None] = {}
+    for account in accounts:
+        for key in wanted:
+            ident = str((account.settings or {}).get(key) or "")
+            slot = (kind, key, ident)
+            # Two accounts claiming one id (the forms refuse it): deliver to neither.
+            found[slot] = None if slot in found else account
+    expires = time.monotonic() + CACHE_SECONDS
+    if len(_accounts) > TABLE_LIMIT:
+        _accounts.clear()
+    for key, idents in wanted.items():
+        for ident in idents:
+            _accounts[(kind, key, ident)] = (expires, found.get((kind, key, ident)))
+
+
+def _lookup(kind: str, key: str, ident: str) -> tuple[bool, ChannelAccount | None]:
+    cached = _accounts.get((kind, key, ident))
+    if cached is None or cached[0] < time.monotonic():
+        return False, None
+    return True, cached[1]
+
+
 def route(payload: dict[str, Any]) -> Routing:
     """The entries of ``payload`` split by account; ids no active account has are listed."""
     obj = str(payload.get("object") or "")
     result = Routing()
     if obj not in OBJECTS or not isinstance(payload.get("entry"), list):
         return result
-    kind = OBJECTS[obj]
+    kind = str(OBJECTS[obj])
     parts = [
         part for entry in payload["entry"] if isinstance(entry, dict) for part in _keys(obj, entry)
     ]
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for key, ident, _part in parts:
-        wanted[key].add(ident)
-    query = Q()
-    for key, idents in wanted.items():
-        query |= Q(**{f"settings__{key}__in": sorted(idents)})
-    if not wanted:
+    if not parts:
         return result
-    with bypass_context():
-        accounts = list(ChannelAccount.all_tenants.filter(query, kind=kind, active=True))
-    by_id: dict[tuple[str, str], ChannelAccount | None] = {}
-    for account in accounts:
-        for key in wanted:
-            found = (key, str((account.settings or {}).get(key) or ""))
-            # Two accounts claiming one id (the forms refuse it): deliver to neither.
-            by_id[found] = None if found in by_id else account
+    _fresh_table()
+    missing: dict[str, set[str]] = defaultdict(set)
+    for key, ident, _part in parts:
+        if not _lookup(kind, key, ident)[0]:
+            missing[key].add(ident)
+    if missing:
+        _load(kind, missing)
     for key, ident, part in parts:
-        account = by_id.get((key, ident))
+        account = _lookup(kind, key, ident)[1]
         if account is None:
             result.unknown.append(f"{obj}:{ident}")
         else:

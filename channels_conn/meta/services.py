@@ -1,7 +1,7 @@
 """Meta webhook entries: stored first (raw, per tenant), processed second, retried on demand.
 
-:func:`event_store` is insert-or-ignore on (account, digest of the entry) and enqueues the
-processing after the commit. :func:`event_process` hands the entry to its channel's receiving
+:func:`event_store` is one insert-or-ignore on (account, digest of the entry) and enqueues the
+processing after it. :func:`event_process` hands the entry to its channel's receiving
 code; an error leaves the row ``failed`` with the error, visible to admins with «Reintentar»
 (:func:`event_retry`). Everything here runs inside the account's tenant context; the receiving
 code is idempotent on the provider's ids, so a retry never duplicates a message.
@@ -14,7 +14,8 @@ import json
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from channels_conn.meta.models import MetaMessageInfo, MetaWebhookEvent
@@ -34,30 +35,37 @@ def entry_digest(obj: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def event_store(
-    *, account: ChannelAccount, obj: str, entry: dict[str, Any]
-) -> MetaWebhookEvent | None:
-    """Store one routed entry and enqueue its processing; None when it was stored already."""
+def event_store(*, account: ChannelAccount, obj: str, entry: dict[str, Any]) -> int | None:
+    """Store one routed entry and enqueue its processing: the id of the new row, or None when
+    it was stored already. One statement (insert-or-ignore), no transaction of its own, so the
+    webhook's answer waits for nothing else."""
     _check_tenant(account)
-    try:
-        with transaction.atomic():
-            event = MetaWebhookEvent.objects.create(
-                tenant_id=account.tenant_id,
-                account=account,
-                object=obj,
-                entry=entry,
-                digest=entry_digest(obj, entry),
-            )
-            _enqueue(event)
-    except IntegrityError:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MetaWebhookEvent._meta.db_table}"  # noqa: S608 - our own table name
+            " (tenant_id, account_id, object, entry, digest, status, error, attempts, created_at)"
+            " VALUES (%s, %s, %s, %s::jsonb, %s, %s, '', 0, now())"
+            " ON CONFLICT (account_id, digest) DO NOTHING RETURNING id",
+            [
+                account.tenant_id,
+                account.pk,
+                obj,
+                json.dumps(entry),
+                entry_digest(obj, entry),
+                MetaWebhookEvent.Status.RECEIVED.value,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None  # the same entry, stored by a retry or a concurrent delivery
-    return event
+    _enqueue(account.tenant_id, int(row[0]))
+    return int(row[0])
 
 
-def _enqueue(event: MetaWebhookEvent) -> None:
+def _enqueue(tenant_id: int, event_id: int) -> None:
     from channels_conn.meta.tasks import process_meta_event
 
-    tenant_id, event_id = event.tenant_id, event.pk
+    # Outside a transaction (the webhook's case) this runs at once.
     transaction.on_commit(lambda: process_meta_event.delay(tenant_id, event_id))
 
 
@@ -84,18 +92,22 @@ def event_process(event: MetaWebhookEvent, *, raise_transient: bool = False) -> 
     _check_tenant(account)
     if event.status == MetaWebhookEvent.Status.PROCESSED:
         return event
-    MetaWebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    # The attempt is counted with the outcome (one UPDATE per event, not two).
     try:
         _handler(event.object)(account, event.entry)
     except GraphError as exc:
         if raise_transient and exc.transient:
+            MetaWebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
             raise
         return _failed(event, exc)
     except Exception as exc:  # a poisonous entry is set aside, visible, the rest flows
         log.exception("Meta event %s of account %s failed", event.pk, account.pk)
         return _failed(event, exc)
     MetaWebhookEvent.objects.filter(pk=event.pk).update(
-        status=MetaWebhookEvent.Status.PROCESSED, error="", processed_at=timezone.now()
+        status=MetaWebhookEvent.Status.PROCESSED,
+        error="",
+        processed_at=timezone.now(),
+        attempts=F("attempts") + 1,
     )
     event.status = MetaWebhookEvent.Status.PROCESSED
     return event
@@ -104,7 +116,7 @@ def event_process(event: MetaWebhookEvent, *, raise_transient: bool = False) -> 
 def _failed(event: MetaWebhookEvent, exc: Exception) -> MetaWebhookEvent:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     MetaWebhookEvent.objects.filter(pk=event.pk).update(
-        status=MetaWebhookEvent.Status.FAILED, error=error
+        status=MetaWebhookEvent.Status.FAILED, error=error, attempts=F("attempts") + 1
     )
     event.status, event.error = MetaWebhookEvent.Status.FAILED, error
     return event

@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import defaultdict
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
+from channels_conn.meta.files import file_for_link
 from channels_conn.meta.models import MetaRejectedWebhook
 from channels_conn.meta.routing import Routed, own_secret, route, verify_tokens
 from channels_conn.meta.services import event_store
@@ -93,9 +95,14 @@ def _delivery(request: HttpRequest) -> HttpResponse:
         _bad_signature_log.warning("Meta webhook: bad signature (%s bytes)", len(body))
         return HttpResponse(status=401)
     obj = str(payload.get("object"))
+    by_tenant: dict[int, list[Routed]] = defaultdict(list)
     for routed in accepted:
-        with tenant_context(routed.account.tenant_id):
-            event_store(account=routed.account, obj=obj, entry=routed.entry)
+        by_tenant[routed.account.tenant_id].append(routed)
+    # One tenant context per tenant named (usually one): the answer does the INSERTs only.
+    for tenant_id, entries in by_tenant.items():
+        with tenant_context(tenant_id):
+            for routed in entries:
+                event_store(account=routed.account, obj=obj, entry=routed.entry)
     refused = len(routing.routed) - len(accepted)
     if routing.unknown or refused:
         log.info(
@@ -111,3 +118,21 @@ def _signed_for(routed: Routed, body: bytes, header: str, platform_ok: bool) -> 
     platform's."""
     secret = own_secret(routed.account)
     return signed_by(body, header, secret) if secret else platform_ok
+
+
+@require_GET
+def meta_file(request: HttpRequest, token: str) -> FileResponse:
+    """A file we send to Instagram, fetched by Meta through its signed, expiring link."""
+    attachment = file_for_link(token)
+    if attachment is None:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_conn.meta import graph
-from channels_conn.meta.errors import TOKEN_EXPIRED, title_for
+from channels_conn.meta.errors import TOKEN_EXPIRED, status_title
 from channels_conn.meta.inbound import (
     account_needs_reconnect,
+    account_notice_add,
     reaction_set,
     receive,
     status_update,
@@ -83,6 +84,17 @@ def _process_value(account: ChannelAccount, value: dict[str, Any]) -> None:
     statuses = sorted(value.get("statuses") or [], key=lambda s: int(s.get("timestamp") or 0))
     for status in statuses:
         _status(account, status)
+    for error in value.get("errors") or []:
+        _account_error(account, error if isinstance(error, dict) else {})
+
+
+def _account_error(account: ChannelAccount, error: dict[str, Any]) -> None:
+    """An error about the number itself (``value.errors``, no message to hang it on): a note on
+    the account's page, never dropped; an expired token also marks it «reconectar»."""
+    reason = status_title(error)
+    account_notice_add(account=account, text=reason)
+    if str(error.get("code")) == str(TOKEN_EXPIRED):
+        account_needs_reconnect(account=account, reason=reason)
 
 
 def _status(account: ChannelAccount, item: dict[str, Any]) -> None:
@@ -92,9 +104,8 @@ def _status(account: ChannelAccount, item: dict[str, Any]) -> None:
     reason = ""
     if status == DeliveryStatus.FAILED:
         error = (item.get("errors") or [{}])[0]
-        code = int(error.get("code") or 0)
-        reason = title_for(code, str(error.get("title") or error.get("message") or ""))
-        if code == TOKEN_EXPIRED:
+        reason = status_title(error)
+        if str(error.get("code")) == str(TOKEN_EXPIRED):
             account_needs_reconnect(account=account, reason=reason)
     status_update(account=account, provider_id=str(item["id"]), status=status, reason=reason)
 

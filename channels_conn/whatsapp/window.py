@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deskconfig.kinds import ChannelKind
+from tickets.hooks import OutgoingAnswer
 from tickets.models import Direction, Message, Ticket
 
 WINDOW = datetime.timedelta(hours=24)
@@ -60,9 +61,9 @@ def window_closed_message() -> str:
     )
 
 
-def send_rule(ticket: Ticket, templated: bool) -> str | None:
+def send_rule(ticket: Ticket, answer: OutgoingAnswer) -> str | None:
     """Why an answer may not go out on a WhatsApp ticket now (None: it may): outside the
     window only a template is accepted."""
-    if templated or window_open(ticket, timezone.now()):
+    if answer.templated or window_open(ticket, timezone.now()):
         return None
     return window_closed_message()

@@ -12,9 +12,15 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
 
+import psycopg
 import pytest
-from django.db import connection, connections, transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
+from psycopg import sql
 
 from channels_conn.email.imap import poll_account
 from channels_conn.models import ChannelAccount, InboundEmail
@@ -128,3 +134,93 @@ def test_channel_layer_unreachable_while_polling_loses_nothing(
     result = poll_account(email_account)
     assert (result.processed, result.failed) == (3, 0)
     assert Message.objects.filter(direction=Direction.IN).count() == 3
+
+
+def _owner_connection() -> psycopg.Connection[Any]:
+    """The test database's owner, who may change its connection limit (a superuser is not
+    needed, nor used: the limit binds the application's role, as a full server would)."""
+    owner = settings.DATABASE_OWNER
+    params = {**connection.get_connection_params(), "user": owner.get("USER")}
+    if owner.get("PASSWORD"):
+        params["password"] = owner["PASSWORD"]
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _quietly(target: Callable[[], None], errors: list[BaseException]) -> None:
+    """Run ``target`` in a thread whose connection the drill kills: keep what it raised."""
+    try:
+        target()
+    except BaseException as exc:
+        errors.append(exc)
+    finally:
+        with suppress(Exception):
+            connection.close()
+
+
+def test_database_refusing_connections_mid_poll_loses_and_duplicates_nothing(
+    in_a: Cast, email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    """The poller's session is ended in the middle of a batch (stored and marked seen, held
+    filing it) and the database refuses new sessions for a while: the poll fails, a poll
+    meanwhile is refused, and once connections are allowed again the next poll files every
+    mail, the ones that arrived during the outage too, exactly once."""
+    tenant_id, account_id = in_a.tenant_a.pk, email_account.pk
+    TicketCounter.objects.create(tenant_id=tenant_id, last_number=0)
+    for n in range(MAILS):
+        mailbox.append(mail(f"refused-{n}@example.test", subject=f"Pedido {n}"))
+    locked, release = threading.Event(), threading.Event()
+    holder_errors: list[BaseException] = []
+    holder = threading.Thread(
+        target=_quietly,
+        args=(lambda: _hold_counter(tenant_id, locked, release), holder_errors),
+    )
+    holder.start()
+    assert locked.wait(timeout=30)
+
+    def poll() -> None:
+        with tenant_context(tenant_id):
+            poll_account(ChannelAccount.objects.get(pk=account_id))
+
+    poll_errors: list[BaseException] = []
+    poller = threading.Thread(target=_quietly, args=(poll, poll_errors))
+    poller.start()
+    database = connection.settings_dict["NAME"]
+    limit = sql.SQL("ALTER DATABASE {} CONNECTION LIMIT {}")
+    try:
+        _wait_for(lambda: InboundEmail.objects.filter(account=email_account).count() == MAILS)
+        _wait_for(lambda: all(seen_flags(mailbox)))
+        with _owner_connection() as owner:
+            owner.execute(limit.format(sql.Identifier(database), sql.Literal(0)))
+            try:
+                with connection.cursor() as cursor:  # our role may end its own sessions
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND usename = current_user"
+                        " AND pid <> pg_backend_pid()"
+                    )
+                poller.join(timeout=60)
+                assert not poller.is_alive()
+                assert poll_errors and isinstance(poll_errors[0], OperationalError | InterfaceError)
+                mailbox.append(mail("refused-late@example.test", subject="Durante el corte"))
+                connection.close()
+                with pytest.raises(OperationalError):  # a new session is refused meanwhile
+                    poll_account(email_account)
+            finally:
+                owner.execute(limit.format(sql.Identifier(database), sql.Literal(-1)))
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    connection.close()
+    result = poll_account(email_account)
+    assert (result.processed, result.stored, result.failed) == (MAILS + 1, 1, 0)
+    ids = sorted(
+        Message.objects.filter(direction=Direction.IN).values_list("provider_id", flat=True)
+    )
+    expected = [*(f"refused-{n}@example.test" for n in range(MAILS)), "refused-late@example.test"]
+    assert ids == sorted(expected)
+    statuses = list(InboundEmail.objects.values_list("status", flat=True))
+    assert statuses == [InboundEmail.Status.PROCESSED] * (MAILS + 1)
+    numbers = sorted(TicketCounter.objects.values_list("last_number", flat=True))
+    assert numbers == [MAILS + 1]  # the failed batch's numbers were rolled back with it

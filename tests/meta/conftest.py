@@ -4,6 +4,7 @@ Facebook and Instagram accounts of tenant A (and one WhatsApp number of tenant B
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,19 @@ TOKEN_B = "EAAtoken-tenant-b-SECRET"
 PAGE_TOKEN = "EAApage-token-SECRET"
 
 
+PROFILE_PATH = re.compile(r"^/v25\.0/[A-Za-z0-9_]+$")
+
+
+def answer_profiles(server: HTTPServer) -> None:
+    """Graph's profile answers for Messenger (PSID) and Instagram (IGSID) customers."""
+    server.expect_request(
+        PROFILE_PATH, method="GET", query_string={"fields": "first_name,last_name"}
+    ).respond_with_json({"first_name": "Valentina", "last_name": "Soto", "id": "x"})
+    server.expect_request(
+        PROFILE_PATH, method="GET", query_string={"fields": "name,username"}
+    ).respond_with_json({"name": "", "username": "vale.soto", "id": "x"})
+
+
 @pytest.fixture(autouse=True)
 def meta_settings(settings: Any, tmp_path: Any, httpserver: HTTPServer) -> Iterator[HTTPServer]:
     settings.META_APP_SECRET = SECRET
@@ -28,6 +42,7 @@ def meta_settings(settings: Any, tmp_path: Any, httpserver: HTTPServer) -> Itera
     settings.META_APP_ID = "1234567890"
     settings.GRAPH_API_BASE_URL = httpserver.url_for("").rstrip("/")
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    answer_profiles(httpserver)
     yield httpserver
     httpserver.clear()
 

@@ -255,3 +255,54 @@ def test_an_id_two_accounts_claim_is_delivered_to_neither(client, wa, cast, proc
         assert post(client, whatsapp(wa_message(wamid="wamid.AMBIG"))).status_code == 200
     with bypass_context():
         assert not Message.all_tenants.filter(provider_id="wamid.AMBIG").exists()
+
+
+@db
+def test_the_answer_does_one_insert_and_no_select_for_a_known_number(
+    client, wa, cast, django_capture_on_commit_callbacks
+):
+    """The answer path: verify, one INSERT of the event row, enqueue. The account comes from
+    the process's routing table (the first POST fills it); an account saved anywhere drops it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with django_capture_on_commit_callbacks():
+        post(client, whatsapp(wa_message(wamid="wamid.WARM")))
+    with CaptureQueriesContext(connection) as seen, django_capture_on_commit_callbacks() as queued:
+        assert post(client, whatsapp(wa_message(wamid="wamid.Q1"))).status_code == 200
+    statements = [q["sql"] for q in seen.captured_queries]
+    touching = [s for s in statements if "set_config" not in s]
+    assert len(touching) == 1 and touching[0].startswith("INSERT INTO")
+    assert len(statements) <= 5, statements  # the rest only sets and clears the tenant
+    assert len(queued) == 1  # the processing task, enqueued
+    # An account saved (here: deactivated) is seen by the next POST.
+    with bypass_context():
+        wa.active = False
+        wa.save(update_fields=["active"])
+    with django_capture_on_commit_callbacks() as queued:
+        post(client, whatsapp(wa_message(wamid="wamid.Q2")))
+    assert queued == []
+
+
+@db
+def test_a_number_connected_after_its_first_unknown_post_is_routed_at_once(client, cast, process):
+    """Unknown ids are remembered (no query per junk POST), but connecting the number drops
+    that memory: the next POST is filed."""
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.kinds import ChannelKind
+    from tests.meta.payloads import NUMBER_B
+
+    with process:
+        assert post(client, whatsapp(wa_message(NUMBER_B, wamid="wamid.EARLY"))).status_code == 200
+    with bypass_context():
+        ChannelAccount.objects.create(
+            tenant=cast.tenant_b,
+            kind=ChannelKind.WHATSAPP,
+            name="Recién conectado",
+            settings={"phone_number_id": NUMBER_B},
+            credentials={"access_token": "t"},
+        )
+    with process:
+        assert post(client, whatsapp(wa_message(NUMBER_B, wamid="wamid.LATER"))).status_code == 200
+    with tenant_context(cast.tenant_b.pk):
+        assert list(Message.objects.values_list("provider_id", flat=True)) == ["wamid.LATER"]

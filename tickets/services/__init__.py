@@ -1,7 +1,8 @@
 """Every change to tickets: one function each, one transaction, a history event, a live event
 after the commit. Views, tasks and channel connectors call these and nothing else writes.
 
-One module per subject: :mod:`.customers`, :mod:`.receive`, :mod:`.messages` (sending and
+One module per subject: :mod:`.customers`, :mod:`.receive` (and :mod:`.receive_batch`, the
+same for a batch of messages in a fixed number of queries), :mod:`.messages` (sending and
 delivery), :mod:`.actions` (what agents do to a ticket), :mod:`.merge` (merge and split), and
 :mod:`.base` (what they share). Their public functions are re-exported here, so
 ``from tickets.services import message_receive`` and ``services.message_receive`` keep working.
@@ -54,6 +55,7 @@ from tickets.services.messages import (
     message_update_status,
 )
 from tickets.services.receive import message_receive
+from tickets.services.receive_batch import ReceiveItem, messages_receive_batch
 
 __all__ = [
     "ESCALATION_MESSAGES",
@@ -64,6 +66,7 @@ __all__ = [
     "Inbound",
     "IncomingFile",
     "OutboundTemplate",
+    "ReceiveItem",
     "Received",
     "comment_add",
     "customer_link_identity",
@@ -82,6 +85,7 @@ __all__ = [
     "message_send",
     "message_split",
     "message_update_status",
+    "messages_receive_batch",
     "ticket_assign",
     "ticket_close",
     "ticket_create",

@@ -62,13 +62,10 @@ def message_send(
 
     ``template`` is given by a channel's template sender only (WhatsApp's
     ``message_send_template``): the channel's rule (``tickets.hooks.send_refusal``, WhatsApp's
-    24-hour window) may accept nothing else."""
+    24-hour window, Messenger's 7 days) may accept nothing else."""
     text = (text or "").strip()
     if not text and not files:
         raise ActionRefused(_("Escribe un mensaje o adjunta un archivo."))
-    refusal = hooks.send_refusal(ticket, templated=template is not None)
-    if refusal:
-        raise ActionRefused(refusal)
     words = forbidden_words_in(text)
     if words:
         raise ActionRefused(
@@ -78,6 +75,12 @@ def message_send(
     if reply_to is not None and reply_to.ticket_id not in _thread_ticket_ids(ticket):
         raise ActionRefused(_("Solo puedes responder a mensajes de este ticket."))
     public = _reply_visibility(ticket, reply_to) if is_public is None else is_public
+    answer = hooks.OutgoingAnswer(
+        templated=template is not None, public=public, reply_to=reply_to, by_bot=author.is_bot
+    )
+    refusal = hooks.send_refusal(ticket, answer)
+    if refusal:
+        raise ActionRefused(refusal)
     if files and public:
         raise ActionRefused(_("Las respuestas públicas no pueden llevar adjuntos."))
     now = timezone.now()
