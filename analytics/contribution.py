@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analytics.buckets import bucket_of
 from analytics.business_time import business_seconds
 from deskconfig.business_hours import Plan
 
@@ -26,8 +27,12 @@ COUNTERS = (
     "open_delta",
     "awaiting_delta",
     "unassigned_delta",
+    "happy",
+    "neutral",
+    "angry",
     *(f"in_h{h:02d}" for h in range(24)),
 )
+SENTIMENTS = ("happy", "neutral", "angry")
 INDEX = {name: i for i, name in enumerate(COUNTERS)}
 
 
@@ -65,8 +70,21 @@ class EventRow:
 
 @dataclass
 class Result:
+    """The ticket's fact row and what it adds to each rollup: daily counters per local day,
+    its first response (day, responder, bucket) and its typification (day, field, value)."""
+
     fact: dict[str, Any]
     buckets: dict[str, list[int]] = field(default_factory=dict)
+    responses: list[list[Any]] = field(default_factory=list)
+    types: list[list[Any]] = field(default_factory=list)
+
+    def stored(self) -> dict[str, list[Any]]:
+        """The contribution as stored on the fact (JSON): sorted, so equal ones compare equal."""
+        return {
+            "d": [[k, v] for k, v in sorted(self.buckets.items())],
+            "r": self.responses,
+            "t": sorted(self.types),
+        }
 
 
 def _bucket(
@@ -164,6 +182,28 @@ def _backlog(
     emit(max(last, t.updated_at), before)
 
 
+def _text(value: Any) -> str | None:
+    """A field's value as the typification counts it (what ``->>`` would answer)."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _types(metadata: dict[str, Any], keys: frozenset[str], day: str) -> list[list[Any]]:
+    """The categorical values of the ticket (each value of a multiple choice), on ``day``."""
+    found = []
+    for key, value in metadata.items():
+        if key not in keys:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            text = _text(item)
+            if text:
+                found.append([day, key, text])
+    return found
+
+
 def ticket_contribution(
     t: TicketRow,
     *,
@@ -172,9 +212,12 @@ def ticket_contribution(
     events: Sequence[EventRow],
     plan: Plan | None,
     tz: ZoneInfo,
+    type_keys: frozenset[str] = frozenset(),
 ) -> Result:
     buckets: dict[str, list[int]] = {}
     _bucket(buckets, tz, t.created_at, "created")
+    if t.sentiment in SENTIMENTS:
+        _bucket(buckets, tz, t.created_at, t.sentiment)
     if t.status in ("closed", "ignored") and t.closed_at is not None:
         _bucket(buckets, tz, t.closed_at, t.status)
     for m in messages:
@@ -185,6 +228,11 @@ def ticket_contribution(
     _backlog(t, messages, events, tz, buckets)
     buckets = {k: v for k, v in buckets.items() if any(v)}
     first_at, responder, seconds = _first_response(messages, plan)
+    responses = []
+    if first_at is not None and seconds is not None:
+        day = first_at.astimezone(tz).date().isoformat()
+        responses.append([day, responder, bucket_of(seconds)])
+    created_day = t.created_at.astimezone(tz).date().isoformat()
     fact = {
         "number": t.number,
         "channel": channel,
@@ -202,4 +250,9 @@ def ticket_contribution(
         "first_response_seconds": seconds,
         "sla_due_at": t.sla_due_at if t.status == "open" else None,
     }
-    return Result(fact=fact, buckets=buckets)
+    return Result(
+        fact=fact,
+        buckets=buckets,
+        responses=responses,
+        types=_types(t.metadata or {}, type_keys, created_day),
+    )

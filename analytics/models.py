@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics.buckets import BOUNDS
 from helpdesk.models import TenantModel
 
 
@@ -71,6 +72,11 @@ class TicketFact(TenantModel):
             models.Index(
                 fields=["tenant", "agent_id"], name="fact_open", condition=Q(status="open")
             ),
+            models.Index(
+                fields=["tenant", "sla_due_at"],
+                name="fact_open_due",
+                condition=Q(status="open", sla_due_at__isnull=False),
+            ),
             GinIndex(fields=["metadata"], name="fact_metadata"),
         ]
 
@@ -78,19 +84,15 @@ class TicketFact(TenantModel):
 HOURS = range(24)
 
 
-class DailyStat(TenantModel):
-    """Counters of one local day (tenant's zone) and one combination of dimensions.
+class DailyCounters(TenantModel):
+    """Counters of one local day (tenant's zone).
 
     ``in_hNN`` count the incoming messages of each local hour (the heat map), as columns so a
-    page sums them in one pass. ``*_delta`` columns are changes of the backlog (+1 when a
+    page sums them in one pass; ``happy`` / ``neutral`` / ``angry`` the tickets created that
+    day by their sentiment now. ``*_delta`` columns are changes of the backlog (+1 when a
     ticket becomes open, awaiting our answer or unassigned, -1 when it stops): the backlog at
     a moment is the current one minus the deltas after it, so a page never sums all history."""
 
-    day = models.DateField()
-    channel = models.CharField(max_length=16)
-    account_id = models.BigIntegerField()
-    department_id = models.BigIntegerField(null=True)
-    agent_id = models.BigIntegerField(null=True)
     created = models.IntegerField(default=0)
     closed = models.IntegerField(default=0)
     ignored = models.IntegerField(default=0)
@@ -101,9 +103,26 @@ class DailyStat(TenantModel):
     open_delta = models.IntegerField(default=0)
     awaiting_delta = models.IntegerField(default=0)
     unassigned_delta = models.IntegerField(default=0)
+    happy = models.IntegerField(default=0)
+    neutral = models.IntegerField(default=0)
+    angry = models.IntegerField(default=0)
     for _hour in HOURS:
         locals()[f"in_h{_hour:02d}"] = models.IntegerField(default=0)
     del _hour
+
+    class Meta:
+        abstract = True
+
+
+class DailyStat(DailyCounters):
+    """The daily counters per combination of dimensions (channel, account, department, the
+    ticket's current assignee): what a page filtered by any of them reads."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
 
     class Meta:
         constraints = [
@@ -113,3 +132,155 @@ class DailyStat(TenantModel):
                 nulls_distinct=False,
             )
         ]
+
+
+class DayTotal(DailyCounters):
+    """The same counters per day and assignee only: a page not filtered by channel, account or
+    department reads a row per person and day here instead of one per combination of every
+    dimension (hundreds a day in a big desk)."""
+
+    day = models.DateField()
+    agent_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "agent_id"], name="day_total_key", nulls_distinct=False
+            )
+        ]
+
+
+class SlaTotal(TenantModel):
+    """SLA answers per day, channel and department: the SLA panel's two groupings without
+    reading every combination of dimensions."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    department_id = models.BigIntegerField(null=True)
+    sla_on_time = models.IntegerField(default=0)
+    sla_late = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "channel", "department_id"],
+                name="sla_total_key",
+                nulls_distinct=False,
+            )
+        ]
+
+
+class OpenTotal(TenantModel):
+    """Tickets open now per combination of dimensions (a snapshot, not per day): open,
+    awaiting our answer, unassigned. The backlog's and the agent table's "now" read these few
+    rows instead of every open ticket."""
+
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    open = models.IntegerField(default=0)
+    awaiting = models.IntegerField(default=0)
+    unassigned = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account_id", "department_id", "agent_id"],
+                name="open_total_key",
+                nulls_distinct=False,
+            )
+        ]
+
+
+class Histogram(TenantModel):
+    """First responses counted (``answered``) and their times in fixed buckets (``frt_bNN``,
+    bounds in :data:`analytics.buckets.BOUNDS`): a page estimates the median and p90 from a
+    few daily rows instead of sorting every ticket answered."""
+
+    answered = models.IntegerField(default=0)
+    for _bucket in range(len(BOUNDS)):
+        locals()[f"frt_b{_bucket:02d}"] = models.IntegerField(default=0)
+    del _bucket
+
+    class Meta:
+        abstract = True
+
+
+class ResponseStat(Histogram):
+    """First human responses given on one local day, per the ticket's dimensions and the person
+    who answered (``responder_id``)."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    responder_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "tenant", "day", "account_id", "department_id", "agent_id", "responder_id"
+                ],
+                name="response_stat_key",
+                nulls_distinct=False,
+            )
+        ]  # fmt: skip
+
+
+class ResponseTotal(Histogram):
+    """First responses per day, assignee and responder only (see :class:`DayTotal`)."""
+
+    day = models.DateField()
+    agent_id = models.BigIntegerField(null=True)
+    responder_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "day", "agent_id", "responder_id"],
+                name="response_total_key",
+                nulls_distinct=False,
+            )
+        ]
+
+
+class TypificationStat(TenantModel):
+    """Tickets created on one local day per dimensions and per value of a categorical ticket
+    field (a multiple choice counts each value chosen)."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=16)
+    account_id = models.BigIntegerField()
+    department_id = models.BigIntegerField(null=True)
+    agent_id = models.BigIntegerField(null=True)
+    key = models.CharField(max_length=64)
+    value = models.TextField()
+    tickets = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "tenant", "day", "account_id", "department_id", "agent_id", "key", "value"
+                ],
+                name="typification_stat_key",
+                nulls_distinct=False,
+            )
+        ]  # fmt: skip
+
+
+# The tables a rebuild refills (their statistics are refreshed after it).
+ROLLUP_MODELS: tuple[type[TenantModel], ...] = (
+    TicketFact,
+    DailyStat,
+    DayTotal,
+    SlaTotal,
+    OpenTotal,
+    ResponseStat,
+    ResponseTotal,
+    TypificationStat,
+)
+ROLLUP_TABLES = tuple(m._meta.db_table for m in ROLLUP_MODELS)

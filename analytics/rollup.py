@@ -11,14 +11,17 @@ unchanged ticket adds nothing. A page view never scans tickets.
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from analytics.buckets import COLUMNS as BUCKET_COLUMNS
 from analytics.contribution import (
     COUNTERS,
     EventRow,
@@ -27,15 +30,26 @@ from analytics.contribution import (
     TicketRow,
     ticket_contribution,
 )
-from analytics.models import DailyStat, RollupState, TicketFact
+from analytics.models import (
+    ROLLUP_MODELS,
+    DailyStat,
+    DayTotal,
+    OpenTotal,
+    ResponseStat,
+    ResponseTotal,
+    RollupState,
+    SlaTotal,
+    TicketFact,
+    TypificationStat,
+)
 from deskconfig.accounts import ChannelAccount
 from deskconfig.business_hours import Plan
-from deskconfig.models import BusinessSchedule
+from deskconfig.models import BusinessSchedule, FieldType, MetadataField
 from helpdesk.models import Tenant
 from tickets.models import Event, Message, Ticket
 
 OVERLAP = datetime.timedelta(minutes=2)
-CHUNK = 1000
+CHUNK = 2000
 EVENT_KINDS = ("status", "assigned", "sla")
 TICKET_FIELDS = (
     "id",
@@ -70,11 +84,14 @@ FACT_FIELDS = (
     "sla_due_at",
 )
 
-Key = tuple[str, str, int, int | None, int | None]  # day, channel, account, department, agent
+DIMENSIONS = ("channel", "account_id", "department_id", "agent_id")
+TYPED_FIELDS = (FieldType.CHOICE, FieldType.MULTI, FieldType.BOOL)
+FLUSH_ROWS = 50_000  # a rebuild writes its sums when this many rollup rows are pending
 
 
-class _Accounts:
-    """Channel kind and schedule plan of each account, read once per run."""
+class _Context:
+    """What a run reads once: each account's channel kind and schedule plan, and the ticket
+    fields whose values are categories (the typification counts only those)."""
 
     def __init__(self) -> None:
         self.kind: dict[int, str] = {}
@@ -86,22 +103,36 @@ class _Accounts:
             if schedule_id is not None and schedule_id not in schedules:
                 schedules[schedule_id] = Plan.of(BusinessSchedule.objects.get(pk=schedule_id))
             self.plan[pk] = schedules[schedule_id] if schedule_id is not None else None
+        self.type_keys = frozenset(
+            MetadataField.objects.filter(
+                target=MetadataField.Target.TICKET, field_type__in=TYPED_FIELDS
+            ).values_list("key", flat=True)
+        )
 
 
-def _compute(ids: Sequence[int], accounts: _Accounts, tz: ZoneInfo) -> dict[int, Result]:
+def _compute(
+    ids: Sequence[int], ctx: _Context, tz: ZoneInfo, *, every_id: bool = False
+) -> dict[int, Result]:
+    """The contributions of tickets ``ids``; ``every_id``: they are all the tenant's tickets
+    from the first to the last (a rebuild's chunk), so a range reads them off the indexes."""
+    scope = (
+        {"ticket_id__gte": ids[0], "ticket_id__lte": ids[-1]}
+        if every_id
+        else {"ticket_id__in": ids}
+    )
     tickets = [
         TicketRow(*row) for row in Ticket.objects.filter(pk__in=ids).values_list(*TICKET_FIELDS)
     ]
     messages: dict[int, list[MessageRow]] = defaultdict(list)
     for ticket_id, *rest in (
-        Message.objects.filter(ticket_id__in=ids)
+        Message.objects.filter(**scope)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "created_at", "direction", "author_kind", "author_id")
     ):
         messages[ticket_id].append(MessageRow(*rest))
     events: dict[int, list[EventRow]] = defaultdict(list)
     for ticket_id, *rest in (
-        Event.objects.filter(ticket_id__in=ids, kind__in=EVENT_KINDS)
+        Event.objects.filter(**scope, kind__in=EVENT_KINDS)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "created_at", "kind", "data")
     ):
@@ -109,104 +140,238 @@ def _compute(ids: Sequence[int], accounts: _Accounts, tz: ZoneInfo) -> dict[int,
     return {
         t.id: ticket_contribution(
             t,
-            channel=accounts.kind.get(t.account_id, ""),
+            channel=ctx.kind.get(t.account_id, ""),
             messages=messages[t.id],
             events=events[t.id],
-            plan=accounts.plan.get(t.account_id),
+            plan=ctx.plan.get(t.account_id),
             tz=tz,
+            type_keys=ctx.type_keys,
         )
         for t in tickets
     }
 
 
-def _add(
-    deltas: dict[Key, list[int]], dims: dict[str, Any], buckets: dict[str, list[int]], sign: int
-) -> None:
-    for day, counts in buckets.items():
-        key = (
-            day,
-            dims["channel"],
-            dims["account_id"],
-            dims["department_id"],
-            dims["agent_id"],
-        )
-        total = deltas.setdefault(key, [0] * len(COUNTERS))
-        for i, n in enumerate(counts):
-            total[i] += sign * n
+@dataclass(frozen=True)
+class _Table:
+    """A rollup table as the writer sees it: its key columns (with their SQL types), its
+    counters and the unique constraint an increment conflicts on."""
+
+    name: str
+    constraint: str
+    keys: tuple[tuple[str, str], ...]
+    counters: tuple[str, ...]
 
 
-def _apply(tenant_id: int, deltas: dict[Key, list[int]]) -> None:
-    """Add the deltas to the daily counters (insert or increment): one statement whose rows
-    come as arrays (unnest), so neither the client nor the server parses thousands of
-    placeholders."""
-    rows = [(k, v) for k, v in deltas.items() if any(v)]
+_DIMENSION_TYPES: tuple[tuple[str, str], ...] = (
+    ("channel", "varchar"),
+    ("account_id", "bigint"),
+    ("department_id", "bigint"),
+    ("agent_id", "bigint"),
+)
+DAILY = _Table(
+    DailyStat._meta.db_table, "daily_stat_key", (("day", "date"), *_DIMENSION_TYPES), COUNTERS
+)
+RESPONSES = _Table(
+    ResponseStat._meta.db_table,
+    "response_stat_key",
+    (("day", "date"), *_DIMENSION_TYPES, ("responder_id", "bigint")),
+    ("answered", *BUCKET_COLUMNS),
+)
+DAY_TOTALS = _Table(
+    DayTotal._meta.db_table, "day_total_key", (("day", "date"), ("agent_id", "bigint")), COUNTERS
+)
+RESPONSE_TOTALS = _Table(
+    ResponseTotal._meta.db_table,
+    "response_total_key",
+    (("day", "date"), ("agent_id", "bigint"), ("responder_id", "bigint")),
+    RESPONSES.counters,
+)
+SLA_TOTALS = _Table(
+    SlaTotal._meta.db_table,
+    "sla_total_key",
+    (("day", "date"), ("channel", "varchar"), ("department_id", "bigint")),
+    ("sla_on_time", "sla_late"),
+)
+OPEN_TOTALS = _Table(
+    OpenTotal._meta.db_table, "open_total_key", _DIMENSION_TYPES, ("open", "awaiting", "unassigned")
+)
+_SLA_AT = (COUNTERS.index("sla_on_time"), COUNTERS.index("sla_late"))
+TYPES = _Table(
+    TypificationStat._meta.db_table,
+    "typification_stat_key",
+    (("day", "date"), *_DIMENSION_TYPES, ("key", "varchar"), ("value", "text")),
+    ("tickets",),
+)
+
+
+@dataclass
+class _Deltas:
+    """Pending changes of the rollups, keyed like their rows. The totals (per day and person,
+    SLA per day, channel and department) are the per-dimension rows summed, kept alongside;
+    the open snapshot follows the facts' current state."""
+
+    daily: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    day_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    sla_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    open_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    responses: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    response_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    types: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.daily) + len(self.responses) + len(self.types)
+
+    def add(self, fact: dict[str, Any], contribution: dict[str, Any], sign: int) -> None:
+        """Add (``sign`` +1) or take away (-1) one ticket: its fact's dimensions and state,
+        and its contribution."""
+        dims = tuple(fact[name] for name in DIMENSIONS)
+        channel, _account, department, agent = dims
+        if fact["status"] == "open":
+            flags = (1, int(bool(fact["awaiting"])), int(agent is None))
+            total = self.open_totals.setdefault(dims, [0, 0, 0])
+            for i, n in enumerate(flags):
+                total[i] += sign * n
+        for day, counts in contribution["d"]:
+            for rows, key in ((self.daily, (day, *dims)), (self.day_totals, (day, agent))):
+                total = rows.setdefault(key, [0] * len(COUNTERS))
+                for i, n in enumerate(counts):
+                    if n:
+                        total[i] += sign * n
+            on_time, late = (counts[i] for i in _SLA_AT)
+            if on_time or late:
+                total = self.sla_totals.setdefault((day, channel, department), [0, 0])
+                total[0] += sign * on_time
+                total[1] += sign * late
+        width = len(RESPONSES.counters)
+        for day, responder, bucket in contribution["r"]:
+            for rows, key in (
+                (self.responses, (day, *dims, responder)),
+                (self.response_totals, (day, agent, responder)),
+            ):
+                total = rows.setdefault(key, [0] * width)
+                total[0] += sign
+                total[1 + bucket] += sign
+        for day, key, value in contribution["t"]:
+            self.types.setdefault((day, *dims, key, value), [0])[0] += sign
+
+    def write(self, tenant_id: int) -> None:
+        for table, rows in (
+            (DAILY, self.daily),
+            (DAY_TOTALS, self.day_totals),
+            (SLA_TOTALS, self.sla_totals),
+            (OPEN_TOTALS, self.open_totals),
+            (RESPONSES, self.responses),
+            (RESPONSE_TOTALS, self.response_totals),
+            (TYPES, self.types),
+        ):
+            _upsert(table, tenant_id, [(k, v) for k, v in rows.items() if any(v)])
+        self.daily, self.day_totals, self.types = {}, {}, {}
+        self.sla_totals, self.open_totals = {}, {}
+        self.responses, self.response_totals = {}, {}
+
+
+def _upsert(table: _Table, tenant_id: int, rows: list[tuple[tuple[Any, ...], list[int]]]) -> None:
+    """Add ``rows`` to the table's counters (insert or increment): one statement whose rows
+    come as one JSON array of arrays, so neither side handles a parameter per value."""
     if not rows:
         return
-    table = DailyStat._meta.db_table
-    columns = ", ".join(COUNTERS)
-    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in COUNTERS)
-    keys = list(zip(*(k for k, _v in rows), strict=True))
-    counts = list(zip(*(v for _k, v in rows), strict=True))
-    arrays = [
-        "%s::date[]", "%s::varchar[]", "%s::bigint[]", "%s::bigint[]", "%s::bigint[]",
-        *["%s::int[]"] * len(COUNTERS),
-    ]  # fmt: skip
+    keys = ", ".join(name for name, _type in table.keys)
+    columns = ", ".join(table.counters)
+    kinds = [kind for _name, kind in table.keys] + ["int"] * len(table.counters)
+    values = ", ".join(f"(r->>{i})::{kind}" for i, kind in enumerate(kinds))
+    updates = ", ".join(f"{c} = {table.name}.{c} + EXCLUDED.{c}" for c in table.counters)
     sql = (
-        f"INSERT INTO {table} (tenant_id, day, channel, account_id, department_id, agent_id,"  # noqa: S608 - our own column names only
-        f" {columns}) SELECT %s, * FROM unnest({', '.join(arrays)})"
-        f" ON CONFLICT ON CONSTRAINT daily_stat_key DO UPDATE SET {updates}"
+        f"INSERT INTO {table.name} (tenant_id, {keys}, {columns})"  # noqa: S608 - our own names
+        f" SELECT %s, {values} FROM jsonb_array_elements(%s::jsonb) AS r"
+        f" ON CONFLICT ON CONSTRAINT {table.constraint} DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [tenant_id, *[list(k) for k in keys], *[list(c) for c in counts]])
+        cursor.execute(sql, [tenant_id, json.dumps([[*k, *v] for k, v in rows])])
 
 
-def _fold(tenant_id: int, ids: Sequence[int], accounts: _Accounts, tz: ZoneInfo) -> int:
-    """Recompute ``ids`` and apply new minus old; answers how many facts changed."""
-    new = _compute(ids, accounts, tz)
-    old = {f.ticket_id: f for f in TicketFact.objects.filter(ticket_id__in=ids)}
-    deltas: dict[Key, list[int]] = {}
-    changed: list[TicketFact] = []
+def _fold(
+    tenant_id: int,
+    ids: Sequence[int],
+    ctx: _Context,
+    tz: ZoneInfo,
+    deltas: _Deltas,
+    *,
+    fresh: bool = False,
+) -> int:
+    """Recompute ``ids`` and add new minus old to ``deltas``; answers how many facts changed.
+    ``fresh``: the facts were emptied (a rebuild), so there is nothing old to read."""
+    new = _compute(ids, ctx, tz, every_id=fresh)
+    old = {} if fresh else {f.ticket_id: f for f in TicketFact.objects.filter(ticket_id__in=ids)}
+    changed: list[dict[str, Any]] = []
     for ticket_id, result in new.items():
+        stored = result.stored()
         before = old.get(ticket_id)
         if before is not None:
-            same = before.contribution == _stored(result.buckets) and all(
+            same = before.contribution == stored and all(
                 getattr(before, name) == result.fact[name] for name in FACT_FIELDS
             )
             if same:
                 continue
-            _add(deltas, _dims(before), dict(before.contribution), -1)
-        _add(deltas, result.fact, result.buckets, +1)
+            deltas.add(_fact_state(before), before.contribution, -1)
+        deltas.add(result.fact, stored, +1)
         changed.append(
-            TicketFact(
-                tenant_id=tenant_id,
-                ticket_id=ticket_id,
-                contribution=_stored(result.buckets),
-                **result.fact,
-            )
+            {"tenant_id": tenant_id, "ticket_id": ticket_id, "contribution": stored, **result.fact}
         )
-    if changed:
+    if changed and fresh:
+        _insert_facts(changed)
+    elif changed:
         TicketFact.objects.bulk_create(
-            changed,
+            [TicketFact(**row) for row in changed],
             update_conflicts=True,
             unique_fields=["tenant", "ticket"],
             update_fields=[*FACT_FIELDS, "contribution"],
         )
-    _apply(tenant_id, deltas)
     return len(changed)
 
 
-def _stored(buckets: dict[str, list[int]]) -> list[list[Any]]:
-    """The contribution as stored: sorted pairs, so equal contributions compare equal."""
-    return [[k, v] for k, v in sorted(buckets.items())]
+_FACT_TYPES = {
+    "number": "bigint",
+    "channel": "varchar",
+    "account_id": "bigint",
+    "department_id": "bigint",
+    "agent_id": "bigint",
+    "status": "varchar",
+    "sentiment": "varchar",
+    "metadata": "jsonb",
+    "awaiting": "boolean",
+    "created_at": "timestamptz",
+    "closed_at": "timestamptz",
+    "first_response_at": "timestamptz",
+    "first_responder_id": "bigint",
+    "first_response_seconds": "int",
+    "sla_due_at": "timestamptz",
+    "contribution": "jsonb",
+}
 
 
-def _dims(fact: TicketFact) -> dict[str, Any]:
-    return {
-        "channel": fact.channel,
-        "account_id": fact.account_id,
-        "department_id": fact.department_id,
-        "agent_id": fact.agent_id,
-    }
+def _insert_facts(facts: list[dict[str, Any]]) -> None:
+    """Insert new facts (a rebuild: the table was emptied) as one JSON document the database
+    turns into rows, instead of binding a parameter per field."""
+    names = ["tenant_id", "ticket_id", *_FACT_TYPES]
+    columns = ", ".join(names)
+    record = ", ".join(f"{n} {_FACT_TYPES.get(n, 'bigint')}" for n in names)
+    sql = (
+        f"INSERT INTO {TicketFact._meta.db_table} ({columns})"  # noqa: S608 - our own names
+        f" SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(facts, default=_iso)])
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def _fact_state(fact: TicketFact) -> dict[str, Any]:
+    """What :meth:`_Deltas.add` reads of a stored fact."""
+    return {name: getattr(fact, name) for name in (*DIMENSIONS, "status", "awaiting")}
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
@@ -233,11 +398,15 @@ def rollup_rebuild(*, tenant_id: int) -> int:
 
 
 def _rebuild(tenant_id: int, state: RollupState) -> int:
+    """Empty the tenant's rollups and derive them again: the facts are written per chunk of
+    tickets, the counters summed in memory and written a few statements at a time (never a
+    statement per ticket)."""
     started = timezone.now()
     tz = ZoneInfo(Tenant.objects.get(pk=tenant_id).time_zone)
-    TicketFact.objects.filter(tenant_id=tenant_id).delete()
-    DailyStat.objects.filter(tenant_id=tenant_id).delete()
-    accounts = _Accounts()
+    for model in ROLLUP_MODELS:
+        model.objects.filter(tenant_id=tenant_id).delete()  # type: ignore[attr-defined]
+    ctx = _Context()
+    deltas = _Deltas()
     seen, last = 0, 0
     while True:
         ids = list(
@@ -245,8 +414,11 @@ def _rebuild(tenant_id: int, state: RollupState) -> int:
         )
         if not ids:
             break
-        _fold(tenant_id, ids, accounts, tz)
+        _fold(tenant_id, ids, ctx, tz, deltas, fresh=True)
+        if len(deltas) > FLUSH_ROWS:
+            deltas.write(tenant_id)
         seen, last = seen + len(ids), ids[-1]
+    deltas.write(tenant_id)
     state.watermark, state.time_zone = started, str(tz)
     state.rebuilt_at = state.updated_at = timezone.now()
     state.save()
@@ -270,10 +442,11 @@ def rollup_refresh(*, tenant_id: int) -> int:
             .values_list("pk", flat=True)
             .iterator(chunk_size=CHUNK)
         )
-        accounts = _Accounts()
+        ctx, deltas = _Context(), _Deltas()
         changed = sum(
-            _fold(tenant_id, ids, accounts, ZoneInfo(zone)) for ids in _chunks(changed_ids)
+            _fold(tenant_id, ids, ctx, ZoneInfo(zone), deltas) for ids in _chunks(changed_ids)
         )
+        deltas.write(tenant_id)
         state.watermark, state.updated_at = started, timezone.now()
         state.save(update_fields=["watermark", "updated_at"])
     return changed

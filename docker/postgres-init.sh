@@ -7,8 +7,11 @@ CREATE ROLE helpdesk_owner LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${HELPDESK_OW
 CREATE ROLE helpdesk_app LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${HELPDESK_APP_PASSWORD}';
 CREATE DATABASE helpdesk OWNER helpdesk_owner;
 SQL
-# The full-text match is safe to mark LEAKPROOF (it only answers true or false): row-level
-# security then lets the search indexes serve it (see helpdesk/devservices.py).
+# The full-text match and the trigram word match are safe to mark LEAKPROOF (they only answer
+# true or false): row-level security then lets the search indexes serve them (see
+# helpdesk/devservices.py).
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname helpdesk <<SQL
 ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+ALTER FUNCTION word_similarity_commutator_op(text, text) LEAKPROOF;
 SQL

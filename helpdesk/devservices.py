@@ -103,7 +103,8 @@ def _create_roles(superuser_uri: str) -> None:
             )
     for database in ("template1", DB_NAME):  # test databases are copies of template1
         with psycopg.connect(superuser_uri, dbname=database, autocommit=True) as conn:
-            conn.execute(LEAKPROOF_SEARCH)
+            for statement in LEAKPROOF_SEARCH:
+                conn.execute(statement)
 
 
 # Row-level security lets an index serve a query only through LEAKPROOF operators; the
@@ -111,7 +112,15 @@ def _create_roles(superuser_uri: str) -> None:
 # a million tickets). It cannot leak a row's content: it only answers true or false and raises
 # no data-dependent error. Marking it needs a superuser, hence here (and in
 # docker/postgres-init.sh) rather than in a migration; without it search still works, slower.
-LEAKPROOF_SEARCH = "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF"
+# The same holds for pg_trgm's word-similarity match (`%>`: true or false, no data-dependent
+# error), which serves a name typed with a typo; the extension is created here first (in
+# template1 too, so test databases have it marked) and the migration's CREATE EXTENSION IF NOT
+# EXISTS then finds it.
+LEAKPROOF_SEARCH = (
+    "ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "ALTER FUNCTION word_similarity_commutator_op(text, text) LEAKPROOF",
+)
 
 
 def _start_redis(services: Services, name: str) -> None:

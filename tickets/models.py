@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Func, Q
-from django.db.models.functions import Lower
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,11 +60,8 @@ class Customer(TenantModel):
         verbose_name_plural = _("clientes")
         indexes = [
             models.Index(fields=["tenant", "rut"], name="customer_rut", condition=~Q(rut="")),
-            # Accent- and case-insensitive name search (see helpdesk migration 0003).
-            GinIndex(
-                OpClass(Func(Lower("name"), function="f_unaccent"), name="gin_trgm_ops"),
-                name="customer_name_trgm",
-            ),
+            # Names are searched through columns of migration 0008 (full text) and 0011 (trigrams
+            # on ``name_folded``, which row-level security lets the planner use).
         ]
 
     def __str__(self) -> str:

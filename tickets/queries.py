@@ -7,8 +7,8 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import F, Func, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from deskconfig.models import MessageTemplate
@@ -185,6 +185,9 @@ class SearchResult:
     customers: list[Customer]
     tickets: dict[int, list[Ticket]]
     hits: list[TicketHit] = field(default_factory=list)
+    # Words too common in the older history to read it all in time: only the newest
+    # conversations and customers were searched (the page asks to refine the search).
+    partial: bool = False
 
     @property
     def rows(self) -> list[tuple[Customer, list[Ticket]]]:
@@ -193,10 +196,6 @@ class SearchResult:
     @property
     def empty(self) -> bool:
         return not self.customers and not self.hits
-
-
-def _unaccent_lower(expr: object) -> Func:
-    return Func(Lower(expr), function="f_unaccent")
 
 
 def _identity_filter(q: str, digits: str) -> Q:
@@ -214,22 +213,6 @@ def _identity_filter(q: str, digits: str) -> Q:
     if "@" not in q:
         identity |= Q(value=q)
     return identity
-
-
-TYPO_WINDOW = 5_000  # newest customers compared by trigrams when a name has a typo
-
-
-def _customers_by_typo(q: str) -> list[int]:
-    """Names similar to ``q`` (trigrams), for a name typed with a typo, only when nothing else
-    was found. Under row-level security PostgreSQL cannot use the trigram index (its operator
-    is not LEAKPROOF), so the newest ``TYPO_WINDOW`` customers are compared: a bounded cost."""
-    newest = Customer.objects.order_by("-id").values("pk")[:TYPO_WINDOW]
-    return list(
-        Customer.objects.filter(pk__in=newest)
-        .annotate(folded=_unaccent_lower(F("name")))
-        .filter(folded__trigram_word_similar=_unaccent_lower(Value(q)))
-        .values_list("pk", flat=True)[:50]
-    )
 
 
 def search(*, tenant_id: int, query: str) -> SearchResult:
@@ -254,26 +237,54 @@ def search(*, tenant_id: int, query: str) -> SearchResult:
             CustomerIdentity.objects.filter(identity).values_list("customer_id", flat=True)[:50]
         )
     words_only = not digits and "@" not in q
+    partial = False
     if words_only and len(q) >= 2:
-        customer_ids += text_search.customers_by_name(tenant_id, q)
-    hits = text_search.tickets_by_text(tenant_id, q) if words_only and len(q) >= 3 else []
-    if words_only and len(q) >= 2 and not customer_ids and not hits:
-        customer_ids += _customers_by_typo(q)
+        by_name, partial = text_search.customers_by_name(tenant_id, q)
+        customer_ids += by_name
+    hits: list[TicketHit] = []
+    if words_only and len(q) >= 3:
+        hits, partial_text = text_search.tickets_by_text(tenant_id, q)
+        partial = partial or partial_text
+    # A name typed with a typo, when nothing else was found (not when the words are common:
+    # those are words people write, not a misspelt name).
+    if words_only and len(q) >= 2 and not customer_ids and not hits and not partial:
+        customer_ids += text_search.customers_by_typo(tenant_id, q)
     if number and not customer_ids:
         return SearchResult(int(number.group(1)), [], {})
+    customers, tickets = _customers_shown(customer_ids)
+    return SearchResult(
+        int(number.group(1)) if number else None, customers, tickets, hits, partial=partial
+    )
+
+
+CUSTOMERS_SHOWN = 50
+TICKETS_PER_CUSTOMER = 3  # each customer's newest tickets; the customer tab lists them all
+
+
+def _customers_shown(
+    customer_ids: list[int],
+) -> tuple[list[Customer], dict[int, list[Ticket]]]:
+    """The customers found (by name) with their identities and newest tickets: three queries
+    whatever their number, and only the columns the page shows (a common surname finds
+    thousands; 50 are shown)."""
     customers = list(
         Customer.objects.filter(pk__in=set(customer_ids))
+        .only("name", "rut")
         .prefetch_related("identities")
-        .order_by("name")[:50]
+        .order_by("name")[:CUSTOMERS_SHOWN]
     )
+    newest = Window(RowNumber(), partition_by=F("customer_id"), order_by=F("created_at").desc())
     tickets: dict[int, list[Ticket]] = {}
     for ticket in (
         Ticket.objects.filter(customer_id__in=[c.pk for c in customers])
         .select_related("account")
-        .order_by("-created_at")[:200]
+        .only("number", "status", "created_at", "customer_id", "account__name")
+        .annotate(newest=newest)
+        .filter(newest__lte=TICKETS_PER_CUSTOMER)
+        .order_by("-created_at", "-id")
     ):
         tickets.setdefault(ticket.customer_id, []).append(ticket)
-    return SearchResult(int(number.group(1)) if number else None, customers, tickets, hits)
+    return customers, tickets
 
 
 def public_context(ticket: Ticket) -> list[Message]:

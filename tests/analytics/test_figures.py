@@ -46,13 +46,32 @@ def test_tickets_and_messages_per_day(history, wednesday):
 
 
 def test_first_response_in_business_time_across_a_night_a_weekend_and_a_holiday(history, wednesday):
+    # The page reads daily histograms, not tickets: each answer counts as the middle of its
+    # bucket. 600 s falls in [10 min, 15 min) → 750 s; 4,500 s in [75 min, 90 min) → 4,950 s.
+    # Exact values would give a median of 2,550 and a p90 of 4,110.
     overall, per_day = queries.first_response(period())
     assert overall.count == 2
-    assert overall.median == pytest.approx((4500 + 600) / 2)
-    assert overall.p90 == pytest.approx(600 + 0.9 * (4500 - 600))
+    assert overall.median == pytest.approx((4950 + 750) / 2)
+    assert overall.p90 == pytest.approx(750 + 0.9 * (4950 - 750))
     assert set(per_day) == {TUE}
+    assert per_day[TUE] == overall
     only_mail, _ = queries.first_response(period(channel="email"))
-    assert (only_mail.count, only_mail.median) == (1, 4500)
+    assert (only_mail.count, only_mail.median) == (1, 4950)
+
+
+def test_the_first_response_histogram_holds_each_answer_in_its_bucket(history):
+    from analytics.buckets import BOUNDS, bucket_of
+    from analytics.models import ResponseStat
+
+    rows = ResponseStat.objects.filter(day=TUE).order_by("channel")
+    found = {
+        (r.channel, r.responder_id): [i for i in range(len(BOUNDS)) if getattr(r, f"frt_b{i:02d}")]
+        for r in rows
+    }
+    ana = history["ana"].pk
+    assert found == {("email", ana): [bucket_of(4500)], ("webchat", ana): [bucket_of(600)]}
+    assert (BOUNDS[bucket_of(4500)], BOUNDS[bucket_of(4500) + 1]) == (4500, 5400)
+    assert (BOUNDS[bucket_of(600)], BOUNDS[bucket_of(600) + 1]) == (600, 900)
 
 
 def test_sla_on_time_late_and_running_past_due(history, wednesday):
@@ -85,7 +104,7 @@ def test_agent_table(history, wednesday):
     rows = {a.name: a for a in queries.agents(period())}
     ana, beto = rows["Ana Ñandú"], rows["Beto Ñandú"]
     assert (ana.assigned, ana.answered, ana.closed, ana.open_now) == (1, 2, 0, 1)
-    assert ana.median_seconds == pytest.approx((4500 + 600) / 2)
+    assert ana.median_seconds == pytest.approx((4950 + 750) / 2)  # bucket middles (see above)
     assert ana.peak_open == 1
     assert (beto.assigned, beto.answered, beto.closed, beto.open_now) == (1, 0, 1, 0)
     assert beto.peak_open == 0

@@ -9,30 +9,55 @@ import random
 
 import pytest
 import time_machine
+from django.db.models import Count, Q, Sum
 
-from analytics.models import DailyStat, TicketFact
+from analytics.models import (
+    DailyStat,
+    DayTotal,
+    OpenTotal,
+    ResponseStat,
+    ResponseTotal,
+    SlaTotal,
+    TicketFact,
+    TypificationStat,
+)
 from analytics.rollup import rollup_rebuild, rollup_refresh
-from deskconfig.models import Department
+from deskconfig.models import Department, FieldType, MetadataField
 from helpdesk.models import Role
 from tests.factories import UserFactory
 from tests.tickets.factories import ChannelAccountFactory
-from tests.tickets.helpers import receive
+from tests.tickets.helpers import answer, receive
 from tickets import services
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
 START = datetime.datetime(2025, 3, 3, 8, 0, tzinfo=datetime.UTC)
-COUNTER_FIELDS = [f.name for f in DailyStat._meta.fields if f.name not in {"id", "tenant"}]
+DIMENSIONS = ["day", "channel", "account_id", "department_id", "agent_id"]
+ROLLUPS = {  # each rollup table and the columns of its rows' key
+    DailyStat: DIMENSIONS,
+    DayTotal: ["day", "agent_id"],
+    SlaTotal: ["day", "channel", "department_id"],
+    OpenTotal: ["channel", "account_id", "department_id", "agent_id"],
+    ResponseStat: [*DIMENSIONS, "responder_id"],
+    ResponseTotal: ["day", "agent_id", "responder_id"],
+    TypificationStat: [*DIMENSIONS, "key", "value"],
+}
 
 
-def snapshot() -> tuple[list[tuple], list[tuple]]:
-    """The rollups as comparable rows (all-zero counter rows mean nothing)."""
-    hourly = sorted(
-        (repr(row[:5]), row[5:])
-        for row in DailyStat.objects.values_list(*COUNTER_FIELDS)
-        if any(row[5:])  # the counters after day, channel, account, department, agent
+def _rows(model, keys: list[str]) -> list[tuple]:
+    """A rollup table as comparable rows (all-zero counter rows mean nothing)."""
+    counters = [f.name for f in model._meta.fields if f.name not in {"id", "tenant", *keys}]
+    return sorted(
+        (repr(row[: len(keys)]), row[len(keys) :])
+        for row in model.objects.values_list(*keys, *counters)
+        if any(row[len(keys) :])
     )
+
+
+def snapshot() -> tuple[list[list[tuple]], list[tuple]]:
+    """The rollups and the facts as comparable rows."""
+    hourly = [_rows(model, keys) for model, keys in ROLLUPS.items()]
     facts = list(
         TicketFact.objects.order_by("ticket_id").values_list(
             "ticket_id",
@@ -53,20 +78,25 @@ def _step(rng: random.Random, accounts, agents, departments, now) -> None:
     action = rng.random()
     tickets = list(Ticket.objects.order_by("pk"))
     open_tickets = [t for t in tickets if t.status == TicketStatus.OPEN]
-    if action < 0.35 or not tickets:
+    if action < 0.3 or not tickets:
         receive(rng.choice(accounts), identity=f"c{rng.randrange(8)}@example.test", text="Hola")
-    elif action < 0.6 and open_tickets:
-        services.message_send(ticket=rng.choice(open_tickets), author=rng.choice(agents), text="Ok")
-    elif action < 0.7 and open_tickets:
+    elif action < 0.52 and open_tickets:
+        answer(rng.choice(open_tickets), rng.choice(agents), "Ok")  # accepted: SLA counts
+    elif action < 0.62 and open_tickets:
         t = rng.choice(open_tickets)
         services.ticket_assign(ticket=t, assignee=rng.choice([None, *agents]), actor=agents[0])
-    elif action < 0.8 and open_tickets:
+    elif action < 0.72 and open_tickets:
         services.ticket_close(ticket=rng.choice(open_tickets), actor=agents[0])
-    elif action < 0.85:
+    elif action < 0.77:
         closed = [t for t in tickets if t.status != TicketStatus.OPEN]
         if closed:
             with contextlib.suppress(services.ActionRefused):
                 services.ticket_reopen(ticket=rng.choice(closed), actor=agents[0])
+    elif action < 0.87 and tickets:
+        values = rng.choice([["Reclamo"], ["Consulta", "Reclamo"], []])
+        services.ticket_set_metadata(
+            ticket=rng.choice(tickets), actor=agents[0], values={"motivo": values}
+        )
     elif action < 0.93 and tickets:
         services.ticket_set_department(
             ticket=rng.choice(tickets), department=rng.choice([None, *departments]), actor=agents[0]
@@ -81,13 +111,22 @@ def _step(rng: random.Random, accounts, agents, departments, now) -> None:
 def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     rng = random.Random(seed)
     accounts = [
-        ChannelAccountFactory(tenant=in_a.tenant_a, kind=kind, name=f"Cuenta {kind}")
+        ChannelAccountFactory(
+            tenant=in_a.tenant_a, kind=kind, name=f"Cuenta {kind}", sla_minutes=30
+        )
         for kind in ("email", "webchat")
     ]
     agents = [
         UserFactory(tenant=in_a.tenant_a, role=Role.AGENT, email=f"a{i}@a.test") for i in range(3)
     ]
     departments = [Department.objects.create(name=n) for n in ("Ventas", "Soporte")]
+    MetadataField.objects.create(
+        target=MetadataField.Target.TICKET,
+        key="motivo",
+        label="Motivo",
+        field_type=FieldType.MULTI,
+        choices=["Reclamo", "Consulta"],
+    )
     now = START
     with time_machine.travel(now, tick=False) as clock:
         rollup_refresh(tenant_id=in_a.tenant_a.pk)  # the first run builds from nothing
@@ -106,3 +145,29 @@ def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     assert incremental[1] == full[1]
     assert incremental[0] == full[0]
     assert len(full[1]) == Ticket.objects.count() > 3
+    assert [model.__name__ for model, rows in zip(ROLLUPS, full[0], strict=True) if not rows] == []
+    for total, parts in ((DayTotal, DailyStat), (ResponseTotal, ResponseStat)):
+        assert _summed(parts, ROLLUPS[total]) == _rows(total, ROLLUPS[total])
+    sla = _summed(DailyStat, ROLLUPS[SlaTotal], ["sla_on_time", "sla_late"])
+    assert sla == _rows(SlaTotal, ROLLUPS[SlaTotal])
+    open_now = TicketFact.objects.filter(status="open").values(*ROLLUPS[OpenTotal])
+    counted = open_now.annotate(
+        o=Count("pk"),
+        a=Count("pk", filter=Q(awaiting=True)),
+        u=Count("pk", filter=Q(agent_id__isnull=True)),
+    )
+    assert sorted(
+        (repr(tuple(r[k] for k in ROLLUPS[OpenTotal])), (r["o"], r["a"], r["u"])) for r in counted
+    ) == _rows(OpenTotal, ROLLUPS[OpenTotal])
+
+
+def _summed(model, keys: list[str], counters: list[str] | None = None) -> list[tuple]:
+    """The per-dimension rollup summed over the dimensions the totals leave out."""
+    skip = {"id", "tenant", *ROLLUPS[model]}
+    counters = counters or [f.name for f in model._meta.fields if f.name not in skip]
+    rows = model.objects.values(*keys).annotate(**{f"s_{c}": Sum(c) for c in counters})
+    return sorted(
+        (repr(tuple(r[k] for k in keys)), tuple(r[f"s_{c}"] for c in counters))
+        for r in rows
+        if any(r[f"s_{c}"] for c in counters)
+    )

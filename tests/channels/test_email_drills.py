@@ -136,6 +136,44 @@ def test_channel_layer_unreachable_while_polling_loses_nothing(
     assert Message.objects.filter(direction=Direction.IN).count() == 3
 
 
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+def test_redis_down_for_the_poll_and_back_loses_and_duplicates_nothing(
+    settings: Any, email_account: ChannelAccount, mailbox: Dovecot
+) -> None:
+    """Redis gone (restarting) when the beat's poll runs: the poll's lock cannot be taken, so
+    the task fails before taking anything from the mailbox; once Redis is back the next poll
+    files every mail, and a later one nothing more."""
+    from channels_conn.tasks import poll_mailbox
+
+    for n in range(3):
+        mailbox.append(mail(f"redis-{n}@example.test", subject=f"Tema {n}"))
+    live_caches, live_layers = settings.CACHES, settings.CHANNEL_LAYERS
+    settings.CACHES = {
+        "default": {**live_caches["default"], "LOCATION": UNREACHABLE_REDIS},
+    }
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [UNREACHABLE_REDIS]},
+        }
+    }
+    with pytest.raises(Exception, match=r"(?i)connect"):
+        poll_mailbox(email_account.tenant_id, email_account.pk)
+    assert not InboundEmail.objects.exists()
+    assert not any(seen_flags(mailbox))
+
+    settings.CACHES, settings.CHANNEL_LAYERS = live_caches, live_layers
+    first = poll_mailbox(email_account.tenant_id, email_account.pk)
+    again = poll_mailbox(email_account.tenant_id, email_account.pk)
+    assert (first["processed"], first["failed"]) == (3, 0)
+    assert again["processed"] == 0
+    assert Message.objects.filter(direction=Direction.IN).count() == 3
+    assert InboundEmail.objects.count() == 3
+    assert all(seen_flags(mailbox))
+
+
 def _owner_connection() -> psycopg.Connection[Any]:
     """The test database's owner, who may change its connection limit (a superuser is not
     needed, nor used: the limit binds the application's role, as a full server would)."""

@@ -205,3 +205,14 @@ def test_a_message_without_an_identity_is_refused(account):
     with pytest.raises(services.ActionRefused):
         receive(account, identity="  ")
     assert not Ticket.objects.exists()
+
+
+def test_a_bots_reply_keeps_the_customers_words_on_the_card_and_a_persons_replaces_them(
+    account, in_a, bot
+):
+    ticket = receive(account, text="¿Cuándo llega mi pedido 10420?").message.ticket
+    services.message_send(ticket=ticket, author=bot, text="Recibimos tu mensaje, ya te atendemos.")
+    assert fresh(ticket).last_message_preview == "¿Cuándo llega mi pedido 10420?"
+
+    answer(ticket, in_a.agent, "Sale hoy por Chilexpress.")
+    assert fresh(ticket).last_message_preview == "Sale hoy por Chilexpress."

@@ -102,10 +102,14 @@ def message_send(
             created_at=now,
         )
         _store_attachments(message, files)
-        fields = ["last_message_preview", "last_agent_message_at"]
-        ticket.last_message_preview = _preview(text) or (
-            _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
-        )
+        fields = ["last_agent_message_at"]
+        if not author.is_bot:
+            # A bot's acknowledgement, menu or welcome never hides what the customer wrote:
+            # the card keeps the customer's words until a person answers.
+            fields.append("last_message_preview")
+            ticket.last_message_preview = _preview(text) or (
+                _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
+            )
         ticket.last_agent_message_at = now
         # A person's answer stops the SLA clock and makes the ticket "addressed" only once the
         # channel accepted it (``_answer_accepted``): a reply that fails is no answer.

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from analytics.models import ROLLUP_TABLES
 from analytics.rollup import rollup_rebuild
 from helpdesk.dbroles import as_owner
 from helpdesk.models import Tenant
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             with tenant_context(pk):
                 count = rollup_rebuild(tenant_id=pk)
             with as_owner(), connection.cursor() as cursor:  # fresh statistics (owner only)
-                cursor.execute("ANALYZE analytics_dailystat")
-                cursor.execute("ANALYZE analytics_ticketfact")
+                for table in ROLLUP_TABLES:
+                    cursor.execute(f"ANALYZE {table}")
             elapsed = time.perf_counter() - started
             self.stdout.write(f"{slug}: {count} tickets in {elapsed:.1f} s")

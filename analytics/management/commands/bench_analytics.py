@@ -30,6 +30,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from analytics.models import ROLLUP_TABLES
 from analytics.rollup import rollup_rebuild, rollup_refresh
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
@@ -76,6 +77,12 @@ class Command(BaseCommand):
         parser.add_argument("--ingest", type=int, default=200, help="messages for (c)")
         parser.add_argument("--keep", action="store_true")
         parser.add_argument(
+            "--explain", action="store_true", help="print each panel's slowest query plan"
+        )
+        parser.add_argument(
+            "--seed-only", action="store_true", help="seed and keep the tenant, measure nothing"
+        )
+        parser.add_argument(
             "--no-rebuild",
             action="store_true",
             help="a kept tenant: measure its rollups as they are",
@@ -88,6 +95,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **o: Any) -> None:
         self.out(f"load average: {os.getloadavg()[0]:.1f} (other processes skew every figure)")
         tenant = self._tenant(o)
+        if o["seed_only"]:
+            return
         try:
             self._measure(tenant, o)
         finally:
@@ -102,7 +111,9 @@ class Command(BaseCommand):
             if existing is not None:
                 from tickets.models import Ticket
 
-                count = Ticket.all_tenants.filter(tenant=existing).count()
+                # The seeded tickets are numbers 1..n; (c) adds a few after them.
+                seeded = Ticket.all_tenants.filter(tenant=existing, number__lte=o["tickets"])
+                count = seeded.count()
                 if count == o["tickets"]:
                     self.out(f"reusing the kept bench tenant ({count} tickets)")
                     return existing
@@ -178,8 +189,7 @@ class Command(BaseCommand):
     def _drop(self, tenant_id: int) -> None:
         with bypass_context(), connection.cursor() as c:
             for table in (
-                "analytics_dailystat",
-                "analytics_ticketfact",
+                *ROLLUP_TABLES,
                 "analytics_rollupstate",
                 "tickets_event",
                 "tickets_message",
@@ -198,8 +208,8 @@ class Command(BaseCommand):
             if not o["no_rebuild"]:
                 self._rebuild(tenant)
             with as_owner(), connection.cursor() as c:  # fresh statistics (the owner may ANALYZE)
-                c.execute("ANALYZE analytics_dailystat")
-                c.execute("ANALYZE analytics_ticketfact")
+                for table in ROLLUP_TABLES:
+                    c.execute(f"ANALYZE {table}")
             self._rows(tenant)
             analyst = User.objects.create_user(
                 email=f"analista{time.time_ns()}@{SLUG}.invalid",
@@ -220,6 +230,7 @@ class Command(BaseCommand):
             ),
         ):
             self._page(client, label, query, o["rounds"])
+            self._panels(tenant, query, o["rounds"], o["explain"])
         self._ingest(tenant, o["ingest"])
 
     def _rebuild(self, tenant: Tenant) -> None:
@@ -229,12 +240,12 @@ class Command(BaseCommand):
         self.out(f"(a) rebuild: {count} tickets in {took:.1f} s ({count / took:,.0f} tickets/s)")
 
     def _rows(self, tenant: Tenant) -> None:
+        counts = []
         with connection.cursor() as c:
-            c.execute("SELECT count(*) FROM analytics_dailystat")
-            hourly = c.fetchone()[0]
-            c.execute("SELECT count(*) FROM analytics_ticketfact")
-            facts = c.fetchone()[0]
-        self.out(f"    rollups: {hourly:,} daily rows, {facts:,} fact rows")
+            for table in ROLLUP_TABLES:
+                c.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - our own table names
+                counts.append(f"{table} {c.fetchone()[0]:,}")
+        self.out(f"    rollup rows: {', '.join(counts)}")
 
     def _page(self, client: Client, label: str, query: str, rounds: int) -> None:
         url = f"/analytics/?{query}"
@@ -254,6 +265,47 @@ class Command(BaseCommand):
             f"(b) /analytics/ {label}: p50 {pct(times, 50):.0f} ms, p95 {p95:.0f} ms "
             f"[{verdict} < {TARGET_MS:.0f}], {len(queries)} queries, load {load:.1f}"
         )
+
+    def _panels(self, tenant: Tenant, query: str, rounds: int, explain: bool) -> None:
+        """Each panel alone: server time (p50 / p95), its queries, and what EXPLAIN ANALYZE
+        says they cost in the database (the rest is Python: the chart, the table)."""
+        from django.http import QueryDict
+
+        from analytics.filters import FilterForm
+        from analytics.panels import PANELS
+
+        with tenant_context(tenant.pk):
+            f = FilterForm(QueryDict(query), tenant=tenant).filters()
+            for key, build in PANELS.items():
+                times = []
+                for _ in range(max(3, rounds // 2)):
+                    with CaptureQueriesContext(connection) as captured:
+                        started = time.perf_counter()
+                        build(f, {})
+                        times.append((time.perf_counter() - started) * 1000)
+                plans = [self._explain(q["sql"]) for q in captured.captured_queries]
+                db_ms = sum(ms for ms, _plan in plans)
+                slowest = max(plans, default=(0.0, ""))
+                top = slowest[1].splitlines()[0].strip() if slowest[1] else "-"
+                self.out(
+                    f"    {key:<15} p50 {pct(times, 50):5.0f} ms, p95 {pct(times, 95):5.0f} ms, "
+                    f"{len(plans)} queries, EXPLAIN ANALYZE {db_ms:.1f} ms; slowest: {top}"
+                )
+                if explain and slowest[1]:
+                    self.out("      " + slowest[1].replace("\n", "\n      "))
+
+    def _explain(self, sql: str) -> tuple[float, str]:
+        """(execution ms, plan text) of one captured statement (its parameters are inline)."""
+        if not sql.lstrip().upper().startswith("SELECT"):
+            return 0.0, ""
+        with connection.cursor() as c:
+            c.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            lines = [row[0] for row in c.fetchall()]
+        ms = next(
+            (float(line.split(":")[1].split()[0]) for line in lines if "Execution Time" in line),
+            0.0,
+        )
+        return ms, "\n".join(lines)
 
     def _ingest(self, tenant: Tenant, n: int) -> None:
         with tenant_context(tenant.pk):
@@ -290,8 +342,9 @@ class Command(BaseCommand):
 SEED_SQL = [
     (
         "customers",
-        """INSERT INTO tickets_customer (tenant_id, name, rut, metadata, bot_disabled, created_at)
-           SELECT %(t)s, 'Cliente ' || g, '', '{}', false, now()
+        """INSERT INTO tickets_customer (tenant_id, name, rut, contact_email, metadata,
+               bot_disabled, created_at)
+           SELECT %(t)s, 'Cliente ' || g, '', '', '{}', false, now()
            FROM generate_series(1, %(nc)s) g""",
     ),
     (
@@ -316,7 +369,7 @@ SEED_SQL = [
             department_id, important, sentiment, addressed, awaiting_response, has_comments,
             metadata, subject, last_message_preview, created_at, updated_at, closed_at,
             first_response_at, waiting_since, sla_due_at, sla_breached, escalated_to,
-            bot_attempts, bot_stage)
+            bot_attempts, bot_stage, single_open)
         SELECT %(t)s, g, c.ids[1 + g %% array_length(c.ids, 1)],
                (%(accounts)s::bigint[])[
                    1 + (g::bigint * 7919) %% array_length(%(accounts)s::bigint[], 1)],
@@ -334,7 +387,7 @@ SEED_SQL = [
                CASE WHEN st <> 'ignored' THEN at + wait END,
                CASE WHEN st = 'open' AND r2 < 0.6 THEN at END,
                CASE WHEN st = 'open' AND r2 < 0.6 THEN at + interval '1 hour' END,
-               false, '', 0, ''
+               false, '', 0, '', false
         FROM k, c
         """,
     ),
@@ -343,13 +396,13 @@ SEED_SQL = [
         """
         INSERT INTO tickets_message (tenant_id, ticket_id, account_id, direction, is_public,
             author_kind, author_id, text, html, is_mention, status, failure_reason,
-            send_attempts, created_at)
+            send_attempts, is_automatic, created_at)
         SELECT t.tenant_id, t.id, t.account_id,
                CASE WHEN k %% 2 = 1 OR t.status = 'ignored' THEN 'in' ELSE 'out' END, false,
                CASE WHEN k %% 2 = 1 OR t.status = 'ignored' THEN 'customer' ELSE 'agent' END,
                CASE WHEN k %% 2 = 1 OR t.status = 'ignored' THEN NULL
                     ELSE coalesce(t.assignee_id, (%(agents)s::bigint[])[1]) END,
-               'Hola', '', false, 'received', '', 0,
+               'Hola', '', false, 'received', '', 0, false,
                LEAST(now() - interval '6 minutes',
                      t.created_at + (k - 1) * (coalesce(t.first_response_at,
                                                         t.created_at + interval '1 hour')
