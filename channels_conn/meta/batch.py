@@ -7,13 +7,15 @@ order, up to :data:`BATCH` at a time with ``FOR UPDATE SKIP LOCKED`` (parallel d
 queue, never an event), and each ends ``processed`` or ``failed`` exactly as
 :func:`~channels_conn.meta.services.event_process` would have left it one by one:
 
-- Each event's receiving code runs in its own savepoint with the batch's collector active
-  (``collect``): customers' messages are collected, statuses, reactions, echoes and edits are
-  applied in order (a reaction first files what was collected, so it finds its message).
-- An event that needs Graph (a media download, a profile lookup) is rolled back to its
-  savepoint and filed one by one after the commit: no network inside a transaction.
-- An event whose code raises is rolled back alone and marked failed, with its error and
-  «Reintentar»; the others are filed.
+- The events' receiving code runs with the batch's collector active (``collect``), the events
+  one after another in one savepoint: customers' messages are collected, statuses, reactions,
+  echoes and edits are applied in order (a reaction first files what was collected, so it
+  finds its message).
+- An event that needs Graph (a media download, a profile lookup) is rolled back (its run is
+  rolled back and the events before it filed again) and filed one by one after the commit:
+  no network inside a transaction.
+- An event whose code raises is rolled back alone the same way and marked failed, with its
+  error and «Reintentar»; the others are filed.
 - When the set-based filing raises (a concurrent delivery filed one of the provider ids
   meanwhile, a message the database refuses), its savepoint is rolled back and those messages
   go one by one (``receive_now``, which handles the race); one that fails marks its event.
@@ -115,33 +117,100 @@ def _claim(cursor: int, limit: int, retry_of: int | None) -> list[MetaWebhookEve
 
 
 def _file(events: list[MetaWebhookEvent], deferred: list[MetaWebhookEvent]) -> dict[int, Exception]:
-    """Run each event's code with the collector active; returns the failed events' errors."""
+    """Run the events' code with the collector active; returns the failed events' errors."""
     failed: dict[int, Exception] = {}
     collector = collect.Collector(flush=lambda: _flush(collector, failed))
     token = collect.activate(collector)
     try:
-        for event in events:
-            _check_tenant(event.account)
-            # What to restore when this event is rolled back: a flush it caused is undone too.
-            items, errors = list(collector.items), dict(failed)
-            collector.event_id = event.pk
-            try:
-                with transaction.atomic():
-                    _handler(event.object)(event.account, event.entry)
-            except collect.NeedsNetwork:
-                collector.items = items
-                _restore(failed, errors)
-                deferred.append(event)
-            except (OperationalError, InterfaceError):
-                raise  # the database is gone: the events stay stored for the next drain
-            except Exception as exc:  # a poisonous event is set aside, the rest flows
-                collector.items = items
-                _restore(failed, errors)
-                failed[event.pk] = exc
+        start = 0
+        while start < len(events):
+            start = _run(events, start, collector, failed, deferred)
         _flush(collector, failed)
     finally:
         collect.deactivate(token)
     return failed
+
+
+def _run(
+    events: list[MetaWebhookEvent],
+    start: int,
+    collector: collect.Collector,
+    failed: dict[int, Exception],
+    deferred: list[MetaWebhookEvent],
+) -> int:
+    """The events from ``start`` in one savepoint (most reach the database only through the
+    collector: a savepoint each would cost two statements per message). At the first one that
+    cannot be filed here the run is rolled back, the events before it run again in one
+    savepoint and that one alone (:func:`_alone`). Returns where the next run starts."""
+    items, errors = list(collector.items), dict(failed)
+    index = start
+    try:
+        with transaction.atomic():
+            for index in range(start, len(events)):
+                _handle(events[index], collector)
+        return len(events)
+    except (OperationalError, InterfaceError):
+        raise  # the database is gone: the events stay stored for the next drain
+    except Exception:
+        # What to restore: a flush the run caused is undone with it.
+        collector.items = items
+        _restore(failed, errors)
+    if index > start:
+        _run_again(events[start:index], collector, failed, deferred)
+    _alone(events[index], collector, failed, deferred)
+    return index + 1
+
+
+def _run_again(
+    events: list[MetaWebhookEvent],
+    collector: collect.Collector,
+    failed: dict[int, Exception],
+    deferred: list[MetaWebhookEvent],
+) -> None:
+    """Events that went through before the failure of their run, in one savepoint again (the
+    same code on the same rows); should that fail after all, each alone."""
+    items, errors = list(collector.items), dict(failed)
+    try:
+        with transaction.atomic():
+            for event in events:
+                _handle(event, collector)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        collector.items = items
+        _restore(failed, errors)
+        for event in events:
+            _alone(event, collector, failed, deferred)
+
+
+def _alone(
+    event: MetaWebhookEvent,
+    collector: collect.Collector,
+    failed: dict[int, Exception],
+    deferred: list[MetaWebhookEvent],
+) -> None:
+    """One event in its own savepoint: one that needs Graph is set aside for after the
+    commit, one that raises is marked failed; either way nothing of it stays."""
+    items, errors = list(collector.items), dict(failed)
+    try:
+        with transaction.atomic():
+            _handle(event, collector)
+    except collect.NeedsNetwork:
+        collector.items = items
+        _restore(failed, errors)
+        deferred.append(event)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:  # a poisonous event is set aside, the rest flows
+        collector.items = items
+        _restore(failed, errors)
+        failed[event.pk] = exc
+
+
+def _handle(event: MetaWebhookEvent, collector: collect.Collector) -> None:
+    _check_tenant(event.account)
+    collector.event_id = event.pk
+    _handler(event.object)(event.account, event.entry)
 
 
 def _restore(failed: dict[int, Exception], before: dict[int, Exception]) -> None:
