@@ -131,16 +131,18 @@ async def _open_loop(port: int, requests_: list[bytes], rate: float) -> dict[str
 
     async def one(request: bytes, due: float) -> None:
         nonlocal opened
-        if idle:
-            conn = idle.pop()
-        else:
-            opened += 1
-            conn = await asyncio.open_connection("127.0.0.1", port)
+        conn = None
         try:
+            if idle:
+                conn = idle.pop()
+            else:
+                opened += 1
+                conn = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
             status = await asyncio.wait_for(_exchange(conn, request), 30)
         except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError, IndexError) as e:
-            errors[type(e).__name__] += 1
-            conn[1].close()
+            errors[type(e).__name__] += 1  # a refused or stalled connection counts, never stops
+            if conn is not None:
+                conn[1].close()
         else:
             if status != 200:
                 errors[str(status)] += 1
