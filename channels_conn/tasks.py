@@ -56,6 +56,6 @@ def poll_all_mailboxes() -> int:
 
 
 # Celery discovers ``<app>.tasks`` modules only: the Meta webhook task registers from here.
-from channels_conn.meta.tasks import process_meta_event  # noqa: E402
+from channels_conn.meta.tasks import process_meta_event, sweep_meta_events  # noqa: E402
 
-__all__ = ["poll_all_mailboxes", "poll_mailbox", "process_meta_event"]
+__all__ = ["poll_all_mailboxes", "poll_mailbox", "process_meta_event", "sweep_meta_events"]

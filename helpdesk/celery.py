@@ -34,6 +34,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Meta events whose drain task was lost get one (channels_conn.meta.tasks): idempotent.
+    "sweep-meta-events": {
+        "task": "channels_conn.meta.tasks.sweep_meta_events",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Automatic closing and ignoring of idle tickets (workflow/automation.py). The
     # sweeps are idempotent, so a run that overlaps the previous one does no harm.
     "auto-actions": {

@@ -29,6 +29,36 @@ def process_meta_event(self: Any, tenant_id: int, event_id: int) -> str:
     return f"{drained.processed} processed, {drained.failed} failed"
 
 
+STALE_SECONDS = 60  # well past a drain's flag (10 s) and a busy worker's usual delay
+
+
+@app.task(ignore_result=True)
+def sweep_meta_events() -> int:
+    """Beat: tenants with a stored event no drain took within a minute (its task was lost: a
+    worker killed before acknowledging it, a broker restart) get a drain now, instead of waiting
+    for their next webhook. Answers how many tenants were swept."""
+    import datetime
+
+    from django.utils import timezone
+
+    from channels_conn.meta.models import MetaWebhookEvent
+    from channels_conn.meta.services import drain_request
+    from helpdesk.tenancy import bypass_context
+
+    stale = timezone.now() - datetime.timedelta(seconds=STALE_SECONDS)
+    with bypass_context():
+        tenant_ids = list(
+            MetaWebhookEvent.objects.filter(
+                status=MetaWebhookEvent.Status.RECEIVED, attempts=0, created_at__lt=stale
+            )
+            .values_list("tenant_id", flat=True)
+            .distinct()
+        )
+    for tenant_id in tenant_ids:
+        drain_request(tenant_id, 0)
+    return len(tenant_ids)
+
+
 PROFILE_RETRIES = 3
 PROFILE_FIRST_COUNTDOWN = 60
 
