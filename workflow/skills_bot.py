@@ -188,10 +188,10 @@ def _first_question(ticket: Ticket, answer: Message) -> str:
 def _keep_question_as_preview(ticket: Ticket, text: str) -> None:
     """The menu, an answer to it («2») and the bot's confirmation say nothing on a card: it
     keeps showing what the customer asked."""
-    from tickets.services.base import _preview
+    from tickets.services.base import preview_line
 
-    if _preview(text):
-        ticket.last_message_preview = _preview(text)
+    if preview_line(text):
+        ticket.last_message_preview = preview_line(text)
         ticket.save(update_fields=["last_message_preview"])
 
 

@@ -112,9 +112,15 @@ def _event(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> Event:
     return event_record(ticket=ticket, kind=kind, actor=actor, data=data, push=False)
 
 
-def _preview(text: str) -> str:
+def preview_line(text: str) -> str:
+    """The first line written, as an inbox card shows it."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first[:PREVIEW_LENGTH]
+
+
+def card_preview(text: str, files: Sequence[Any]) -> str:
+    """A message's line on its card: the first line written, else its first file's name."""
+    return preview_line(text) or (_file_name(files[0])[:PREVIEW_LENGTH] if files else "")
 
 
 def _next_number(tenant_id: int) -> int:

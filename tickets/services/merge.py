@@ -16,8 +16,8 @@ from tickets.services.base import (
     _has_open_chat_ticket,
     _lock,
     _lock_customers,
-    _preview,
     _touch,
+    preview_line,
 )
 from tickets.services.receive import _start_sla_clock, _ticket_new
 
@@ -109,7 +109,7 @@ def _message_sender(message: Message) -> Customer:
 
 def _refresh_preview(ticket: Ticket) -> None:
     last = Message.objects.filter(ticket=ticket).order_by("-created_at", "-id").first()
-    ticket.last_message_preview = _preview(last.text) if last else ""
+    ticket.last_message_preview = preview_line(last.text) if last else ""
 
 
 def message_split(*, message: Message, actor: User) -> Ticket:
@@ -139,7 +139,7 @@ def message_split(*, message: Message, actor: User) -> Ticket:
         target.subject = source.subject
         target.last_customer_message_at = message.created_at
         target.awaiting_response = True
-        target.last_message_preview = _preview(message.text)
+        target.last_message_preview = preview_line(message.text)
         _start_sla_clock(target, account, message.created_at)
         target.updated_at = timezone.now()
         target.save()

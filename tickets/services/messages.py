@@ -17,16 +17,14 @@ from helpdesk.models import User
 from tickets import hooks, live
 from tickets.models import AuthorKind, DeliveryStatus, Direction, EventKind, Message, Ticket
 from tickets.services.base import (
-    PREVIEW_LENGTH,
     ActionRefused,
     IncomingFile,
     OutboundTemplate,
     _event,
-    _file_name,
     _lock,
-    _preview,
     _store_attachments,
     _touch,
+    card_preview,
     forbidden_words_in,
 )
 
@@ -107,9 +105,7 @@ def message_send(
             # A bot's acknowledgement, menu or welcome never hides what the customer wrote:
             # the card keeps the customer's words until a person answers.
             fields.append("last_message_preview")
-            ticket.last_message_preview = _preview(text) or (
-                _file_name(files[0])[:PREVIEW_LENGTH] if files else ""
-            )
+            ticket.last_message_preview = card_preview(text, files)
         ticket.last_agent_message_at = now
         # A person's answer stops the SLA clock and makes the ticket "addressed" only once the
         # channel accepted it (``_answer_accepted``): a reply that fails is no answer.

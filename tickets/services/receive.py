@@ -27,15 +27,13 @@ from tickets.models import (
 )
 from tickets.sanitize import sanitize_html
 from tickets.services.base import (
-    PREVIEW_LENGTH,
     Inbound,
     Received,
     _event,
-    _file_name,
     _lock,
     _next_number,
-    _preview,
     _store_attachments,
+    card_preview,
 )
 from tickets.services.customers import customer_resolve
 from tickets.sla import resolution_deadline, sla_deadlines
@@ -133,11 +131,14 @@ def _ticket_new(
     return ticket
 
 
-def _start_sla_clock(ticket: Ticket, account: ChannelAccount, at: datetime.datetime) -> None:
+def _start_sla_clock(
+    ticket: Ticket, account: ChannelAccount, at: datetime.datetime, *, risk: int | None = None
+) -> None:
+    """``risk``: the tenant's at-risk percentage when the caller read it already (a batch)."""
     if ticket.waiting_since is None:
         ticket.waiting_since = at
         # Business time when the account has a schedule; no due time when it is never open.
-        ticket.sla_due_at, ticket.sla_risk_at = sla_deadlines(account, at)
+        ticket.sla_due_at, ticket.sla_risk_at = sla_deadlines(account, at, risk=risk)
         ticket.sla_breached = False
 
 
@@ -203,8 +204,8 @@ def message_receive(*, account: ChannelAccount, inbound: Inbound) -> Received:
                 ticket.subject = inbound.subject[:255]
             ticket.last_customer_message_at = at
             ticket.awaiting_response = True
-            ticket.last_message_preview = _preview(inbound.preview or inbound.text) or (
-                _file_name(inbound.attachments[0])[:PREVIEW_LENGTH] if inbound.attachments else ""
+            ticket.last_message_preview = card_preview(
+                inbound.preview or inbound.text, inbound.attachments
             )
             _start_sla_clock(ticket, account, at)
             ticket.updated_at = timezone.now()

@@ -55,15 +55,14 @@ from tickets.models import (
 )
 from tickets.sanitize import sanitize_html
 from tickets.services.base import (
-    PREVIEW_LENGTH,
     ActionRefused,
     Inbound,
     Received,
     _file_name,
-    _preview,
+    card_preview,
 )
-from tickets.services.receive import _reopen_within_window
-from tickets.sla import DEFAULT_RISK_PERCENT, resolution_deadline, sla_deadlines
+from tickets.services.receive import _reopen_within_window, _start_sla_clock
+from tickets.sla import DEFAULT_RISK_PERCENT, resolution_deadline
 
 MERGE_HOPS = 10  # a merged ticket's messages go where it was merged, this many times at most
 
@@ -418,14 +417,8 @@ def _update_ticket(
         ticket.subject = inbound.subject[:255]
     ticket.last_customer_message_at = at
     ticket.awaiting_response = True
-    ticket.last_message_preview = _preview(inbound.preview or inbound.text) or (
-        _file_name(inbound.attachments[0])[:PREVIEW_LENGTH] if inbound.attachments else ""
-    )
-    if ticket.waiting_since is None:
-        ticket.waiting_since = at
-        # Business time when the account has a schedule; no due time when it is never open.
-        ticket.sla_due_at, ticket.sla_risk_at = sla_deadlines(account, at, risk=batch.risk_percent)
-        ticket.sla_breached = False
+    ticket.last_message_preview = card_preview(inbound.preview or inbound.text, inbound.attachments)
+    _start_sla_clock(ticket, account, at, risk=batch.risk_percent)
     ticket.updated_at = timezone.now()
 
 
