@@ -265,6 +265,9 @@ GRAPH_API_VERSION: str = env.str("GRAPH_API_VERSION", default="v25.0")
 META_APP_SECRET: str = env.str("META_APP_SECRET", default="dev-meta-app-secret" if DEBUG else "")
 META_VERIFY_TOKEN: str = env.str("META_VERIFY_TOKEN", default="dev-verify-token" if DEBUG else "")
 META_APP_ID: str = env.str("META_APP_ID", default="")
+# Threads (each with a database connection it keeps) that store Meta's webhook POSTs in each
+# web process; a delivery is one INSERT, so a few carry hundreds a second.
+META_WEBHOOK_THREADS: int = env.int("META_WEBHOOK_THREADS", default=4)
 # Media is downloaded only from the Graph host and Meta's CDN hosts (no URL a payload names).
 META_MEDIA_HOSTS: list[str] = env.list(
     "META_MEDIA_HOSTS", default=["lookaside.fbsbx.com", ".fbcdn.net", ".cdninstagram.com"]
