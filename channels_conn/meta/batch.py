@@ -27,9 +27,11 @@ commit, each ticket and each new message once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -262,16 +264,44 @@ def _flush_one_by_one(pending: list[collect.Pending], failed: dict[int, Exceptio
             failed[p.event_id] = exc
 
 
+# Session-level advisory locks of this module: (namespace << 48) | event id.
+_LOCK_NAMESPACE = 0x4D45 << 48  # "ME": a Meta event held during its Graph calls
+
+
+@contextmanager
+def _held(event_id: int) -> Iterator[bool]:
+    """Hold the event while its Graph calls run, outside any transaction (a row lock would
+    need one open across the network): whether this drain got it. Another drain that took
+    the same still-pending event into a batch finds it held and leaves it, instead of
+    downloading the same media a second time."""
+    key = _LOCK_NAMESPACE | event_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def _one_by_one(event: MetaWebhookEvent, *, retrying: bool) -> None:
     """An event that needs Graph, outside the batch: a passing Graph failure leaves it pending
     and retried with backoff by its own task, a lasting one marks it failed."""
     from channels_conn.meta.graph import GraphError
     from channels_conn.meta.tasks import RETRIES, process_meta_event
 
-    last_try = event.attempts >= RETRIES
-    try:
-        event_process(event, raise_transient=not last_try)
-    except GraphError:
-        process_meta_event.apply_async(
-            (event.tenant_id, event.pk), countdown=5 * 4 ** min(event.attempts, RETRIES)
-        )
+    with _held(event.pk) as held:
+        if not held:
+            return  # another drain is filing it
+        event.refresh_from_db(fields=["status", "attempts"])
+        if event.status != Status.RECEIVED:
+            return  # filed (or failed) by another drain meanwhile
+        last_try = event.attempts >= RETRIES
+        try:
+            event_process(event, raise_transient=not last_try)
+        except GraphError:
+            process_meta_event.apply_async(
+                (event.tenant_id, event.pk), countdown=5 * 4 ** min(event.attempts, RETRIES)
+            )

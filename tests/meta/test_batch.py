@@ -4,13 +4,14 @@ filed one by one after the commit, and a fixed number of statements per batch.""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from channels_conn.meta.batch import events_drain
+from channels_conn.meta.batch import _LOCK_NAMESPACE, events_drain
 from channels_conn.meta.models import MetaMessageInfo, MetaWebhookEvent
 from channels_conn.meta.services import event_store
 from helpdesk.tenancy import tenant_context
@@ -138,3 +139,48 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
         assert Message.objects.count() == 45
     assert counts[0] == counts[1], counts
     assert counts[0] <= 25, counts
+
+
+def _hold_elsewhere(key: int, held: threading.Event, release: threading.Event) -> None:
+    """Another drain's session holding the event (its own connection, in its own thread)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    held.set()
+    release.wait(10)
+    connection.close()  # the session ends and its lock with it
+
+
+@db
+def test_an_event_another_drain_is_filing_through_graph_is_left_to_it(
+    wa, cast, meta_settings, django_capture_on_commit_callbacks
+):
+    meta_settings.expect_request("/v25.0/MEDIA-7").respond_with_json(
+        {"url": meta_settings.url_for("/media/MEDIA-7"), "mime_type": "image/jpeg", "id": "MEDIA-7"}
+    )
+    meta_settings.expect_request("/media/MEDIA-7").respond_with_data(
+        b"\xff\xd8jpeg", content_type="image/jpeg"
+    )
+    image = wa_message(wamid="wamid.IMG7", type="image", image={"id": "MEDIA-7"})
+    with tenant_context(cast.tenant_a.pk), django_capture_on_commit_callbacks():
+        [event_id] = _store(wa, image)
+        held, release = threading.Event(), threading.Event()
+        other = threading.Thread(
+            target=_hold_elsewhere, args=(_LOCK_NAMESPACE | event_id, held, release)
+        )
+        other.start()
+        try:
+            assert held.wait(10)
+            assert events_drain().one_by_one == 1
+            # No Graph call and nothing filed: the holder downloads it, once.
+            assert [r.path for r, _response in meta_settings.log] == []
+            assert MetaWebhookEvent.objects.get().status == Status.RECEIVED
+        finally:
+            release.set()
+            other.join()
+        events_drain()
+        assert MetaWebhookEvent.objects.get().status == Status.PROCESSED
+        assert Message.objects.get(provider_id="wamid.IMG7").attachments.count() == 1
+        assert [r.path for r, _response in meta_settings.log] == [
+            "/v25.0/MEDIA-7",
+            "/media/MEDIA-7",
+        ]

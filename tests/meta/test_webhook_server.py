@@ -86,7 +86,9 @@ def test_the_handshake_and_other_pages_are_still_django_s(server):
     handshake = requests.get(f"{server.url}/webhooks/meta/", params=params, timeout=10)
     assert (handshake.status_code, handshake.text) == (200, "31337")
     params["hub.verify_token"] = "wrong"
-    assert requests.get(f"{server.url}/webhooks/meta/", params=params, timeout=10).status_code == 403
+    assert (
+        requests.get(f"{server.url}/webhooks/meta/", params=params, timeout=10).status_code == 403
+    )
     # A POST to another path is not the fast path's: Django's CSRF check refuses it.
     other = requests.post(f"{server.url}/webhooks/meta/files/x/", timeout=10)
     assert other.status_code == 403
