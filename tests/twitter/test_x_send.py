@@ -126,8 +126,13 @@ def test_errors_of_the_connector(in_a, x_account, x_api):
         twitter_connector.send(x_account, reply)
     assert unauthorized.value.permanent and "401" in unauthorized.value.reason
     x_account.refresh_from_db()
-    assert not x_account.active
-    assert "401" in TwitterState.objects.get(account=x_account).reconnect_reason
+    assert x_account.active and "401" in x_account.reconnect_reason
+    # Marked: the next send is refused with the reason before X is called.
+    calls = len(x_api.calls)
+    with pytest.raises(ConnectorError) as marked:
+        twitter_connector.send(x_account, reply)
+    assert marked.value.permanent and "necesita reconectarse" in marked.value.reason
+    assert "401" in marked.value.reason and len(x_api.calls) == calls
 
 
 def _creds(**over: str) -> XCredentials:
