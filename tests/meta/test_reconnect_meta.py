@@ -131,6 +131,8 @@ def test_a_refused_probe_marks_and_a_new_token_saved_clears(client, wa, cast, me
     assert "venció" in _reload(wa).reconnect_reason
     admin.post(f"/admin/channels/{wa.pk}/probe/")  # the same refusal again: one audit row
     assert len(_changes(cast)) == 1
+    log = admin.get("/admin/audit/").content.decode()
+    assert "Sistema" in log and "otivo para reconectar" in log and "venció" in log
     form = {
         "name": wa.name,
         "phone_number_id": NUMBER_A,

@@ -169,6 +169,9 @@ def test_probe_says_what_is_wrong_in_spanish(x_api, settings):
 
 
 def test_probe_button_on_the_channels_page(cast, x_account, x_api):
+    from deskconfig.reconnect import account_reconnect_needed
+
+    account_reconnect_needed(account=x_account, reason="X rechazó las credenciales (401).")
     admin = client_for(cast.admin)
     page = admin.get(f"/admin/channels/{x_account.pk}/").content.decode()
     assert "Probar conexión" in page
@@ -182,3 +185,6 @@ def test_probe_button_on_the_channels_page(cast, x_account, x_api):
     answer = admin.post(f"/admin/channels/{x_account.pk}/", data).content.decode()
     assert "Tokens correctos" in answer and "Bearer token correcto" in answer
     assert x_api.endpoint_calls("me")
+    # The stored keys work again: the «Reconectar» mark is gone.
+    x_account.refresh_from_db()
+    assert x_account.reconnect_reason == "" and x_account.reconnect_since is None
