@@ -42,9 +42,11 @@ OVERFLOW_JS = """() => {
     const what = `${el.tagName} "${(el.innerText || el.name || '').trim().slice(0, 30)}"`;
     if (r.width && r.right > W + 1 && !scrolls(el)) cut.push(`${what} ${r.right}`);
     if (!r.width || ['hidden', 'checkbox', 'radio', 'file'].includes(el.type)) continue;
-    if (el.tagName === 'A' && getComputedStyle(el).display === 'inline' && !el.closest('nav')) continue;
+    const inText = el.tagName === 'A' && getComputedStyle(el).display === 'inline';
+    if (inText && !el.closest('nav')) continue;
     const after = getComputedStyle(el, '::after');
-    const reach = after.position === 'absolute' ? Math.max(r.height, parseFloat(after.height) || 0) : r.height;
+    const margin = after.position === 'absolute' ? parseFloat(after.height) || 0 : 0;
+    const reach = Math.max(r.height, margin);
     if (reach < 39.5) small.push(`${what} ${Math.round(r.width)}x${Math.round(reach)}`);
   }
   return {width: document.documentElement.scrollWidth, screen: W, cut, small};
