@@ -158,3 +158,20 @@ def test_open_tickets_of_a_person_open_as_a_prefilled_inbox_column(history, wedn
     assert f'name="assignee_users" value="{ana}" checked' in form
     # Waits past due on the web chat open as a column of breached SLAs on that channel.
     assert "sla=breached&amp;channels=webchat" in body
+
+
+@pytest.mark.parametrize("narrowed", ["channel=webchat", "department={ventas}"])
+def test_a_page_narrowed_by_one_dimension_reads_no_row_per_combination(
+    narrowed, history, wednesday, in_a, django_assert_max_num_queries
+):
+    from deskconfig.models import Department
+
+    with tenant_context(in_a.tenant_a.pk):
+        ventas = Department.objects.create(name="Ventas")
+    query = f"{PERIOD}&{narrowed.format(ventas=ventas.pk)}"
+    with django_assert_max_num_queries(40) as captured:
+        response = client_for(in_a.analyst).get(f"/analytics/?{query}")
+    assert response.status_code == 200
+    tables = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "analytics_dimensiontotal" in tables and "analytics_dimensionresponsetotal" in tables
+    assert "analytics_dailystat" not in tables and "analytics_responsestat" not in tables
