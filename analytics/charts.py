@@ -28,18 +28,21 @@ class Series:
 
 
 def duration(seconds: float | None) -> str:
-    """A response time as people say it: «45 s», «12 min», «3 h 20 min», «2 d 4 h»."""
+    """A duration as people read it, in its two largest units: «45 s», «3 min 20 s»,
+    «1 h 05 min», «2 d 4 h» (the smaller unit left out when it is zero)."""
     if seconds is None:
         return "—"
     s = round(seconds)
     if s < 60:
         return _("%(n)s s") % {"n": s}
-    m = s // 60
+    m, s = divmod(s, 60)
     if m < 60:
+        if s:
+            return _("%(m)s min %(s)s s") % {"m": m, "s": f"{s:02d}"}
         return _("%(n)s min") % {"n": m}
     h, m = divmod(m, 60)
     if h < 24:
-        return _("%(h)s h %(m)s min") % {"h": h, "m": m} if m else _("%(h)s h") % {"h": h}
+        return _("%(h)s h %(m)s min") % {"h": h, "m": f"{m:02d}"} if m else _("%(h)s h") % {"h": h}
     d, h = divmod(h, 24)
     return _("%(d)s d %(h)s h") % {"d": d, "h": h} if h else _("%(d)s d") % {"d": d}
 

@@ -3,6 +3,8 @@
 import datetime
 import re
 
+import pytest
+
 from analytics import charts
 from analytics.charts import Series
 
@@ -36,3 +38,21 @@ def test_long_bar_labels_end_in_an_ellipsis_and_keep_the_whole_label_as_title() 
     shown = re.search(r'<text class="label"[^>]*>([^<]*)<title>', svg)
     assert shown is not None and shown.group(1).endswith("…")
     assert f"<title>{label}</title>" in svg
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "—"),
+        (45, "45 s"),
+        (200, "3 min 20 s"),
+        (180, "3 min"),
+        (3900, "1 h 05 min"),
+        (7200, "2 h"),
+        (4530, "1 h 15 min"),
+        (187_200, "2 d 4 h"),
+        (172_800, "2 d"),
+    ],
+)
+def test_durations_read_in_their_two_largest_units(seconds, text) -> None:
+    assert charts.duration(seconds) == text

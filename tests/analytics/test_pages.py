@@ -65,8 +65,23 @@ def test_a_panel_downloads_as_csv_with_raw_numbers(history, wednesday, in_a):
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
     rows = _csv(response)
-    assert rows[0] == ["Día", "Tickets respondidos", "Mediana (s)", "P90 (s)"]
-    assert ["2025-06-10", "2", "2850", "4530"] in rows  # bucket middles: test_figures.py
+    header = ["Día", "Tickets respondidos", "Mediana", "Mediana (s)", "P90", "P90 (s)"]
+    assert rows[0] == header
+    # Bucket middles (test_figures.py), as people read them and in seconds.
+    assert ["2025-06-10", "2", "47 min 30 s", "2850", "1 h 15 min", "4530"] in rows
+    assert ["2025-06-09", "0", "", "", "", ""] in rows
+
+
+def test_the_agent_table_reads_durations_and_its_csv_keeps_the_seconds(history, wednesday, in_a):
+    client = client_for(in_a.analyst)
+    body = client.get(f"/analytics/?{PERIOD}").content.decode()
+    assert "Mediana 1ª respuesta</th>" in body and "(s)</th>" not in body
+    assert "<td>47 min 30 s</td>" in body
+    rows = _csv(client.get(f"/analytics/csv/agents/?{PERIOD}"))
+    at = rows[0].index("Mediana 1ª respuesta")
+    assert rows[0][at + 1] == "Mediana 1ª respuesta (s)"
+    by_name = {row[0]: row[at : at + 2] for row in rows[1:]}
+    assert by_name == {"Ana Ñandú": ["47 min 30 s", "2850"], "Beto Ñandú": ["", ""]}
 
 
 def test_csv_cells_cannot_start_a_formula(history, wednesday, in_a):
