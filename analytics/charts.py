@@ -95,8 +95,9 @@ def _join(parts: Sequence[SafeString]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every part is safe markup
 
 
-# Axis tops for durations: four ticks of a round number of seconds, minutes, hours or days.
-_DURATION_STEPS = [15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+# Axis tops for durations: four ticks of a round number of seconds, minutes, hours or days,
+# each tick in one unit (a step of 30 min would read «1 h 30 min», too wide for the axis).
+_DURATION_STEPS = [15, 60, 300, 600, 900, 3600, 7200, 10800, 21600, 86400]
 
 
 def _nice_duration_max(v: float) -> float:

@@ -56,3 +56,14 @@ def test_long_bar_labels_end_in_an_ellipsis_and_keep_the_whole_label_as_title() 
 )
 def test_durations_read_in_their_two_largest_units(seconds, text) -> None:
     assert charts.duration(seconds) == text
+
+
+def test_duration_axis_ticks_read_in_one_unit() -> None:
+    days = [datetime.date(2026, 12, 1) + datetime.timedelta(days=i) for i in range(3)]
+    for highest in (20, 50, 100, 1000, 4000, 6000, 30_000, 100_000, 150_000, 500_000):
+        svg = charts.line_chart(
+            "t", days, [Series("a", "s1", [highest, None, 1])], fmt=charts.duration
+        )
+        ticks = _ticks(svg)
+        assert len(set(ticks)) == 5, (highest, ticks)
+        assert all(re.fullmatch(r"[0-9]+ (s|min|h|d)", t) for t in ticks), (highest, ticks)
