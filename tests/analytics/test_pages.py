@@ -152,13 +152,30 @@ def test_no_page_reads_tickets_or_messages(history, wednesday, in_a, django_asse
     assert '"tickets_ticket"' not in tables and '"tickets_message"' not in tables
 
 
-def test_rollup_rows_carry_their_tenant(history):
-    from analytics.models import DailyStat, TicketFact
+def test_rollup_rows_carry_their_tenant_and_only_it_reads_them(history, cast):
+    """Every rollup table, as the application's role: the rows carry tenant A, tenant A's
+    context sees them, tenant B's and no context see none (row-level security, in SQL)."""
+    from django.db import connection
 
-    with bypass_context():
-        tenants = set(DailyStat.all_tenants.values_list("tenant_id", flat=True))
-        tenants |= set(TicketFact.all_tenants.values_list("tenant_id", flat=True))
-    assert tenants == {history["chat"].tenant_id}
+    from analytics.models import ROLLUP_MODELS
+    from helpdesk.tenancy import no_tenant_context
+
+    def count(table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            return cursor.fetchone()[0]
+
+    for model in ROLLUP_MODELS:
+        table = model._meta.db_table
+        with bypass_context():
+            tenants = set(model.all_tenants.values_list("tenant_id", flat=True))
+        assert tenants == {history["chat"].tenant_id}, table
+        with tenant_context(cast.tenant_a.pk):
+            assert count(table) > 0, table
+        with tenant_context(cast.tenant_b.pk):
+            assert count(table) == 0, table
+        with no_tenant_context():
+            assert count(table) == 0, table
 
 
 def test_open_tickets_of_a_person_open_as_a_prefilled_inbox_column(history, wednesday, in_a):
