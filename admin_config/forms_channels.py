@@ -94,6 +94,7 @@ class AccountForm(TenantModelForm):
             elif name in self.required_secrets:
                 field.required = True
         self.secrets_changed: list[str] = []
+        self.credentials_changed = False  # set by save(): secrets or connection settings
         tail = ["sla_minutes", "resolution_minutes", "schedule"]
         self.order_fields([f for f in self.fields if f not in tail] + tail)
 
@@ -120,6 +121,22 @@ class AccountForm(TenantModelForm):
     def settings_values(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.settings_fields}
 
+    def secrets_typed(self) -> bool:
+        """Whether a secret box was filled (a probe then tests what was typed)."""
+        return any(self.cleaned_data.get(name) for name in self.secret_fields)
+
+    def connection_changed(self) -> bool:
+        """Whether the settings the form edits (hosts, users, ids) differ from the stored ones:
+        with new secrets, what fixes a «Reconectar» mark."""
+        if not self.instance.pk:
+            return True
+        stored = ChannelAccount.objects.filter(pk=self.instance.pk).values_list(
+            "settings", flat=True
+        )
+        before = dict(stored.first() or {})
+        values = self.settings_values()
+        return any(before.get(key) != value for key, value in values.items())
+
     def save(self, commit: bool = True) -> ChannelAccount:
         account: ChannelAccount = super().save(commit=False)
         account.kind = self.kind
@@ -133,6 +150,7 @@ class AccountForm(TenantModelForm):
                 creds[name] = value
                 self.secrets_changed.append(name)
         account.credentials = creds  # type: ignore[assignment]  # an encrypted JSON field
+        self.credentials_changed = bool(self.secrets_changed) or self.connection_changed()
         if commit:
             account.save()
         return account
@@ -321,21 +339,6 @@ def _security_of(ssl: bool, starttls: bool) -> str:
     return Security.STARTTLS if starttls else Security.NONE
 
 
-class MetaTokenMixin:
-    """A new token clears the «Reconectar» mark Meta's refusal (code 190) left."""
-
-    token_field: ClassVar[str] = "page_access_token"  # noqa: S105 - a field name
-    cleaned_data: dict[str, Any]
-    instance: ChannelAccount
-
-    def settings_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = super().settings_values()  # type: ignore[misc]
-        marked = (self.instance.settings or {}).get("reconnect")
-        if marked and self.cleaned_data.get(self.token_field):
-            values["reconnect"] = ""
-        return values
-
-
 def routing_id_taken(kind: str, key: str, value: str, instance: ChannelAccount) -> bool:
     """Whether another account (of any tenant) already has this Meta routing id: webhooks are
     routed by it, so it must name one account only (else one company could take another's
@@ -366,12 +369,11 @@ class MetaRoutingIdMixin:
 OWN_APP = _("Solo si la cuenta usa su propia app de Meta (si no, la de la plataforma).")
 
 
-class WhatsAppAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
+class WhatsAppAccountForm(MetaRoutingIdMixin, AccountForm):
     kind = ChannelKind.WHATSAPP
     settings_fields = ("phone_number_id", "waba_id", "display_phone_number")
     secret_fields = ("access_token", "app_secret", "verify_token")
     required_secrets = ("access_token",)
-    token_field = "access_token"  # noqa: S105 - a field name
     routing_key = "phone_number_id"
 
     phone_number_id = forms.CharField(
@@ -397,7 +399,7 @@ class WhatsAppAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
         return self.clean_routing_id(str(self.cleaned_data.get("phone_number_id") or ""))
 
 
-class FacebookAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
+class FacebookAccountForm(MetaRoutingIdMixin, AccountForm):
     kind = ChannelKind.FACEBOOK
     settings_fields = ("page_id",)
     secret_fields = ("page_access_token", "app_secret")
@@ -412,7 +414,7 @@ class FacebookAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
         return self.clean_routing_id(str(self.cleaned_data.get("page_id") or ""))
 
 
-class InstagramAccountForm(MetaRoutingIdMixin, MetaTokenMixin, AccountForm):
+class InstagramAccountForm(MetaRoutingIdMixin, AccountForm):
     kind = ChannelKind.INSTAGRAM
     settings_fields = ("instagram_account_id", "username")
     secret_fields = ("page_access_token", "app_secret")

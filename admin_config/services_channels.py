@@ -7,9 +7,10 @@ from django.db import transaction
 from admin_config import audit
 from deskconfig.accounts import ChannelAccount
 from deskconfig.models import ConfigChange
+from deskconfig.reconnect import SECTION, account_reconnect_cleared
 from helpdesk.models import User
 
-SECTION = "channels"
+__all__ = ["SECTION", "account_reconnect", "account_set_active"]
 
 
 def account_set_active(*, actor: User, account: ChannelAccount, active: bool) -> bool:
@@ -32,3 +33,13 @@ def account_set_active(*, actor: User, account: ChannelAccount, active: bool) ->
         )
     account.active = active
     return True
+
+
+def account_reconnect(*, actor: User, account: ChannelAccount) -> bool:
+    """«Reconectar»: the admin says the account works again. It is connected (if it was
+    disconnected) and loses its «Reconectar» mark, both audited, in one transaction. Returns
+    False when there was nothing to do."""
+    with transaction.atomic():
+        activated = account_set_active(actor=actor, account=account, active=True)
+        cleared = account_reconnect_cleared(account=account, actor=actor)
+    return activated or cleared

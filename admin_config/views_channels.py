@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import Length
 from django.http import Http404, HttpResponse
@@ -23,15 +24,15 @@ from admin_config.forms_channels import (
     form_class_for,
 )
 from admin_config.sections import SECTIONS
-from admin_config.services_channels import SECTION, account_set_active
+from admin_config.services_channels import SECTION, account_reconnect, account_set_active
 from admin_config.views_channels_meta import meta_extras
 from admin_config.views_channels_x import x_extras
-from channels_conn.credentials import credentials_problem
 from channels_conn.email.probe import ProbeResult, probe_imap, probe_smtp
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import inbound_retry
 from channels_conn.twitter.probe import probe_x
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_cleared, reconnect_reason_of
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 
@@ -76,7 +77,7 @@ def channel_list(request: AuthedRequest) -> HttpResponse:
                     "account": a,
                     "state": states.get(a.pk),
                     "failed": failed.get(a.pk, 0),
-                    "reconnect": credentials_problem(a),
+                    "reconnect": reconnect_reason_of(a),
                 }
                 for a in accounts
                 if a.kind == kind.value
@@ -120,15 +121,13 @@ def _form_page(
             probe = probe_x(form.x_credentials())  # nothing is saved by a probe
             retype = any(request.POST.get(name) for name in form.secret_fields)
         elif form.is_valid():
-            saved = save_with_audit(
-                actor=request.user,
-                section=SECTION,
-                form=form,
-                extra_before={"secrets_updated": []},
-                after_save=lambda obj: {"secrets_updated": form.secrets_changed},
-            )
+            saved = _save(request, form)
             messages.success(request, _("Cuenta «%(name)s» guardada.") % {"name": form.instance})
             return redirect("admin_config:channels_edit", saved.pk)
+        if account is not None and probe and all(r.ok for r in probe) and _probed_stored(form):
+            # The stored credentials work again: the mark goes (what was typed is not saved,
+            # so only a probe of what is stored proves it).
+            account_reconnect_cleared(account=account, actor=request.user)
     else:
         form = form_class(instance=account, tenant_id=request.user.tenant_id)
     context = _context(
@@ -138,11 +137,55 @@ def _form_page(
         kind_label=ChannelKind(form_class.kind).label,
         probe=probe,
         retype=retype,
-        reconnect=credentials_problem(account) if account is not None else "",
+        reconnect=reconnect_reason_of(account) if account is not None else "",
+        reconnect_help=reconnect_help(form_class.kind),
     )
     if account is not None:
         context.update(_account_extras(request, account))
     return render(request, "admin_config/channels_form.html", context)
+
+
+def _save(request: AuthedRequest, form: AccountForm) -> ChannelAccount:
+    """Save the form, audited; new credentials (or connection settings) clear the account's
+    «Reconectar» mark in the same transaction: the next read or send tries them."""
+    with transaction.atomic():
+        saved = save_with_audit(
+            actor=request.user,
+            section=SECTION,
+            form=form,
+            extra_before={"secrets_updated": []},
+            after_save=lambda obj: {"secrets_updated": form.secrets_changed},
+        )
+        assert isinstance(saved, ChannelAccount)
+        if form.credentials_changed:
+            account_reconnect_cleared(account=saved, actor=request.user)
+    return saved
+
+
+def _probed_stored(form: AccountForm) -> bool:
+    """Whether the probe tried what is stored: no secret typed, no connection setting edited."""
+    return not form.secrets_typed() and not form.connection_changed()
+
+
+def reconnect_help(kind: str) -> str:
+    """What the admin does about a «Reconectar» mark, for the account's kind."""
+    if kind == ChannelKind.EMAIL:
+        return _(
+            "Corrige el usuario o la contraseña de IMAP o SMTP aquí abajo y guarda (prueba "
+            "antes con «Probar conexión»). Si ya la cambiaste en el servidor de correo, "
+            "escríbela de nuevo aquí."
+        )
+    if kind == ChannelKind.TWITTER:
+        return _(
+            "Genera de nuevo las claves y tokens de la app en el portal de desarrolladores de "
+            "X, escríbelos aquí abajo y guarda (prueba antes con «Probar conexión»)."
+        )
+    if kind in (ChannelKind.WHATSAPP, ChannelKind.FACEBOOK, ChannelKind.INSTAGRAM):
+        return _(
+            "Genera un token de acceso nuevo en Meta (Business Manager, usuario del sistema), "
+            "pégalo aquí abajo y guarda; «Probar conexión» confirma que Meta lo acepta."
+        )
+    return _("Corrige las credenciales de la cuenta aquí abajo y guarda.")
 
 
 def _account_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str, Any]:
@@ -197,7 +240,7 @@ def channel_disconnect(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def channel_reconnect(request: AuthedRequest, pk: int) -> HttpResponse:
     account = _account_or_404(pk)
-    if account_set_active(actor=request.user, account=account, active=True):
+    if account_reconnect(actor=request.user, account=account):
         messages.success(request, _("«%(name)s» conectada de nuevo.") % {"name": account.name})
     return redirect("admin_config:channels_edit", account.pk)
 

@@ -21,6 +21,7 @@ from channels_conn.meta.probe import probe_meta
 from channels_conn.meta.services import event_retry
 from channels_conn.models import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_cleared
 from helpdesk.http import AuthedRequest, role_required
 from helpdesk.models import Role
 
@@ -38,7 +39,6 @@ def meta_extras(request: AuthedRequest, account: ChannelAccount) -> dict[str, An
         "meta": {
             "callback_url": request.build_absolute_uri(reverse("channels_conn:meta_webhook")),
             "verify_token": settings.META_VERIFY_TOKEN,
-            "reconnect": str((account.settings or {}).get("reconnect") or ""),
             "notices": _notices(account),
             "failed_count": failed.count(),
             "failed": list(failed.order_by("-created_at", "-id")[:FAILED_SHOWN]),
@@ -70,7 +70,10 @@ def _back(pk: int, anchor: str = "") -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def channel_meta_probe(request: AuthedRequest, pk: int) -> HttpResponse:
-    result = probe_meta(_meta_account_or_404(pk))
+    account = _meta_account_or_404(pk)
+    result = probe_meta(account)
+    if result.ok:  # Meta accepts the stored token again
+        account_reconnect_cleared(account=account, actor=request.user)
     (messages.success if result.ok else messages.error)(
         request, f"{result.service}: {result.message}"
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext
-
-from helpdesk.crypto import SealedSecret, stored_secret
+from deskconfig.reconnect import credentials_problem
 
 if TYPE_CHECKING:
     from deskconfig.accounts import ChannelAccount
+
+__all__ = ["credentials_of", "credentials_problem", "readable_credentials"]
 
 
 def credentials_of(account: ChannelAccount) -> dict[str, Any]:
@@ -24,15 +24,3 @@ def credentials_of(account: ChannelAccount) -> dict[str, Any]:
 def readable_credentials(account: ChannelAccount) -> dict[str, Any]:
     """The credentials, or {} when they cannot be read (the admin types them again)."""
     return {} if credentials_problem(account) else credentials_of(account)
-
-
-def credentials_problem(account: ChannelAccount) -> str:
-    """Why the account needs reconnecting because of its stored secrets ("" when they can be
-    read). Checked on the token's signature: the secrets themselves are not decrypted."""
-    stored = stored_secret(account, "credentials")
-    if isinstance(stored, SealedSecret) and not stored.readable():
-        return gettext(
-            "Sus credenciales guardadas no se pueden leer (cambió la clave de cifrado del "
-            "servidor): vuelve a ingresarlas para reconectar la cuenta."
-        )
-    return ""

@@ -47,7 +47,10 @@ def poll_all_mailboxes() -> int:
     with bypass_context():
         accounts = list(
             ChannelAccount.objects.filter(
-                kind=ChannelKind.EMAIL, active=True, settings__has_key="imap_host"
+                kind=ChannelKind.EMAIL,
+                active=True,
+                reconnect_reason="",  # the server refused the login: not retried every minute
+                settings__has_key="imap_host",
             ).values_list("tenant_id", "pk")
         )
     for tenant_id, account_id in accounts:

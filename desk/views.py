@@ -23,6 +23,7 @@ from desk.forms import EscalateForm, NewTicketForm, ReplyForm
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from deskconfig.models import Department, WhatsAppTemplate
+from deskconfig.reconnect import reconnect_refusal
 from helpdesk.http import AuthedRequest, tenant_user_required
 from helpdesk.models import User
 from tickets import queries, services
@@ -64,9 +65,13 @@ def _page_context(request: AuthedRequest, ticket: Ticket, tab: str) -> dict[str,
 def _composer_context(
     ticket: Ticket, *, chosen: int | None = None, params: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """WhatsApp's window and template picker, Messenger's and Instagram's windows, for the
-    composer (None on other channels)."""
+    """The account's «Reconectar» reason, WhatsApp's window and template picker, Messenger's
+    and Instagram's windows, for the composer (None on other channels)."""
     now = timezone.now()
+    # An account the provider refused: the composer says why instead of offering to send.
+    reconnect = reconnect_refusal(ticket.account)
+    if reconnect:
+        return {"wa": None, "meta_window": None, "reconnect": reconnect}
     state = whatsapp.composer_state(ticket, now)
     if state is None:
         return {"wa": None, "meta_window": meta_window.composer_state(ticket, now)}

@@ -38,6 +38,11 @@ class ChannelAccount(TenantModel):
         verbose_name=_("horario de atención"),
     )
     active = models.BooleanField(_("activa"), default=True)
+    # Why the provider refused the credentials (X 401, Graph 190, IMAP/SMTP login refused) and
+    # since when: set and cleared only through deskconfig.reconnect. The account stays active
+    # (what the provider still delivers keeps arriving); sends are refused with the reason.
+    reconnect_reason = models.TextField(_("motivo para reconectar"), blank=True, default="")
+    reconnect_since = models.DateTimeField(_("necesita reconectarse desde"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

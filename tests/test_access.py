@@ -158,6 +158,36 @@ def test_administration_is_for_admins_only(cast):
         assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"], url
 
 
+def test_reconnect_is_404_with_another_tenants_account(cast):
+    """«Reconectar» and «Probar conexión» take the account id from the path: another tenant's
+    marked account is a 404 for its outsider admin and keeps its mark (nothing audited)."""
+    from deskconfig.accounts import ChannelAccount
+    from deskconfig.models import ConfigChange
+    from deskconfig.reconnect import account_reconnect_needed
+
+    with bypass_context():
+        theirs = ChannelAccount.all_tenants.create(
+            tenant=cast.tenant_a, kind="whatsapp", name="WhatsApp A", active=False
+        )
+        account_reconnect_needed(account=theirs, reason="Meta rechazó el token.")
+        audited = ConfigChange.all_tenants.count()
+    outsider = client_for(cast.outsider)
+    for action in ("reconnect/", "probe/", ""):
+        response = outsider.post(f"/admin/channels/{theirs.pk}/{action}")
+        assert response.status_code == 404, action
+    assert outsider.get(f"/admin/channels/{theirs.pk}/").status_code == 404
+    with bypass_context():
+        theirs.refresh_from_db()
+        assert theirs.reconnect_reason == "Meta rechazó el token." and not theirs.active
+        assert ConfigChange.all_tenants.count() == audited
+    # Its own admin reconnects it: connected again, mark gone, both audited.
+    assert client_for(cast.admin).post(f"/admin/channels/{theirs.pk}/reconnect/").status_code == 302
+    with bypass_context():
+        theirs.refresh_from_db()
+        assert theirs.reconnect_reason == "" and theirs.active
+        assert ConfigChange.all_tenants.count() == audited + 2
+
+
 @pytest.mark.parametrize("path", sorted(MATRIX))
 def test_role_matrix(cast, path):
     for user, expected in zip((cast.agent, cast.analyst, cast.admin), MATRIX[path], strict=True):

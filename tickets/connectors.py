@@ -44,9 +44,15 @@ class Connector(Protocol):
 
 
 def ensure_active(account: ChannelAccount) -> None:
-    """Every connector calls this first: a disconnected account sends nothing. Its tickets
-    stay open and readable; a reply fails with this reason (and can be retried once the
-    admin reconnects the account)."""
+    """Every connector calls this first: a disconnected account, or one whose credentials the
+    provider refused (``deskconfig.reconnect``), sends nothing. Its tickets stay open and
+    readable; a reply fails with this reason (and can be retried once the admin reconnects
+    the account)."""
+    from deskconfig.reconnect import reconnect_refusal
+
+    refusal = reconnect_refusal(account)
+    if refusal:
+        raise ConnectorError(refusal, permanent=True)
     if not account.active:
         from django.utils.translation import gettext
 

@@ -110,5 +110,12 @@ def register_send_rule(kind: str, rule: SendRule) -> None:
 
 
 def send_refusal(ticket: Ticket, answer: OutgoingAnswer) -> str | None:
+    from deskconfig.reconnect import reconnect_refusal
+
+    # Every channel's first rule: an account whose credentials the provider refused sends
+    # nothing until an admin reconnects it (the agent reads why, never a generic error).
+    refusal = reconnect_refusal(ticket.account)
+    if refusal:
+        return refusal
     rule = _send_rules.get(ticket.account.kind)
     return rule(ticket, answer) if rule is not None else None

@@ -74,7 +74,11 @@ class IdleWatcher:
     def _account(self) -> ChannelAccount | None:
         with tenant_context(self.tenant_id):
             return ChannelAccount.objects.filter(
-                pk=self.account_id, kind=ChannelKind.EMAIL, active=True
+                # A login the server refused marks the account: stop until it is reconnected.
+                pk=self.account_id,
+                kind=ChannelKind.EMAIL,
+                active=True,
+                reconnect_reason="",
             ).first()
 
     def fetch(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone, translation
 from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
 from imapclient.imapclient import SEEN
 
 from channels_conn.credentials import credentials_of, credentials_problem
@@ -25,6 +26,7 @@ from channels_conn.email.guarded import GuardedIMAPClient
 from channels_conn.email.parse import message_ids
 from channels_conn.models import ChannelAccount, InboundEmail, MailboxState
 from channels_conn.services import StoredMail, inbound_process_batch, inbound_store_many
+from deskconfig.reconnect import account_reconnect_needed
 
 log = logging.getLogger(__name__)
 
@@ -196,8 +198,8 @@ def _message_id_header(raw: bytes) -> str:
 def poll_account(account: ChannelAccount) -> PollResult:
     """Poll the account's folder once (see the module docstring). Raises on network errors
     after recording them on the folder's state; what was stored before stays stored."""
-    problem = credentials_problem(account)
-    if problem:  # nothing can be fetched until the admin types the password again
+    problem = credentials_problem(account) or account.reconnect_reason
+    if problem:  # nothing can be fetched until the admin fixes the login and reconnects
         _record(account, str((account.settings or {}).get("imap_folder") or "INBOX"), problem)
         return PollResult()
     cfg = ImapSettings.of(account)
@@ -221,7 +223,10 @@ def poll_account(account: ChannelAccount) -> PollResult:
                     state.save(update_fields=["last_uid"])
                     _process(rows, result)
     except Exception as exc:
-        _record(account, cfg.folder, _failure_text(account, cfg, exc))
+        failure = _failure_text(account, cfg, exc)
+        _record(account, cfg.folder, failure)
+        if isinstance(exc, LoginError):  # the server refused the login: «Reconectar»
+            account_reconnect_needed(account=account, reason=failure)
         raise
     _record(account, cfg.folder, "")
     return result

@@ -20,12 +20,13 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
-from channels_conn.credentials import credentials_of, credentials_problem
+from channels_conn.credentials import credentials_of
 from channels_conn.email.parse import normalize_subject
 from channels_conn.email.probe import Security, ServerConfig, network_failure
 from channels_conn.email.receive import participants_of
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_needed
 from tickets.models import Direction, IdentityKind, Message
 
 MAX_REFERENCES = 20  # long threads: keep the References header a sane size
@@ -114,15 +115,16 @@ class SmtpConnector:
     kind = ChannelKind.EMAIL.value
 
     def send(self, account: ChannelAccount, message: Message) -> SendResult:
-        ensure_active(account)
-        problem = credentials_problem(account)
-        if problem:  # the password cannot be read: only the admin can fix it
-            raise ConnectorError(problem, permanent=True)
+        ensure_active(account)  # also refuses an unreadable password or a marked account
         mail, msgid = build_email(account, message)
         try:
             with _connection(account) as connection:
                 connection.send_messages([mail])
-        except (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused) as exc:
+        except smtplib.SMTPAuthenticationError as exc:
+            reason = _reason(account, exc)  # the login was refused: «Reconectar»
+            account_reconnect_needed(account=account, reason=reason)
+            raise ConnectorError(reason, permanent=True) from exc
+        except smtplib.SMTPRecipientsRefused as exc:
             raise ConnectorError(_reason(account, exc), permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
             raise ConnectorError(_reason(account, exc), permanent=exc.smtp_code >= 500) from exc

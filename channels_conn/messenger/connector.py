@@ -23,11 +23,11 @@ from channels_conn.messenger import window
 from channels_conn.messenger.receive import own_id
 from channels_conn.messenger.window import private_reply_refusal
 from channels_conn.meta import graph
-from channels_conn.meta.errors import TOKEN_EXPIRED, connector_error
-from channels_conn.meta.inbound import account_needs_reconnect
+from channels_conn.meta.errors import connector_error, is_auth_failure
 from channels_conn.meta.services import info_merge
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_needed
 from tickets.models import AuthorKind, Direction, Message
 
 
@@ -82,8 +82,8 @@ class MetaPageConnector:
             return self._direct(account, message, dm)
         except graph.GraphError as exc:
             error = connector_error(exc)
-            if exc.code == TOKEN_EXPIRED:
-                account_needs_reconnect(account=account, reason=error.reason)
+            if is_auth_failure(exc.code):
+                account_reconnect_needed(account=account, reason=error.reason)
             raise error from None
 
     def _public(self, account: ChannelAccount, message: Message) -> SendResult:

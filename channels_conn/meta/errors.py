@@ -8,7 +8,19 @@ from channels_conn.base import ConnectorError
 from channels_conn.meta.graph import GraphError
 
 TOKEN_EXPIRED = 190
+SESSION_INVALID = 102  # an API session (token) Meta no longer accepts
 WINDOW_CLOSED = 131047
+# Graph's "the credentials are no longer valid": the account must be reconnected.
+AUTH_CODES = frozenset({TOKEN_EXPIRED, SESSION_INVALID})
+
+
+def is_auth_failure(code: object) -> bool:
+    """Whether Graph's error ``code`` (an int, or the string a webhook carries) means the
+    account's token stopped working."""
+    try:
+        return int(str(code)) in AUTH_CODES
+    except ValueError:
+        return False
 
 
 def title_for(code: int, fallback: str = "", *, subcode: int = 0) -> str:
@@ -25,6 +37,10 @@ def title_for(code: int, fallback: str = "", *, subcode: int = 0) -> str:
         TOKEN_EXPIRED: _(
             "El token de acceso venció o fue revocado: reconecta la cuenta en Administración > "
             "Canales."
+        ),
+        SESSION_INVALID: _(
+            "Meta ya no acepta la sesión del token de acceso: reconecta la cuenta en "
+            "Administración > Canales."
         ),
         130429: _("Meta limitó la velocidad de envío: se reintentará."),
         131056: _("Demasiados mensajes seguidos a este cliente: se reintentará."),
@@ -54,7 +70,7 @@ def title_for(code: int, fallback: str = "", *, subcode: int = 0) -> str:
 
 
 # A failed status names these codes in Spanish; any other failure shows Meta's own title.
-STATUS_CODES = {WINDOW_CLOSED, 131026, 131051, TOKEN_EXPIRED}
+STATUS_CODES = {WINDOW_CLOSED, 131026, 131051, *AUTH_CODES}
 
 
 def status_title(error: dict[str, object]) -> str:

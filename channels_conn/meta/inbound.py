@@ -180,18 +180,6 @@ def status_update(
     )
 
 
-def account_needs_reconnect(*, account: ChannelAccount, reason: str) -> None:
-    """Meta refused the account's token (code 190): the Channels page says «Reconectar»."""
-    from deskconfig.accounts import ChannelAccount as Account
-
-    settings = dict(account.settings or {})
-    if settings.get("reconnect") == reason:
-        return
-    settings["reconnect"] = reason
-    Account.objects.filter(pk=account.pk).update(settings=settings)
-    account.settings = settings
-
-
 NOTICES_KEPT = 20
 
 

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from channels_conn.email.probe import ProbeResult
 from channels_conn.meta import graph
-from channels_conn.meta.errors import TOKEN_EXPIRED
+from channels_conn.meta.errors import is_auth_failure
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_needed
 
 CALLS = {
     ChannelKind.WHATSAPP: ("phone_number_id", "display_phone_number,verified_name", "WhatsApp"),
@@ -35,6 +36,8 @@ def probe_meta(account: ChannelAccount) -> ProbeResult:
             "GET", f"/{ident}", token=account_token(account), params={"fields": fields}
         )
     except graph.GraphError as exc:
+        if is_auth_failure(exc.code):  # the stored token was refused: «Reconectar»
+            account_reconnect_needed(account=account, reason=_explain(exc))
         return ProbeResult(service, False, _explain(exc))
     name = " · ".join(str(answer[f]) for f in fields.split(",") if answer.get(f))
     return ProbeResult(service, True, _("Conectada: %(name)s.") % {"name": name or ident})
@@ -43,7 +46,7 @@ def probe_meta(account: ChannelAccount) -> ProbeResult:
 def _explain(exc: graph.GraphError) -> str:
     if exc.status == 0:
         return _("No se pudo conectar con la API de Meta (%(what)s).") % {"what": exc.message}
-    if exc.code == TOKEN_EXPIRED:
+    if is_auth_failure(exc.code):
         return _("El token de acceso venció o no es válido: genera uno nuevo en Meta y guárdalo.")
     if exc.code in (10, 200) or 200 <= exc.code < 300:
         return _("Al token le falta un permiso en Meta: %(text)s") % {"text": exc.message}

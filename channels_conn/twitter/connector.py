@@ -1,7 +1,8 @@
 """Sending on X: a public reply to the chosen tweet, or a DM to the ticket's customer; and a
 new public post (the scheduled posts). Every outcome maps to ``SendResult`` or a
-``ConnectorError``: 401 disconnects the account (reconnect), 400/403/404 and a post over X's
-length are permanent, 429/5xx/network are passing (the delivery task retries with backoff)."""
+``ConnectorError``: 401 marks the account «Reconectar» (``deskconfig.reconnect``), 400/403/404
+and a post over X's length are permanent, 429/5xx/network are passing (the delivery task
+retries with backoff)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from channels_conn.twitter.models import TwitterEvent
 from channels_conn.twitter.text import MAX_WEIGHTED_LENGTH, weighted_length
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_needed
 from tickets.models import Direction, Message
 
 DM_MAX_LENGTH = 10_000
@@ -37,10 +39,8 @@ def length_error(text: str) -> str | None:
 
 def _failure(exc: Exception, account: ChannelAccount) -> ConnectorError:
     if isinstance(exc, tweepy.Unauthorized):
-        from channels_conn.twitter.poll import account_needs_reconnect, state_of
-
         reason = errors.unauthorized_reason(exc)
-        account_needs_reconnect(account, state_of(account), reason)
+        account_reconnect_needed(account=account, reason=reason)
         return ConnectorError(reason, permanent=True)
     if isinstance(exc, tweepy.Forbidden):
         return ConnectorError(

@@ -27,8 +27,6 @@ class TwitterState(TenantModel):
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     server_errors = models.PositiveSmallIntegerField(default=0)  # consecutive 5xx: backoff
     last_error = models.TextField(blank=True, default="")
-    # Why X refused our credentials (401/403): the account needs the admin to reconnect it.
-    reconnect_reason = models.TextField(blank=True, default="")
     polled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

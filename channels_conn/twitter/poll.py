@@ -4,9 +4,10 @@ Contract of :func:`poll_account`: one poll per account at a time (a claim on its
 that a crashed worker's poll gives up by expiry); every tweet and DM event read is stored raw
 (``TwitterEvent``, unique on its id) before anything else, the cursors are saved after the
 storing, then the stored events are filed oldest first. On 429 the account waits until X's
-reset instant (the others go on); on 401/403 it is disconnected with the reason, for the admin
-to reconnect; a 5xx or a network error is retried later with a growing delay. No network call
-runs inside a database transaction.
+reset instant (the others go on); on 401/403 it is marked with the reason
+(``deskconfig.reconnect``) and not read again until an admin reconnects it; a 5xx or a network
+error is retried later with a growing delay. No network call runs inside a database
+transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import tweepy
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -27,6 +27,7 @@ from channels_conn.twitter.client import XCredentials, make_client, rate_headers
 from channels_conn.twitter.ingest import event_process
 from channels_conn.twitter.models import DEFAULT_INTERVAL, TwitterEvent, TwitterState
 from deskconfig.accounts import ChannelAccount
+from deskconfig.reconnect import account_reconnect_needed
 
 log = logging.getLogger(__name__)
 
@@ -249,17 +250,6 @@ def process_pending(account: ChannelAccount, result: PollResult | None = None) -
     return result
 
 
-def account_needs_reconnect(account: ChannelAccount, state: TwitterState, reason: str) -> None:
-    """X refused our credentials: the account stops (no polling, sends fail with the reason)
-    and the Channels page shows it with «Reconectar»."""
-    with transaction.atomic():
-        ChannelAccount.objects.filter(pk=account.pk).update(active=False)
-        state.reconnect_reason = reason
-        state.last_error = reason
-        state.save(update_fields=["reconnect_reason", "last_error"])
-    account.active = False
-
-
 def _finish(state: TwitterState, *, error: str, next_at: datetime.datetime) -> None:
     now = timezone.now()
     state.last_error = error[:2000]
@@ -280,6 +270,7 @@ def _finish(state: TwitterState, *, error: str, next_at: datetime.datetime) -> N
 
 
 MISSING_CREDENTIALS_WAIT = datetime.timedelta(hours=1)
+RECONNECT_WAIT = datetime.timedelta(hours=1)
 
 
 def _missing_credentials(account: ChannelAccount) -> str:
@@ -300,6 +291,12 @@ def poll_account(account: ChannelAccount) -> PollResult:
     state = poll_claim(account)
     if state is None:
         return PollResult(claimed=False)
+    if account.reconnect_reason:  # X would refuse again: wait for the admin's «Reconectar»
+        marked = PollResult(error=account.reconnect_reason)
+        with translation.override(account.tenant.language or "es"):
+            process_pending(account, marked)  # what was stored is still filed
+        _finish(state, error=marked.error, next_at=timezone.now() + RECONNECT_WAIT)
+        return marked
     missing = _missing_credentials(account)
     if missing:
         _finish(state, error=missing, next_at=timezone.now() + MISSING_CREDENTIALS_WAIT)
@@ -311,9 +308,6 @@ def poll_account(account: ChannelAccount) -> PollResult:
     next_at = now + datetime.timedelta(seconds=DEFAULT_INTERVAL)
     with translation.override(account.tenant.language or "es"):
         try:
-            if state.reconnect_reason:  # the admin reconnected the account: try again
-                state.reconnect_reason = ""
-                state.save(update_fields=["reconnect_reason"])
             client = make_client(XCredentials.of(account))
             _mentions(client, account, state, result)
             _dms(client, account, state, result)
@@ -331,7 +325,9 @@ def poll_account(account: ChannelAccount) -> PollResult:
                 if isinstance(exc, tweepy.Unauthorized)
                 else errors.forbidden_reason(exc)
             )
-            account_needs_reconnect(account, state, error)
+            # The account stays active (deskconfig.reconnect): the beat skips it until an
+            # admin reconnects it, and every send is refused with this reason.
+            account_reconnect_needed(account=account, reason=error)
         except Exception as exc:
             if not errors.is_transient(exc):
                 log.exception("polling X account %s failed", account.pk)

@@ -17,7 +17,7 @@ def poll_x_account(tenant_id: int, account_id: int) -> dict[str, Any] | None:
     from deskconfig.kinds import ChannelKind
 
     account = ChannelAccount.objects.filter(
-        pk=account_id, kind=ChannelKind.TWITTER, active=True
+        pk=account_id, kind=ChannelKind.TWITTER, active=True, reconnect_reason=""
     ).first()
     if account is None or not (account.settings or {}).get("user_id"):
         return None
@@ -43,7 +43,10 @@ def poll_due_x_accounts() -> int:
     with bypass_context():
         accounts = list(
             ChannelAccount.objects.filter(
-                kind=ChannelKind.TWITTER, active=True, settings__has_key="user_id"
+                kind=ChannelKind.TWITTER,
+                active=True,
+                reconnect_reason="",  # X refused its keys: read again once reconnected
+                settings__has_key="user_id",
             )
             .filter(~Exists(not_due))
             .values_list("tenant_id", "pk")

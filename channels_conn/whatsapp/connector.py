@@ -14,12 +14,12 @@ from typing import Any
 
 from channels_conn.base import ConnectorError, SendResult, ensure_active
 from channels_conn.meta import graph
-from channels_conn.meta.errors import TOKEN_EXPIRED, connector_error
-from channels_conn.meta.inbound import account_needs_reconnect
+from channels_conn.meta.errors import connector_error, is_auth_failure
 from channels_conn.whatsapp.receive import token_of
 from channels_conn.whatsapp.templates import sent_template, template_payload
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from deskconfig.reconnect import account_reconnect_needed
 from tickets.models import Direction, IdentityKind, Message
 
 TEXT_LIMIT = 4096
@@ -115,8 +115,8 @@ class WhatsAppConnector:
                 first = first or str(((answer.get("messages") or [{}])[0]).get("id") or "")
         except graph.GraphError as exc:
             error = connector_error(exc)
-            if exc.code == TOKEN_EXPIRED:
-                account_needs_reconnect(account=account, reason=error.reason)
+            if is_auth_failure(exc.code):
+                account_reconnect_needed(account=account, reason=error.reason)
             raise error from None
         return SendResult(provider_id=first)
 

@@ -18,15 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_conn.meta import graph
-from channels_conn.meta.errors import TOKEN_EXPIRED, status_title
+from channels_conn.meta.errors import is_auth_failure, status_title
 from channels_conn.meta.inbound import (
-    account_needs_reconnect,
     account_notice_add,
     reaction_set,
     receive,
     status_update,
 )
 from deskconfig.accounts import ChannelAccount
+from deskconfig.reconnect import account_reconnect_needed
 from tickets import services as tickets
 from tickets.models import DeliveryStatus
 
@@ -93,8 +93,8 @@ def _account_error(account: ChannelAccount, error: dict[str, Any]) -> None:
     the account's page, never dropped; an expired token also marks it «reconectar»."""
     reason = status_title(error)
     account_notice_add(account=account, text=reason)
-    if str(error.get("code")) == str(TOKEN_EXPIRED):
-        account_needs_reconnect(account=account, reason=reason)
+    if is_auth_failure(error.get("code")):
+        account_reconnect_needed(account=account, reason=reason)
 
 
 def _status(account: ChannelAccount, item: dict[str, Any]) -> None:
@@ -105,8 +105,8 @@ def _status(account: ChannelAccount, item: dict[str, Any]) -> None:
     if status == DeliveryStatus.FAILED:
         error = (item.get("errors") or [{}])[0]
         reason = status_title(error)
-        if str(error.get("code")) == str(TOKEN_EXPIRED):
-            account_needs_reconnect(account=account, reason=reason)
+        if is_auth_failure(error.get("code")):
+            account_reconnect_needed(account=account, reason=reason)
     status_update(account=account, provider_id=str(item["id"]), status=status, reason=reason)
 
 

@@ -379,7 +379,7 @@ def test_a_failed_status_shows_the_reason_in_spanish(
     assert failed.status == DeliveryStatus.FAILED and title in failed.failure_reason
     with bypass_context():
         wa.refresh_from_db()
-    assert bool(wa.settings.get("reconnect")) is (code == 190)
+    assert bool(wa.reconnect_reason) is (code == 190)
 
 
 @db

@@ -216,7 +216,7 @@ def test_whatsapp_errors_about_the_number_are_kept_on_the_account(client, wa, pr
         wa.refresh_from_db()
     texts = [n["text"] for n in wa.settings["notices"]]
     assert "Something went wrong · Unknown error, try again" in texts[1]
-    assert "reconecta la cuenta" in texts[0] and "reconecta" in wa.settings["reconnect"]
+    assert "reconecta la cuenta" in texts[0] and "reconecta" in wa.reconnect_reason
     admin = Client()
     admin.force_login(cast.admin)
     page = admin.get(f"/admin/channels/{wa.pk}/").content.decode()

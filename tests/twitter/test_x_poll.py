@@ -165,25 +165,34 @@ def test_slow_down_when_the_remaining_calls_are_few(x_account, x_api: FakeX):
     assert state.next_poll_at >= timezone.now() + datetime.timedelta(seconds=280)
 
 
-def test_401_disconnects_the_account_with_the_reason_in_spanish(cast, x_account, x_api: FakeX):
+def test_401_marks_the_account_reconnect_with_the_reason_in_spanish(cast, x_account, x_api: FakeX):
     from tests.conftest import client_for
 
     x_api.fail("mentions", 401)
     poll_account(x_account)
     x_account.refresh_from_db()
-    state = _state(x_account)
-    assert not x_account.active
-    assert "401" in state.reconnect_reason and "reconecta" in state.reconnect_reason
+    assert x_account.active  # one rule for every channel: marked, never switched off
+    assert "401" in x_account.reconnect_reason and "reconecta" in x_account.reconnect_reason
+    assert x_account.reconnect_since is not None
     page = client_for(cast.admin).get(f"/admin/channels/{x_account.pk}/").content.decode()
-    assert "reconéctala" in page and "Reconectar" in page
+    assert "data-reconnect" in page and "Reconectar" in page and "portal de desarrolladores" in page
     assert poll_due_x_accounts() == 0  # not polled until reconnected
+    calls = len(x_api.calls)
+    assert poll_account(x_account).error == x_account.reconnect_reason  # X is not asked again
+    assert len(x_api.calls) == calls
+    # «Reconectar» clears the mark: the beat reads the account again.
+    client_for(cast.admin).post(f"/admin/channels/{x_account.pk}/reconnect/")
+    x_account.refresh_from_db()
+    assert x_account.reconnect_reason == "" and x_account.reconnect_since is None
+    TwitterState.objects.filter(account=x_account).update(next_poll_at=None)
+    assert poll_due_x_accounts() == 1
 
 
 def test_403_also_asks_to_reconnect(x_account, x_api: FakeX):
     x_api.fail("dm_events", 403)
     poll_account(x_account)
     x_account.refresh_from_db()
-    assert not x_account.active and "403" in _state(x_account).reconnect_reason
+    assert x_account.active and "403" in x_account.reconnect_reason
 
 
 def test_5xx_is_retried_with_a_growing_delay(x_account, x_api: FakeX):

@@ -126,8 +126,13 @@ def test_errors_of_the_connector(in_a, x_account, x_api):
         twitter_connector.send(x_account, reply)
     assert unauthorized.value.permanent and "401" in unauthorized.value.reason
     x_account.refresh_from_db()
-    assert not x_account.active
-    assert "401" in TwitterState.objects.get(account=x_account).reconnect_reason
+    assert x_account.active and "401" in x_account.reconnect_reason
+    # Marked: the next send is refused with the reason before X is called.
+    calls = len(x_api.calls)
+    with pytest.raises(ConnectorError) as marked:
+        twitter_connector.send(x_account, reply)
+    assert marked.value.permanent and "necesita reconectarse" in marked.value.reason
+    assert "401" in marked.value.reason and len(x_api.calls) == calls
 
 
 def _creds(**over: str) -> XCredentials:
@@ -164,6 +169,9 @@ def test_probe_says_what_is_wrong_in_spanish(x_api, settings):
 
 
 def test_probe_button_on_the_channels_page(cast, x_account, x_api):
+    from deskconfig.reconnect import account_reconnect_needed
+
+    account_reconnect_needed(account=x_account, reason="X rechazó las credenciales (401).")
     admin = client_for(cast.admin)
     page = admin.get(f"/admin/channels/{x_account.pk}/").content.decode()
     assert "Probar conexión" in page
@@ -177,3 +185,6 @@ def test_probe_button_on_the_channels_page(cast, x_account, x_api):
     answer = admin.post(f"/admin/channels/{x_account.pk}/", data).content.decode()
     assert "Tokens correctos" in answer and "Bearer token correcto" in answer
     assert x_api.endpoint_calls("me")
+    # The stored keys work again: the «Reconectar» mark is gone.
+    x_account.refresh_from_db()
+    assert x_account.reconnect_reason == "" and x_account.reconnect_since is None

@@ -34,7 +34,7 @@ def _accounts(account_id: int | None) -> list[tuple[int, int]]:
     """(tenant id, account id) of the active IMAP accounts to watch."""
     with bypass_context():
         rows = ChannelAccount.all_tenants.filter(
-            kind=ChannelKind.EMAIL, active=True, settings__has_key="imap_host"
+            kind=ChannelKind.EMAIL, active=True, reconnect_reason="", settings__has_key="imap_host"
         )
         if account_id is not None:
             rows = rows.filter(pk=account_id)
