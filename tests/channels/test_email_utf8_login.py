@@ -5,42 +5,21 @@ poll with UnicodeEncodeError; a wrong one is still refused with the usual clear 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from channels_conn.email.devserver import UTF8_PASSWORD, UTF8_USER, free_port
+from channels_conn.email.devserver import UTF8_PASSWORD, UTF8_USER
 from channels_conn.email.guarded import GuardedIMAPClient
 from channels_conn.email.probe import Security, ServerConfig, probe_imap, probe_smtp
-from tests.channels.conftest import Collector, Dovecot
+from tests.channels.conftest import Dovecot, smtp_with_login
 
 SMTP_USER, SMTP_PASSWORD = "envíos@tienda.test", "clave-señora-José"
 
 
-class Checker:
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any):
-        ok = (
-            isinstance(data, LoginPassword)
-            and data.login.decode() == SMTP_USER
-            and data.password.decode() == SMTP_PASSWORD
-        )
-        return AuthResult(success=ok, handled=False)
-
-
 @pytest.fixture(scope="module")
 def smtp_port() -> Iterator[int]:
-    port = free_port()
-    controller = Controller(
-        Collector(), hostname="127.0.0.1", port=port, authenticator=Checker(),
-        auth_require_tls=False,  # loopback test server: plain AUTH as a local relay allows
-    )  # fmt: skip
-    controller.start()
-    try:
+    with smtp_with_login(SMTP_USER, SMTP_PASSWORD) as (port, _handler):
         yield port
-    finally:
-        controller.stop()
 
 
 def test_an_imap_password_with_accents_logs_in_and_reads_the_folder(dovecot: Dovecot):
