@@ -28,18 +28,21 @@ class Series:
 
 
 def duration(seconds: float | None) -> str:
-    """A response time as people say it: «45 s», «12 min», «3 h 20 min», «2 d 4 h»."""
+    """A duration as people read it, in its two largest units: «45 s», «3 min 20 s»,
+    «1 h 05 min», «2 d 4 h» (the smaller unit left out when it is zero)."""
     if seconds is None:
         return "—"
     s = round(seconds)
     if s < 60:
         return _("%(n)s s") % {"n": s}
-    m = s // 60
+    m, s = divmod(s, 60)
     if m < 60:
+        if s:
+            return _("%(m)s min %(s)s s") % {"m": m, "s": f"{s:02d}"}
         return _("%(n)s min") % {"n": m}
     h, m = divmod(m, 60)
     if h < 24:
-        return _("%(h)s h %(m)s min") % {"h": h, "m": m} if m else _("%(h)s h") % {"h": h}
+        return _("%(h)s h %(m)s min") % {"h": h, "m": f"{m:02d}"} if m else _("%(h)s h") % {"h": h}
     d, h = divmod(h, 24)
     return _("%(d)s d %(h)s h") % {"d": d, "h": h} if h else _("%(d)s d") % {"d": d}
 
@@ -92,8 +95,9 @@ def _join(parts: Sequence[SafeString]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every part is safe markup
 
 
-# Axis tops for durations: four ticks of a round number of seconds, minutes, hours or days.
-_DURATION_STEPS = [15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+# Axis tops for durations: four ticks of a round number of seconds, minutes, hours or days,
+# each tick in one unit (a step of 30 min would read «1 h 30 min», too wide for the axis).
+_DURATION_STEPS = [15, 60, 300, 600, 900, 3600, 7200, 10800, 21600, 86400]
 
 
 def _nice_duration_max(v: float) -> float:

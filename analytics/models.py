@@ -150,6 +150,31 @@ class DayTotal(DailyCounters):
         ]
 
 
+SLICE_DIMENSIONS = ("channel", "account", "department")
+
+
+class DimensionTotal(DailyCounters):
+    """The same counters per day and assignee for one value of one dimension (a channel, an
+    account or a department, ``value`` as text): a page narrowed by exactly one of them reads
+    a row per person and day, as the unfiltered page does from :class:`DayTotal`, instead of
+    every combination of dimensions and a filter. Each ticket adds to one row per dimension
+    (none for department when it has none: no page filters on "no department")."""
+
+    dimension = models.CharField(max_length=10)  # one of SLICE_DIMENSIONS
+    value = models.CharField(max_length=32)
+    day = models.DateField()
+    agent_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "dimension", "value", "day", "agent_id"],
+                name="dimension_total_key",
+                nulls_distinct=False,
+            )
+        ]
+
+
 class SlaTotal(TenantModel):
     """SLA answers per day, channel and department: the SLA panel's two groupings without
     reading every combination of dimensions."""
@@ -247,6 +272,26 @@ class ResponseTotal(Histogram):
         ]
 
 
+class DimensionResponseTotal(Histogram):
+    """First responses per dimension value, day, assignee and responder (see
+    :class:`DimensionTotal`)."""
+
+    dimension = models.CharField(max_length=10)
+    value = models.CharField(max_length=32)
+    day = models.DateField()
+    agent_id = models.BigIntegerField(null=True)
+    responder_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "dimension", "value", "day", "agent_id", "responder_id"],
+                name="dimension_response_key",
+                nulls_distinct=False,
+            )
+        ]
+
+
 class TypificationStat(TenantModel):
     """Tickets created on one local day per dimensions and per value of a categorical ticket
     field (a multiple choice counts each value chosen)."""
@@ -277,10 +322,12 @@ ROLLUP_MODELS: tuple[type[TenantModel], ...] = (
     TicketFact,
     DailyStat,
     DayTotal,
+    DimensionTotal,
     SlaTotal,
     OpenTotal,
     ResponseStat,
     ResponseTotal,
+    DimensionResponseTotal,
     TypificationStat,
 )
 ROLLUP_TABLES = tuple(m._meta.db_table for m in ROLLUP_MODELS)

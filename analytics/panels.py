@@ -1,7 +1,8 @@
 """The dashboard's panels: each one a chart, a table (the same figures) and its CSV.
 
 A panel is built from the queries in ``analytics.queries``; the CSV of a panel is its table
-with raw numbers (seconds, not «3 h 20 min»)."""
+with raw numbers, and a duration column twice: as people read it («3 h 20 min») and in
+seconds (what a spreadsheet sorts and sums)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,26 @@ class Panel:
     chart: SafeString | None = None
     note: str = ""
     kpis: list[tuple[str, str]] = field(default_factory=list)
+    durations: frozenset[int] = frozenset()  # columns of seconds shown as «3 min 20 s»
+
+    def csv_headers(self) -> list[str]:
+        headers: list[str] = []
+        for i, header in enumerate(self.headers):
+            headers.append(header)
+            if i in self.durations:
+                headers.append(_("%(column)s (s)") % {"column": header})
+        return headers
 
     def csv_rows(self) -> list[list[Any]]:
-        return [[c.value for c in row] for row in self.rows]
+        rows = []
+        for row in self.rows:
+            values: list[Any] = []
+            for i, c in enumerate(row):
+                if i in self.durations:
+                    values.append("" if c.value is None else c.text)
+                values.append(c.value)
+            rows.append(values)
+        return rows
 
     def body_html(self) -> SafeString:
         """The table's rows as markup, built here rather than by template loops: a 61-day
@@ -167,7 +185,7 @@ def first_response_panel(f: Filters, memo: dict[str, Any]) -> Panel:
     return Panel(
         "first_response",
         _("Primera respuesta humana"),
-        [_("Día"), _("Tickets respondidos"), _("Mediana (s)"), _("P90 (s)")],
+        [_("Día"), _("Tickets respondidos"), _("Mediana"), _("P90")],
         rows,
         charts.line_chart(_("Primera respuesta humana"), days, series, fmt=duration),
         note=_(
@@ -180,6 +198,7 @@ def first_response_panel(f: Filters, memo: dict[str, Any]) -> Panel:
             (_("P90"), duration(overall.p90)),
             (_("Respondidos"), number(overall.count)),
         ],
+        durations=frozenset({2, 3}),
     )
 
 
@@ -344,7 +363,7 @@ def agents_panel(f: Filters, memo: dict[str, Any]) -> Panel:
             _("Asignados"),
             _("Respondidos"),
             _("Cerrados"),
-            _("Mediana 1ª respuesta (s)"),
+            _("Mediana 1ª respuesta"),
             _("Abiertos ahora"),
             _("Máximo abiertos"),
             _("Carga actual %"),
@@ -355,6 +374,7 @@ def agents_panel(f: Filters, memo: dict[str, Any]) -> Panel:
             "tickets cuya primera respuesta humana dio en el período. Máximo abiertos: el "
             "mayor número de tickets abiertos a su cargo al cierre de un día."
         ),
+        durations=frozenset({4}),
     )
 
 

@@ -34,6 +34,8 @@ from analytics.models import (
     ROLLUP_MODELS,
     DailyStat,
     DayTotal,
+    DimensionResponseTotal,
+    DimensionTotal,
     OpenTotal,
     ResponseStat,
     ResponseTotal,
@@ -186,6 +188,19 @@ RESPONSE_TOTALS = _Table(
     (("day", "date"), ("agent_id", "bigint"), ("responder_id", "bigint")),
     RESPONSES.counters,
 )
+_SLICE_TYPES: tuple[tuple[str, str], ...] = (("dimension", "varchar"), ("value", "varchar"))
+DIMENSION_TOTALS = _Table(
+    DimensionTotal._meta.db_table,
+    "dimension_total_key",
+    (*_SLICE_TYPES, ("day", "date"), ("agent_id", "bigint")),
+    COUNTERS,
+)
+DIMENSION_RESPONSES = _Table(
+    DimensionResponseTotal._meta.db_table,
+    "dimension_response_key",
+    (*_SLICE_TYPES, ("day", "date"), ("agent_id", "bigint"), ("responder_id", "bigint")),
+    RESPONSES.counters,
+)
 SLA_TOTALS = _Table(
     SlaTotal._meta.db_table,
     "sla_total_key",
@@ -214,25 +229,43 @@ class _Deltas:
     day_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     sla_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     open_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    dimension_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     responses: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     response_totals: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    dimension_responses: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
     types: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.daily) + len(self.responses) + len(self.types)
+
+    def _tables(self) -> tuple[tuple[_Table, dict[tuple[Any, ...], list[int]]], ...]:
+        return (
+            (DAILY, self.daily),
+            (DAY_TOTALS, self.day_totals),
+            (DIMENSION_TOTALS, self.dimension_totals),
+            (SLA_TOTALS, self.sla_totals),
+            (OPEN_TOTALS, self.open_totals),
+            (RESPONSES, self.responses),
+            (RESPONSE_TOTALS, self.response_totals),
+            (DIMENSION_RESPONSES, self.dimension_responses),
+            (TYPES, self.types),
+        )
 
     def add(self, fact: dict[str, Any], contribution: dict[str, Any], sign: int) -> None:
         """Add (``sign`` +1) or take away (-1) one ticket: its fact's dimensions and state,
         and its contribution."""
         dims = tuple(fact[name] for name in DIMENSIONS)
         channel, _account, department, agent = dims
+        slices = _slices(dims)
         if fact["status"] == "open":
             flags = (1, int(bool(fact["awaiting"])), int(agent is None))
             total = self.open_totals.setdefault(dims, [0, 0, 0])
             for i, n in enumerate(flags):
                 total[i] += sign * n
         for day, counts in contribution["d"]:
-            for rows, key in ((self.daily, (day, *dims)), (self.day_totals, (day, agent))):
+            keys = [(self.daily, (day, *dims)), (self.day_totals, (day, agent))]
+            keys += [(self.dimension_totals, (*s, day, agent)) for s in slices]
+            for rows, key in keys:
                 total = rows.setdefault(key, [0] * len(COUNTERS))
                 for i, n in enumerate(counts):
                     if n:
@@ -244,10 +277,12 @@ class _Deltas:
                 total[1] += sign * late
         width = len(RESPONSES.counters)
         for day, responder, bucket in contribution["r"]:
-            for rows, key in (
+            keys = [
                 (self.responses, (day, *dims, responder)),
                 (self.response_totals, (day, agent, responder)),
-            ):
+            ]
+            keys += [(self.dimension_responses, (*s, day, agent, responder)) for s in slices]
+            for rows, key in keys:
                 total = rows.setdefault(key, [0] * width)
                 total[0] += sign
                 total[1 + bucket] += sign
@@ -255,19 +290,19 @@ class _Deltas:
             self.types.setdefault((day, *dims, key, value), [0])[0] += sign
 
     def write(self, tenant_id: int) -> None:
-        for table, rows in (
-            (DAILY, self.daily),
-            (DAY_TOTALS, self.day_totals),
-            (SLA_TOTALS, self.sla_totals),
-            (OPEN_TOTALS, self.open_totals),
-            (RESPONSES, self.responses),
-            (RESPONSE_TOTALS, self.response_totals),
-            (TYPES, self.types),
-        ):
+        for table, rows in self._tables():
             _upsert(table, tenant_id, [(k, v) for k, v in rows.items() if any(v)])
-        self.daily, self.day_totals, self.types = {}, {}, {}
-        self.sla_totals, self.open_totals = {}, {}
-        self.responses, self.response_totals = {}, {}
+            rows.clear()
+
+
+def _slices(dims: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """The (dimension, value) rows of :class:`DimensionTotal` a ticket with these dimensions
+    adds to: its channel, its account and its department (when it has one)."""
+    channel, account, department, _agent = dims
+    found = [("channel", str(channel)), ("account", str(account))]
+    if department is not None:
+        found.append(("department", str(department)))
+    return found
 
 
 def _upsert(table: _Table, tenant_id: int, rows: list[tuple[tuple[Any, ...], list[int]]]) -> None:

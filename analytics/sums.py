@@ -2,7 +2,8 @@
 
 ``period_sums``: the daily counters from the period's first day to today summed per day and
 per (person, day) at once (GROUPING SETS), from the per-day totals when no channel, account or
-department filter is set (a row per person and day), and the SLA answers per channel and
+department filter is set (a row per person and day), from the per-dimension-value totals when
+exactly one of them is (a row per person and day as well), and the SLA answers per channel and
 department; so the tickets, messages, heat map, sentiment, backlog, SLA and agent panels do not
 each read the same rows again. ``response_sums``: the first-response histograms per day and
 per responder. ``open_now``: one pass over the open tickets' facts (a partial index), the
@@ -27,6 +28,8 @@ from analytics.filters import Filters
 from analytics.models import (
     DailyStat,
     DayTotal,
+    DimensionResponseTotal,
+    DimensionTotal,
     OpenTotal,
     ResponseStat,
     ResponseTotal,
@@ -76,6 +79,43 @@ def coarse(f: Filters) -> bool:
     return not f.channel and f.account is None and f.department is None
 
 
+def single_dimension(f: Filters) -> tuple[str, str] | None:
+    """The one dimension (channel, account or department) the page is narrowed by, with its
+    value as the per-dimension-value totals store it; None when none or several are set."""
+    found = [
+        (name, str(value))
+        for name, value in (
+            ("channel", f.channel or None),
+            ("account", f.account),
+            ("department", f.department),
+        )
+        if value is not None
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _source(
+    f: Filters,
+    tables: tuple[type[Any], type[Any], type[Any]],
+    agent_column: str = "agent_id",
+) -> tuple[str, str, list[Any]]:
+    """The narrowest rollup that answers the page, of (per-day totals, per-dimension-value
+    totals, every combination of dimensions), and the SQL condition on it."""
+    from helpdesk.tenancy import current_tenant_id
+
+    coarse_table, slice_table, detail_table = tables
+    one = single_dimension(f)
+    if coarse(f) or one is None:
+        where, params = dimension_sql(f, agent_column)
+        return (coarse_table if coarse(f) else detail_table)._meta.db_table, where, params
+    parts = ["tenant_id = %s", "dimension = %s", "value = %s"]
+    params = [current_tenant_id(), *one]
+    if f.agent is not None:
+        parts.append(f"{agent_column} = %s")
+        params.append(f.agent)
+    return slice_table._meta.db_table, " AND ".join(parts), params
+
+
 def period_sums(f: Filters, memo: dict[str, Any] | None = None) -> PeriodSums:
     if memo is not None and "period_sums" in memo:
         return memo["period_sums"]  # type: ignore[no-any-return]
@@ -90,8 +130,7 @@ def period_sums(f: Filters, memo: dict[str, Any] | None = None) -> PeriodSums:
 def _day_sums(f: Filters, result: PeriodSums) -> None:
     """Every counter per day, and per person and day, from the period's start to today (the
     backlog walks back from now)."""
-    table = (DayTotal if coarse(f) else DailyStat)._meta.db_table
-    where, params = dimension_sql(f)
+    table, where, params = _source(f, (DayTotal, DimensionTotal, DailyStat))
     sums = ", ".join(f"sum({c})" for c in COUNTERS)
     sql = f"""
         SELECT GROUPING(agent_id), day, agent_id, {sums} FROM {table}
@@ -206,11 +245,12 @@ def response_sums(f: Filters, memo: dict[str, Any] | None = None) -> ResponseSum
 def _responses(
     f: Filters, agent_column: str
 ) -> tuple[dict[datetime.date, list[int]], dict[int, list[int]]]:
-    where, params = dimension_sql(f, agent_column)
+    tables = (ResponseTotal, DimensionResponseTotal, ResponseStat)
+    table, where, params = _source(f, tables, agent_column)
     sums = ", ".join(f"sum({c})" for c in ("answered", *BUCKETS))
     sql = f"""
         SELECT GROUPING(day, responder_id), day, responder_id, {sums}
-        FROM {(ResponseTotal if coarse(f) else ResponseStat)._meta.db_table}
+        FROM {table}
         WHERE {where} AND day >= %s AND day <= %s
         GROUP BY GROUPING SETS ((day), (responder_id))
     """  # noqa: S608 - only our own column names are interpolated

@@ -47,7 +47,7 @@ def panel_csv(request: AuthedRequest, panel: str) -> HttpResponse:
     f = FilterForm(request.GET, tenant=request.tenant).filters()
     built = PANELS[panel](f, {})
     response = HttpResponse(
-        csv_text(built.headers, built.csv_rows()), content_type="text/csv; charset=utf-8"
+        csv_text(built.csv_headers(), built.csv_rows()), content_type="text/csv; charset=utf-8"
     )
     name = f"{_('analitica')}-{panel}-{f.start.isoformat()}-{f.end.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

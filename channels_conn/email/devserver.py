@@ -20,6 +20,8 @@ from pathlib import Path
 from imapclient import IMAPClient
 
 USER, PASSWORD = "helpdesk", "secret"
+# A second mailbox whose password is not ASCII, as many people's are («contraseña»).
+UTF8_USER, UTF8_PASSWORD = "acentos", "contraseña-ñandú"
 
 CONFIG = """protocols = imap
 listen = 127.0.0.1
@@ -105,7 +107,10 @@ class Dovecot:
             (base / sub).mkdir()
         port = free_port()
         (base / "dovecot.conf").write_text(CONFIG.format(dir=base, port=port))
-        (base / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+        (base / "users").write_text(
+            f"{USER}:{{PLAIN}}{PASSWORD}::::::\n{UTF8_USER}:{{PLAIN}}{UTF8_PASSWORD}::::::\n",
+            encoding="utf-8",
+        )
         shutil.chown(base / "mail", "nobody", "nogroup")
         server = cls(base, port)
         server.start()

@@ -1,10 +1,14 @@
 """IMAP and SMTP clients whose every connect passes the outbound guard (helpdesk.outbound).
 
 They connect to the address the guard checked and still speak TLS to (and verify the
-certificate of) the host name the admin typed."""
+certificate of) the host name the admin typed. They also log in with a user name or password
+that is not ASCII («contraseña»): IMAP's LOGIN and Python's SMTP AUTH send ASCII only (they
+raised UnicodeEncodeError), so such credentials go as SASL PLAIN in UTF-8 (RFC 4616), which
+the servers that offer PLAIN accept."""
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 from typing import Any
@@ -31,6 +35,11 @@ class _IMAP4TLS(tls.IMAP4_TLS):
 
 
 class GuardedIMAPClient(IMAPClient):
+    def login(self, username: str, password: str) -> Any:
+        if username.isascii() and password.isascii():
+            return super().login(username, password)
+        return self.plain_login(username, password)
+
     def _create_IMAP4(self) -> Any:
         connect_timeout = getattr(self._timeout, "connect", None)
         if self.ssl:
@@ -38,12 +47,28 @@ class GuardedIMAPClient(IMAPClient):
         return _IMAP4(self.host, self.port, connect_timeout)
 
 
-class GuardedSMTP(smtplib.SMTP):
+class _Utf8Login(smtplib.SMTP):
+    def login(
+        self, user: str, password: str, *, initial_response_ok: bool = True
+    ) -> tuple[int, bytes]:
+        if user.isascii() and password.isascii():
+            return super().login(user, password, initial_response_ok=initial_response_ok)
+        self.ehlo_or_helo_if_needed()
+        if "PLAIN" not in self.esmtp_features.get("auth", "").upper().split():
+            raise smtplib.SMTPException("the server offers no AUTH PLAIN for a non-ASCII login")
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+        code, response = self.docmd("AUTH", "PLAIN " + token)
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, response)
+        return code, response
+
+
+class GuardedSMTP(_Utf8Login):
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         return create_connection(host, port, timeout, self.source_address)
 
 
-class GuardedSMTP_SSL(smtplib.SMTP_SSL):
+class GuardedSMTP_SSL(_Utf8Login, smtplib.SMTP_SSL):
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = create_connection(host, port, timeout, self.source_address)
         return self.context.wrap_socket(sock, server_hostname=self._host)  # type: ignore[attr-defined]

@@ -3,6 +3,8 @@
 import datetime
 import re
 
+import pytest
+
 from analytics import charts
 from analytics.charts import Series
 
@@ -36,3 +38,32 @@ def test_long_bar_labels_end_in_an_ellipsis_and_keep_the_whole_label_as_title() 
     shown = re.search(r'<text class="label"[^>]*>([^<]*)<title>', svg)
     assert shown is not None and shown.group(1).endswith("…")
     assert f"<title>{label}</title>" in svg
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "—"),
+        (45, "45 s"),
+        (200, "3 min 20 s"),
+        (180, "3 min"),
+        (3900, "1 h 05 min"),
+        (7200, "2 h"),
+        (4530, "1 h 15 min"),
+        (187_200, "2 d 4 h"),
+        (172_800, "2 d"),
+    ],
+)
+def test_durations_read_in_their_two_largest_units(seconds, text) -> None:
+    assert charts.duration(seconds) == text
+
+
+def test_duration_axis_ticks_read_in_one_unit() -> None:
+    days = [datetime.date(2026, 12, 1) + datetime.timedelta(days=i) for i in range(3)]
+    for highest in (20, 50, 100, 1000, 4000, 6000, 30_000, 100_000, 150_000, 500_000):
+        svg = charts.line_chart(
+            "t", days, [Series("a", "s1", [highest, None, 1])], fmt=charts.duration
+        )
+        ticks = _ticks(svg)
+        assert len(set(ticks)) == 5, (highest, ticks)
+        assert all(re.fullmatch(r"[0-9]+ (s|min|h|d)", t) for t in ticks), (highest, ticks)

@@ -14,6 +14,7 @@ Tenant A works in America/Santiago (June: UTC-4). The email account keeps office
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
@@ -21,7 +22,11 @@ import time_machine
 
 from analytics import queries
 from analytics.filters import Filters
+from analytics.rollup import rollup_refresh
+from analytics.sums import single_dimension
+from deskconfig.models import Department
 from tests.analytics.conftest import FRI, MON, SCL, TUE, WED, at
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +127,50 @@ def test_filters_narrow_every_figure(history, wednesday):
     ana = period(agent=history["ana"].pk)
     assert sum(d["created"] for d in queries.daily_counts(ana).values()) == 1
     assert queries.sentiment(period(agent=history["beto"].pk)) == {"neutral": 1}
+
+
+FIGURES = (
+    queries.daily_counts,
+    queries.heat_map,
+    queries.backlog,
+    queries.first_response,
+    queries.agents,
+    queries.sentiment,
+    lambda f: queries.sla_breakdown(f)["department_id"],
+)
+
+
+def _agree(*views: Filters) -> None:
+    for figure in FIGURES:
+        answers = [figure(f) for f in views]
+        assert all(a == answers[0] for a in answers), figure
+
+
+def test_one_dimension_reads_its_totals_and_agrees_with_every_combination(history, wednesday):
+    chat, beto = history["chat"], history["beto"]
+    # The web chat is the history's only chat account: the channel alone and the account
+    # alone read the per-dimension-value totals, both together every combination of
+    # dimensions; the three must show the same figures.
+    views = [period(channel="webchat"), period(account=chat.pk)]
+    views.append(period(channel="webchat", account=chat.pk))
+    assert [single_dimension(f) for f in views] == [
+        ("channel", "webchat"),
+        ("account", str(chat.pk)),
+        None,
+    ]
+    assert sum(d["created"] for d in queries.daily_counts(views[0]).values()) == 3
+    _agree(*views)
+    _agree(*(dataclasses.replace(f, agent=beto.pk) for f in views))
+    assert queries.agents(period(channel="email"))[0].name == "Ana Ñandú"
+
+
+def test_a_department_reads_its_totals_once_folded_in(history, wednesday):
+    t2 = history["tickets"][1]
+    ventas = Department.objects.create(name="Ventas")
+    services.ticket_set_department(ticket=t2, department=ventas, actor=history["ana"])
+    rollup_refresh(tenant_id=t2.tenant_id)
+    alone, narrowed = period(department=ventas.pk), period(department=ventas.pk, channel="webchat")
+    assert single_dimension(alone) == ("department", str(ventas.pk))
+    assert sum(d["closed"] for d in queries.daily_counts(alone).values()) == 1
+    assert queries.first_response(alone)[0].count == 1
+    _agree(alone, narrowed)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import importlib
 import random
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -14,6 +16,8 @@ from django.db.models import Count, Q, Sum
 from analytics.models import (
     DailyStat,
     DayTotal,
+    DimensionResponseTotal,
+    DimensionTotal,
     OpenTotal,
     ResponseStat,
     ResponseTotal,
@@ -41,6 +45,8 @@ ROLLUPS = {  # each rollup table and the columns of its rows' key
     OpenTotal: ["channel", "account_id", "department_id", "agent_id"],
     ResponseStat: [*DIMENSIONS, "responder_id"],
     ResponseTotal: ["day", "agent_id", "responder_id"],
+    DimensionTotal: ["dimension", "value", "day", "agent_id"],
+    DimensionResponseTotal: ["dimension", "value", "day", "agent_id", "responder_id"],
     TypificationStat: [*DIMENSIONS, "key", "value"],
 }
 
@@ -148,6 +154,8 @@ def test_incremental_folding_equals_a_full_recomputation(in_a, connector, seed):
     assert [model.__name__ for model, rows in zip(ROLLUPS, full[0], strict=True) if not rows] == []
     for total, parts in ((DayTotal, DailyStat), (ResponseTotal, ResponseStat)):
         assert _summed(parts, ROLLUPS[total]) == _rows(total, ROLLUPS[total])
+    for total, parts in ((DimensionTotal, DailyStat), (DimensionResponseTotal, ResponseStat)):
+        assert _sliced(parts, ROLLUPS[total]) == _rows(total, ROLLUPS[total])
     sla = _summed(DailyStat, ROLLUPS[SlaTotal], ["sla_on_time", "sla_late"])
     assert sla == _rows(SlaTotal, ROLLUPS[SlaTotal])
     open_now = TicketFact.objects.filter(status="open").values(*ROLLUPS[OpenTotal])
@@ -171,3 +179,46 @@ def _summed(model, keys: list[str], counters: list[str] | None = None) -> list[t
         for r in rows
         if any(r[f"s_{c}"] for c in counters)
     )
+
+
+SLICES = (("channel", "channel"), ("account", "account_id"), ("department", "department_id"))
+
+
+def _sliced(model, keys: list[str]) -> list[tuple]:
+    """The per-dimension rollup summed per value of each dimension alone, keyed like the
+    per-dimension-value totals (dimension, value as text, then ``keys[2:]``)."""
+    rest = keys[2:]
+    skip = {"id", "tenant", *ROLLUPS[model]}
+    counters = [f.name for f in model._meta.fields if f.name not in skip]
+    found = []
+    for dimension, column in SLICES:
+        rows = model.objects.values(column, *rest).annotate(**{f"s_{c}": Sum(c) for c in counters})
+        found += [
+            (
+                repr((dimension, str(r[column]), *(r[k] for k in rest))),
+                tuple(r[f"s_{c}"] for c in counters),
+            )
+            for r in rows
+            if r[column] is not None and any(r[f"s_{c}"] for c in counters)
+        ]
+    return sorted(found)
+
+
+def test_the_migration_fills_the_dimension_totals_from_the_existing_rollups(history):
+    """Rollups built before the per-dimension-value totals existed get them on migrate,
+    summed from the per-combination rows, equal to what folding wrote."""
+    from django.apps import apps
+    from django.db import connection
+
+    from helpdesk.tenancy import bypass_context
+
+    migration = importlib.import_module("analytics.migrations.0005_analytics5_dimension_totals")
+    totals = (DimensionTotal, DimensionResponseTotal)
+    folded = [_rows(model, ROLLUPS[model]) for model in totals]
+    assert all(folded)
+    with bypass_context():
+        for model in totals:
+            model.all_tenants.all().delete()
+    assert not any(_rows(model, ROLLUPS[model]) for model in totals)
+    migration.fill_dimension_totals(apps, SimpleNamespace(connection=connection))
+    assert [_rows(model, ROLLUPS[model]) for model in totals] == folded

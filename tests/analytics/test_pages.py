@@ -65,8 +65,23 @@ def test_a_panel_downloads_as_csv_with_raw_numbers(history, wednesday, in_a):
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
     rows = _csv(response)
-    assert rows[0] == ["Día", "Tickets respondidos", "Mediana (s)", "P90 (s)"]
-    assert ["2025-06-10", "2", "2850", "4530"] in rows  # bucket middles: test_figures.py
+    header = ["Día", "Tickets respondidos", "Mediana", "Mediana (s)", "P90", "P90 (s)"]
+    assert rows[0] == header
+    # Bucket middles (test_figures.py), as people read them and in seconds.
+    assert ["2025-06-10", "2", "47 min 30 s", "2850", "1 h 15 min", "4530"] in rows
+    assert ["2025-06-09", "0", "", "", "", ""] in rows
+
+
+def test_the_agent_table_reads_durations_and_its_csv_keeps_the_seconds(history, wednesday, in_a):
+    client = client_for(in_a.analyst)
+    body = client.get(f"/analytics/?{PERIOD}").content.decode()
+    assert "Mediana 1ª respuesta</th>" in body and "(s)</th>" not in body
+    assert "<td>47 min 30 s</td>" in body
+    rows = _csv(client.get(f"/analytics/csv/agents/?{PERIOD}"))
+    at = rows[0].index("Mediana 1ª respuesta")
+    assert rows[0][at + 1] == "Mediana 1ª respuesta (s)"
+    by_name = {row[0]: row[at : at + 2] for row in rows[1:]}
+    assert by_name == {"Ana Ñandú": ["47 min 30 s", "2850"], "Beto Ñandú": ["", ""]}
 
 
 def test_csv_cells_cannot_start_a_formula(history, wednesday, in_a):
@@ -137,13 +152,30 @@ def test_no_page_reads_tickets_or_messages(history, wednesday, in_a, django_asse
     assert '"tickets_ticket"' not in tables and '"tickets_message"' not in tables
 
 
-def test_rollup_rows_carry_their_tenant(history):
-    from analytics.models import DailyStat, TicketFact
+def test_rollup_rows_carry_their_tenant_and_only_it_reads_them(history, cast):
+    """Every rollup table, as the application's role: the rows carry tenant A, tenant A's
+    context sees them, tenant B's and no context see none (row-level security, in SQL)."""
+    from django.db import connection
 
-    with bypass_context():
-        tenants = set(DailyStat.all_tenants.values_list("tenant_id", flat=True))
-        tenants |= set(TicketFact.all_tenants.values_list("tenant_id", flat=True))
-    assert tenants == {history["chat"].tenant_id}
+    from analytics.models import ROLLUP_MODELS
+    from helpdesk.tenancy import no_tenant_context
+
+    def count(table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            return cursor.fetchone()[0]
+
+    for model in ROLLUP_MODELS:
+        table = model._meta.db_table
+        with bypass_context():
+            tenants = set(model.all_tenants.values_list("tenant_id", flat=True))
+        assert tenants == {history["chat"].tenant_id}, table
+        with tenant_context(cast.tenant_a.pk):
+            assert count(table) > 0, table
+        with tenant_context(cast.tenant_b.pk):
+            assert count(table) == 0, table
+        with no_tenant_context():
+            assert count(table) == 0, table
 
 
 def test_open_tickets_of_a_person_open_as_a_prefilled_inbox_column(history, wednesday, in_a):
@@ -158,3 +190,20 @@ def test_open_tickets_of_a_person_open_as_a_prefilled_inbox_column(history, wedn
     assert f'name="assignee_users" value="{ana}" checked' in form
     # Waits past due on the web chat open as a column of breached SLAs on that channel.
     assert "sla=breached&amp;channels=webchat" in body
+
+
+@pytest.mark.parametrize("narrowed", ["channel=webchat", "department={ventas}"])
+def test_a_page_narrowed_by_one_dimension_reads_no_row_per_combination(
+    narrowed, history, wednesday, in_a, django_assert_max_num_queries
+):
+    from deskconfig.models import Department
+
+    with tenant_context(in_a.tenant_a.pk):
+        ventas = Department.objects.create(name="Ventas")
+    query = f"{PERIOD}&{narrowed.format(ventas=ventas.pk)}"
+    with django_assert_max_num_queries(40) as captured:
+        response = client_for(in_a.analyst).get(f"/analytics/?{query}")
+    assert response.status_code == 200
+    tables = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "analytics_dimensiontotal" in tables and "analytics_dimensionresponsetotal" in tables
+    assert "analytics_dailystat" not in tables and "analytics_responsestat" not in tables

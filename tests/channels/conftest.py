@@ -8,12 +8,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from channels_conn.email.devserver import PASSWORD, USER, Dovecot, free_port
 from deskconfig.accounts import ChannelAccount
@@ -63,6 +65,40 @@ def smtp_server() -> Iterator[Smtp]:
     controller.start()
     try:
         yield Smtp(port, handler)
+    finally:
+        controller.stop()
+
+
+class LoginChecker:
+    """Accepts one user and password, like a real submission server."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user, password
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login.decode() == self.user
+            and data.password.decode() == self.password
+        )
+        return AuthResult(success=ok, handled=False)
+
+
+@contextmanager
+def smtp_with_login(user: str, password: str) -> Iterator[tuple[int, Collector]]:
+    """A real aiosmtpd on loopback that asks for a login and accepts only this one."""
+    handler = Collector()
+    port = free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=LoginChecker(user, password),
+        auth_require_tls=False,  # loopback test server: plain AUTH as a local relay allows
+    )
+    controller.start()
+    try:
+        yield port, handler
     finally:
         controller.stop()
 

@@ -6,15 +6,12 @@ IMAP IDLE leave it alone; sends are refused with the reason; typing the right pa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from imapclient.exceptions import LoginError
 
 from channels_conn.base import ConnectorError
-from channels_conn.email.devserver import PASSWORD, USER, free_port
+from channels_conn.email.devserver import PASSWORD, USER
 from channels_conn.email.imap import poll_account
 from channels_conn.email.smtp import SmtpConnector
 from channels_conn.management.commands.imap_idle import _accounts
@@ -22,7 +19,7 @@ from channels_conn.models import MailboxState
 from channels_conn.tasks import poll_all_mailboxes
 from deskconfig.accounts import ChannelAccount
 from deskconfig.models import ConfigChange
-from tests.channels.conftest import Collector, Dovecot
+from tests.channels.conftest import Collector, Dovecot, smtp_with_login
 from tests.channels.test_email_imap import mail
 from tests.conftest import Cast, client_for
 from tickets import services
@@ -34,34 +31,10 @@ SMTP_USER = "envios@tienda.test"
 SMTP_PASSWORD = "smtp-clave-buena"
 
 
-class Checker:
-    """Accepts one user and password, like a real submission server."""
-
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any):
-        ok = (
-            isinstance(data, LoginPassword)
-            and data.login.decode() == SMTP_USER
-            and data.password.decode() == SMTP_PASSWORD
-        )
-        return AuthResult(success=ok, handled=False)
-
-
 @pytest.fixture(scope="module")
 def smtp_with_auth() -> Iterator[tuple[int, Collector]]:
-    handler = Collector()
-    port = free_port()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=Checker(),
-        auth_require_tls=False,  # loopback test server: plain AUTH as a local relay allows
-    )
-    controller.start()
-    try:
-        yield port, handler
-    finally:
-        controller.stop()
+    with smtp_with_login(SMTP_USER, SMTP_PASSWORD) as server:
+        yield server
 
 
 def _form(account: ChannelAccount, dovecot: Dovecot, **over: str) -> dict[str, str]:

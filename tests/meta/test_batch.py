@@ -37,6 +37,16 @@ def _text(n: int, **kw: Any) -> dict[str, Any]:
     return wa_message(**options)
 
 
+def _answer_media(graph: Any, media_id: str) -> None:
+    """Graph's media lookup and the download it points to (a small JPEG)."""
+    graph.expect_request(f"/v25.0/{media_id}").respond_with_json(
+        {"url": graph.url_for(f"/media/{media_id}"), "mime_type": "image/jpeg", "id": media_id}
+    )
+    graph.expect_request(f"/media/{media_id}").respond_with_data(
+        b"\xff\xd8jpeg", content_type="image/jpeg"
+    )
+
+
 @db
 def test_a_batch_applies_every_shape_in_order_and_sets_a_poisonous_event_aside(
     wa, cast, django_capture_on_commit_callbacks
@@ -97,12 +107,7 @@ def _customer(cast: Any) -> Any:
 def test_an_event_that_needs_graph_is_filed_one_by_one_after_the_batch(
     wa, cast, meta_settings, django_capture_on_commit_callbacks
 ):
-    meta_settings.expect_request("/v25.0/MEDIA-9").respond_with_json(
-        {"url": meta_settings.url_for("/media/MEDIA-9"), "mime_type": "image/jpeg", "id": "MEDIA-9"}
-    )
-    meta_settings.expect_request("/media/MEDIA-9").respond_with_data(
-        b"\xff\xd8jpeg", content_type="image/jpeg"
-    )
+    _answer_media(meta_settings, "MEDIA-9")
     with tenant_context(cast.tenant_a.pk), django_capture_on_commit_callbacks():
         _store(
             wa,
@@ -154,12 +159,7 @@ def _hold_elsewhere(key: int, held: threading.Event, release: threading.Event) -
 def test_an_event_another_drain_is_filing_through_graph_is_left_to_it(
     wa, cast, meta_settings, django_capture_on_commit_callbacks
 ):
-    meta_settings.expect_request("/v25.0/MEDIA-7").respond_with_json(
-        {"url": meta_settings.url_for("/media/MEDIA-7"), "mime_type": "image/jpeg", "id": "MEDIA-7"}
-    )
-    meta_settings.expect_request("/media/MEDIA-7").respond_with_data(
-        b"\xff\xd8jpeg", content_type="image/jpeg"
-    )
+    _answer_media(meta_settings, "MEDIA-7")
     image = wa_message(wamid="wamid.IMG7", type="image", image={"id": "MEDIA-7"})
     with tenant_context(cast.tenant_a.pk), django_capture_on_commit_callbacks():
         [event_id] = _store(wa, image)

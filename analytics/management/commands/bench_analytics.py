@@ -5,8 +5,10 @@ the tables, in the bypass context: no COPY, which row-level security refuses), r
 rollups, then prints:
 
 (a) the rebuild: tickets per second of ``manage.py analytics_rebuild``;
-(b) GET /analytics/ for the last 30 days and for a custom 61-day period: p50 / p95 server
-    time and the query count (target p95 < 300 ms);
+(b) GET /analytics/ for the last 30 days, a custom 61-day period and that period narrowed to
+    one channel, one account and one department: p50 / p95 server time and the query count
+    (target p95 < 300 ms), idle and then under load (``--load`` other processes reading the
+    unfiltered page without pause), each variant with its ratio to the unfiltered 61 days;
 (c) the cost of keeping the rollups current: N customer messages received through the
     ticket services, then one beat run; milliseconds and queries per ingested message.
 
@@ -49,6 +51,7 @@ from tickets import services
 
 SLUG = "bench-analytics"
 TARGET_MS = 300.0
+BASELINE = "61 days"  # the variant the others are compared with
 ACCOUNTS = [
     (ChannelKind.WHATSAPP, "WhatsApp ventas", False),
     (ChannelKind.WHATSAPP, "WhatsApp soporte", False),
@@ -76,6 +79,9 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=20)
         parser.add_argument("--ingest", type=int, default=200, help="messages for (c)")
         parser.add_argument("--keep", action="store_true")
+        parser.add_argument(
+            "--load", type=int, default=2, help="processes reading the page for 'under load'"
+        )
         parser.add_argument(
             "--explain", action="store_true", help="print each panel's slowest query plan"
         )
@@ -219,18 +225,13 @@ class Command(BaseCommand):
             )
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(analyst)
-        today = timezone.now().astimezone(timezone.get_current_timezone()).date()
-        start = today.fromordinal(today.toordinal() - 60)
-        for label, query in (
-            ("30 days", "range=30d"),
-            ("61 days", f"range=custom&from={start.isoformat()}&to={today.isoformat()}"),
-            (
-                "61 days, one channel",
-                f"range=custom&from={start.isoformat()}&to={today.isoformat()}&channel=email",
-            ),
-        ):
-            self._page(client, label, query, o["rounds"])
+        variants = self._variants(tenant)
+        idle: dict[str, float] = {}
+        for label, query in variants:
+            idle[label] = self._page(client, label, query, o["rounds"], idle)
             self._panels(tenant, query, o["rounds"], o["explain"])
+        if o["load"]:
+            self._under_load(client, analyst.pk, variants, o["rounds"], o["load"])
         self._ingest(tenant, o["ingest"])
 
     def _rebuild(self, tenant: Tenant) -> None:
@@ -247,7 +248,59 @@ class Command(BaseCommand):
                 counts.append(f"{table} {c.fetchone()[0]:,}")
         self.out(f"    rollup rows: {', '.join(counts)}")
 
-    def _page(self, client: Client, label: str, query: str, rounds: int) -> None:
+    def _variants(self, tenant: Tenant) -> list[tuple[str, str]]:
+        today = timezone.now().astimezone(timezone.get_current_timezone()).date()
+        start = today.fromordinal(today.toordinal() - 60)
+        days = f"range=custom&from={start.isoformat()}&to={today.isoformat()}"
+        with tenant_context(tenant.pk):
+            account = ChannelAccount.objects.order_by("pk").values_list("pk", flat=True).first()
+            department = Department.objects.order_by("pk").values_list("pk", flat=True).first()
+        return [
+            ("30 days", "range=30d"),
+            (BASELINE, days),
+            ("61 days, one channel", f"{days}&channel=email"),
+            ("61 days, one account", f"{days}&account={account}"),
+            ("61 days, one department", f"{days}&department={department}"),
+        ]
+
+    def _under_load(
+        self,
+        client: Client,
+        analyst_id: int,
+        variants: list[tuple[str, str]],
+        rounds: int,
+        readers: int,
+    ) -> None:
+        """The same pages while ``readers`` other processes (their own database connections)
+        read the unfiltered page without pause: what a busy morning looks like."""
+        import multiprocessing
+
+        from django.db import connections
+
+        baseline = dict(variants)[BASELINE]
+        connections.close_all()  # a forked child must not share the parent's socket
+        context = multiprocessing.get_context("fork")
+        stop = context.Event()
+        workers = [
+            context.Process(target=_read_forever, args=(analyst_id, baseline, stop))
+            for _ in range(readers)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            time.sleep(2)  # let them log in and reach their loop
+            measured: dict[str, float] = {}
+            for label, query in variants:
+                name = f"{label}, under load ({readers} readers)"
+                measured[label] = self._page(client, name, query, rounds, measured)
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join(30)
+
+    def _page(
+        self, client: Client, label: str, query: str, rounds: int, seen: dict[str, float]
+    ) -> float:
         url = f"/analytics/?{query}"
         for _ in range(2):
             assert client.get(url).status_code == 200
@@ -261,10 +314,12 @@ class Command(BaseCommand):
         p95 = pct(times, 95)
         load = os.getloadavg()[0]
         verdict = "OK" if p95 < TARGET_MS else "OVER"
+        ratio = f", {p95 / seen[BASELINE]:.2f}x unfiltered" if BASELINE in seen else ""
         self.out(
             f"(b) /analytics/ {label}: p50 {pct(times, 50):.0f} ms, p95 {p95:.0f} ms "
-            f"[{verdict} < {TARGET_MS:.0f}], {len(queries)} queries, load {load:.1f}"
+            f"[{verdict} < {TARGET_MS:.0f}]{ratio}, {len(queries)} queries, load {load:.1f}"
         )
+        return p95
 
     def _panels(self, tenant: Tenant, query: str, rounds: int, explain: bool) -> None:
         """Each panel alone: server time (p50 / p95), its queries, and what EXPLAIN ANALYZE
@@ -308,6 +363,8 @@ class Command(BaseCommand):
         return ms, "\n".join(lines)
 
     def _ingest(self, tenant: Tenant, n: int) -> None:
+        if n <= 0:
+            return
         with tenant_context(tenant.pk):
             rollup_refresh(tenant_id=tenant.pk)  # whatever changed before: not measured
             accounts = list(ChannelAccount.objects.order_by("pk"))
@@ -337,6 +394,20 @@ class Command(BaseCommand):
             rollup_refresh(tenant_id=tenant.pk)
             idle = (time.perf_counter() - started) * 1000
             self.out(f"    a run right after (the overlap re-read, nothing new): {idle:.0f} ms")
+
+
+def _read_forever(analyst_id: int, query: str, stop: Any) -> None:
+    """A reader process of ``_under_load``: the page again and again until told to stop."""
+    from django.db import connections
+
+    connections.close_all()  # inherited closed; open its own
+    with bypass_context():
+        analyst = User.objects.get(pk=analyst_id)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(analyst)
+    while not stop.is_set():
+        client.get(f"/analytics/?{query}")
+    connections.close_all()
 
 
 SEED_SQL = [

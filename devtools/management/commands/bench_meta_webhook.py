@@ -310,7 +310,8 @@ class Command(BaseCommand):
             get_cpu = self._cpu(server.pid) - daphne_before
             self.stdout.write(
                 f"daphne CPU per answer: {daphne * 1000 / total:.1f} ms webhook POST,"
-                f" {get_cpu * 1000 / total:.1f} ms trivial GET"
+                f" {get_cpu * 1000 / total:.1f} ms trivial GET; resident memory: daphne"
+                f" {self._rss(server.pid):.0f} MB, worker {self._rss(worker.pid):.0f} MB"
             )
         finally:
             for process in (server, worker):
@@ -322,6 +323,10 @@ class Command(BaseCommand):
     def _cpu(pid: int) -> float:
         times = psutil.Process(pid).cpu_times()
         return float(times.user + times.system)
+
+    @staticmethod
+    def _rss(pid: int) -> float:
+        return float(psutil.Process(pid).memory_info().rss) / 2**20
 
     @staticmethod
     def _wait_for(url: str, timeout: float = 60) -> None:
