@@ -127,6 +127,14 @@ def login(page: Any, base: str, email: str, password: str) -> None:
     page.wait_for_url(base + "/inbox/")
 
 
+def agent_page(browser: Browser, base: str, email: str, password: str) -> Any:
+    """A desktop page (es-CL) logged in through the form, its live connection up."""
+    page = browser.new_context(locale="es-CL", viewport={"width": 1500, "height": 900}).new_page()
+    login(page, base, email, password)
+    page.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+    return page
+
+
 def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """Playwright's sync API owns this thread's event loop: database work and publishing
     (async_to_sync) run in another thread."""

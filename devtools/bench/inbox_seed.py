@@ -10,7 +10,6 @@ context, which the policies' WITH CHECK accepts. The command checks that first a
 
 import datetime
 import itertools
-import math
 import os
 import random
 import time
@@ -111,14 +110,6 @@ def column_presets() -> list[tuple[str, dict[str, Any], str]]:
 
 
 # --- small helpers -------------------------------------------------------------------------------
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def verdict(value: float, target: float) -> str:

@@ -33,7 +33,7 @@ from deskconfig.models import (
 from helpdesk.celery import app
 from helpdesk.models import User
 from helpdesk.tenancy import tenant_context
-from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
+from tests.live import ARTIFACTS, Daphne, agent_page, chromium, in_thread, login
 from tickets import columns as column_services
 from tickets import services
 from tickets.models import Ticket
@@ -165,11 +165,7 @@ def test_automatic_assignment_puts_a_visitor_in_the_connected_agents_column(cast
         assert console.errors == []
         assert in_thread(_mode, cast.tenant_a.pk, cast.agent.pk, chat.pk) == "auto"
 
-        agent = browser.new_context(
-            locale="es-CL", viewport={"width": 1500, "height": 900}
-        ).new_page()
-        login(agent, server.url, cast.agent.email, cast.password)
-        agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+        agent = agent_page(browser, server.url, cast.agent.email, cast.password)
         # The matrix shows who is connected.
         page.reload()
         page.locator("tr", has_text=cast.agent.name).locator(".presence-dot.on").first.wait_for()

@@ -20,7 +20,7 @@ from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
 from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
-from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
+from tests.live import ARTIFACTS, Daphne, agent_page, chromium, in_thread
 from tests.meta.conftest import answer_profiles
 from tests.meta.payloads import PAGE, SECRET, body, messenger_event
 from tickets import columns as column_services
@@ -82,11 +82,7 @@ def test_a_messenger_conversation_through_its_windows(
             chromium() as browser,
             start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
         ):
-            agent = browser.new_context(
-                locale="es-CL", viewport={"width": 1500, "height": 900}
-            ).new_page()
-            login(agent, server.url, cast.agent.email, cast.password)
-            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            agent = agent_page(browser, server.url, cast.agent.email, cast.password)
 
             event = messenger_event(
                 sender=PSID, ts=now, message={"mid": "m_in1", "text": "¿Llegó mi pedido?"}

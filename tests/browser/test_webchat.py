@@ -10,7 +10,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from deskconfig.accounts import ChannelAccount
 from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
-from tests.live import ARTIFACTS, Daphne, chromium, login
+from tests.live import ARTIFACTS, Daphne, agent_page, chromium
 from tickets import columns as column_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,11 +28,7 @@ def test_visitor_and_agent_talk_live(cast):
             chromium() as browser,
             start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
         ):
-            agent = browser.new_context(
-                locale="es-CL", viewport={"width": 1500, "height": 900}
-            ).new_page()
-            login(agent, server.url, cast.agent.email, cast.password)
-            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            agent = agent_page(browser, server.url, cast.agent.email, cast.password)
 
             visitor = browser.new_context(
                 locale="es-CL", viewport={"width": 420, "height": 640}

@@ -20,7 +20,7 @@ from deskconfig.kinds import ChannelKind
 from deskconfig.models import WhatsAppTemplate
 from helpdesk.celery import app
 from helpdesk.tenancy import tenant_context
-from tests.live import ARTIFACTS, Daphne, chromium, in_thread, login
+from tests.live import ARTIFACTS, Daphne, agent_page, chromium, in_thread
 from tests.meta.payloads import NUMBER_A, SECRET, wa_message, wa_status, whatsapp
 from tickets import columns as column_services
 from tickets.models import Message
@@ -86,11 +86,7 @@ def test_a_whatsapp_conversation_in_the_browser(
             chromium() as browser,
             start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
         ):
-            agent = browser.new_context(
-                locale="es-CL", viewport={"width": 1500, "height": 900}
-            ).new_page()
-            login(agent, server.url, cast.agent.email, cast.password)
-            agent.locator("#conn-status[data-state=connected]").wait_for(timeout=10_000)
+            agent = agent_page(browser, server.url, cast.agent.email, cast.password)
 
             _post(
                 server,

@@ -23,6 +23,7 @@ from channels_conn.email.devserver import PASSWORD, USER, Dovecot
 from channels_conn.email.imap import poll_account
 from channels_conn.models import ChannelAccount, InboundEmail
 from deskconfig.kinds import ChannelKind
+from devtools.bench.measure import StatementCounter
 from helpdesk.models import Tenant
 from helpdesk.services import tenant_create
 from helpdesk.tenancy import bypass_context, tenant_context
@@ -62,17 +63,6 @@ def varied_mail(n: int) -> bytes:
             "Content-Type: text/plain\r\n\r\nGracias\r\n\r\n> antes\r\n").encode()  # fmt: skip
 
 
-class _Counter:
-    """Counts the queries the poll makes (an execute wrapper: the bench's own, not a mock)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 class Command(BaseCommand):
     help = "Email ingestion throughput (IMAP poll to tickets) against a throwaway Dovecot."
 
@@ -109,7 +99,7 @@ class Command(BaseCommand):
                 credentials={"imap_password": PASSWORD},
             )  # fmt: skip
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            queries = _Counter()
+            queries = StatementCounter()
             started, cpu_started = time.perf_counter(), time.process_time()
             # DEBUG off while polling, as in production: Django's debug log keeps the text of
             # the last 9,000 queries, raw mails inlined, which would measure the log's memory.

@@ -47,9 +47,9 @@ from devtools.bench.inbox_seed import (
     InboxSeeder,
     Seeded,
     column_presets,
-    pct,
     verdict,
 )
+from devtools.bench.measure import pct
 from helpdesk.models import User
 from helpdesk.tenancy import tenant_context
 from tickets.inbox import column_next_page, inbox_columns

@@ -39,7 +39,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -53,12 +52,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from channels_conn.email.devserver import free_port
 from channels_conn.meta.asgi import deliver_on_thread
 from channels_conn.meta.batch import events_drain
 from channels_conn.meta.models import MetaWebhookEvent
 from channels_conn.meta.services import entry_digest
 from deskconfig.accounts import ChannelAccount
 from deskconfig.kinds import ChannelKind
+from devtools.bench.measure import StatementCounter, pct
 from helpdesk.models import Tenant
 from helpdesk.services import tenant_create
 from helpdesk.tenancy import bypass_context, tenant_context
@@ -182,37 +183,15 @@ def generate(port: int, requests_: list[bytes], rate: float) -> dict[str, Any]:
     return result
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else float("nan")
-
-
 def _report(label: str, result: dict[str, Any], rate: float) -> str:
     lat, total = result["latencies"], len(result["latencies"])
     return (
         f"{label}: {total} requests in {result['elapsed']:.1f}s = {total / result['elapsed']:.0f}/s"
-        f" served (offered {rate:.0f}/s)  p50 {_pct(lat, 0.5):.1f} ms  p95 {_pct(lat, 0.95):.1f}"
-        f" ms  p99 {_pct(lat, 0.99):.1f} ms  max {max(lat):.0f} ms"
+        f" served (offered {rate:.0f}/s)  p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f}"
+        f" ms  p99 {pct(lat, 99):.1f} ms  max {max(lat):.0f} ms"
         f"  errors {sum(result['errors'].values())} {result['errors']}"
         f"  connections {result['opened']}"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Counter:
-    """Counts every statement sent to PostgreSQL (``connection.execute_wrapper``)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def _production_env(conn_max_age: int) -> dict[str, str]:
@@ -355,7 +334,7 @@ class Command(BaseCommand):
         """Statements and CPU of the webhook's answer in this process: the fast path's
         delivery (``deliver_on_thread``) without a server, on this thread's one connection.
         The drains it enqueues are not run; the events it stored are removed after."""
-        counter = _Counter()
+        counter = StatementCounter()
         secret = settings.META_APP_SECRET
         cpu = 0.0
         for n in range(count + 1):
@@ -386,7 +365,7 @@ class Command(BaseCommand):
                 )
                 for n in range(count)
             )  # fmt: skip
-            counter = _Counter()
+            counter = StatementCounter()
             cpu, wall = time.process_time(), time.perf_counter()
             with connection.execute_wrapper(counter):
                 drained = events_drain()

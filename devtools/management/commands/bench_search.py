@@ -20,7 +20,8 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from devtools.bench.inbox_seed import InboxSeeder, Seeded, pct, verdict
+from devtools.bench.inbox_seed import InboxSeeder, Seeded, verdict
+from devtools.bench.measure import pct
 from helpdesk.models import User
 from helpdesk.tenancy import tenant_context
 from tickets.models import Customer, Direction, Message, Ticket
