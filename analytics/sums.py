@@ -36,6 +36,7 @@ from analytics.models import (
     SlaTotal,
     TicketFact,
 )
+from helpdesk.tenancy import current_tenant_id
 
 AGENT_COUNTERS = ("created", "closed", "open_delta")
 _AGENT_AT = tuple(COUNTERS.index(c) for c in AGENT_COUNTERS)
@@ -58,8 +59,6 @@ class PeriodSums:
 def dimension_sql(f: Filters, agent_column: str = "agent_id") -> tuple[str, list[Any]]:
     """The dimension filters as SQL on a rollup table (tenant_id first: every index's prefix;
     row-level security applies as well)."""
-    from helpdesk.tenancy import current_tenant_id
-
     parts: list[str] = ["tenant_id = %s"]
     params: list[Any] = [current_tenant_id()]
     for column, value in (
@@ -101,8 +100,6 @@ def _source(
 ) -> tuple[str, str, list[Any]]:
     """The narrowest rollup that answers the page, of (per-day totals, per-dimension-value
     totals, every combination of dimensions), and the SQL condition on it."""
-    from helpdesk.tenancy import current_tenant_id
-
     coarse_table, slice_table, detail_table = tables
     one = single_dimension(f)
     if coarse(f) or one is None:

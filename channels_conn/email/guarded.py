@@ -14,6 +14,7 @@ import socket
 from typing import Any
 
 from django.core.mail.backends.smtp import EmailBackend
+from django.utils.translation import gettext
 from imapclient import IMAPClient, imap4, tls
 
 from helpdesk.outbound import create_connection
@@ -55,7 +56,12 @@ class _Utf8Login(smtplib.SMTP):
             return super().login(user, password, initial_response_ok=initial_response_ok)
         self.ehlo_or_helo_if_needed()
         if "PLAIN" not in self.esmtp_features.get("auth", "").upper().split():
-            raise smtplib.SMTPException("the server offers no AUTH PLAIN for a non-ASCII login")
+            raise smtplib.SMTPException(
+                gettext(
+                    "El servidor SMTP no acepta usuarios o contraseñas con tildes o «ñ» (no "
+                    "ofrece AUTH PLAIN): cambia la contraseña por una sin esos caracteres."
+                )
+            )
         token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
         code, response = self.docmd("AUTH", "PLAIN " + token)
         if code != 235:

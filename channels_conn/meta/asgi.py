@@ -100,6 +100,8 @@ def _ours(scope: Scope) -> bool:
         return False
     if settings.SECURE_SSL_REDIRECT and scope.get("scheme") != "https":
         return False  # Django's SecurityMiddleware redirects it
+    if settings.USE_X_FORWARDED_HOST:
+        return False  # Django reads the host from another header: its own check decides
     return _host_allowed(_header(scope, b"host"))
 
 
@@ -109,7 +111,7 @@ def _host_allowed(host: str) -> bool:
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
     domain, _port = split_domain_port(host)
-    return bool(domain) and validate_host(domain, allowed) and not settings.USE_X_FORWARDED_HOST
+    return bool(domain) and validate_host(domain, allowed)
 
 
 def _header(scope: Scope, name: bytes) -> str:

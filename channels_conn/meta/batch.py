@@ -100,7 +100,7 @@ def _batch_file(
     # After the commit, outside any transaction: these may call Graph.
     for event in deferred:
         outcome.one_by_one += 1
-        _one_by_one(event, retrying=event.pk == retry_of)
+        _one_by_one(event)
     return events
 
 
@@ -286,7 +286,7 @@ def _held(event_id: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def _one_by_one(event: MetaWebhookEvent, *, retrying: bool) -> None:
+def _one_by_one(event: MetaWebhookEvent) -> None:
     """An event that needs Graph, outside the batch: a passing Graph failure leaves it pending
     and retried with backoff by its own task, a lasting one marks it failed."""
     from channels_conn.meta.graph import GraphError

@@ -85,8 +85,9 @@ class LoginChecker:
 
 
 @contextmanager
-def smtp_with_login(user: str, password: str) -> Iterator[tuple[int, Collector]]:
-    """A real aiosmtpd on loopback that asks for a login and accepts only this one."""
+def smtp_with_login(user: str, password: str, **options: Any) -> Iterator[tuple[int, Collector]]:
+    """A real aiosmtpd on loopback that asks for a login and accepts only this one
+    (``options`` go to its SMTP server, e.g. ``auth_exclude_mechanism``)."""
     handler = Collector()
     port = free_port()
     controller = Controller(
@@ -95,6 +96,7 @@ def smtp_with_login(user: str, password: str) -> Iterator[tuple[int, Collector]]
         port=port,
         authenticator=LoginChecker(user, password),
         auth_require_tls=False,  # loopback test server: plain AUTH as a local relay allows
+        **options,
     )
     controller.start()
     try:

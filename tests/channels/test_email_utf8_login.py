@@ -43,3 +43,13 @@ def test_an_smtp_password_with_accents_logs_in(smtp_port: int):
         ServerConfig("127.0.0.1", smtp_port, Security.NONE, SMTP_USER, "clave-señor-equivocada")
     )
     assert not wrong.ok and "rechazó el usuario" in wrong.message
+
+
+def test_a_server_without_auth_plain_says_what_to_do_with_such_a_password():
+    with smtp_with_login(SMTP_USER, SMTP_PASSWORD, auth_exclude_mechanism=["PLAIN"]) as (port, _h):
+        result = probe_smtp(
+            ServerConfig("127.0.0.1", port, Security.NONE, SMTP_USER, SMTP_PASSWORD)
+        )
+    assert not result.ok
+    assert "no acepta usuarios o contraseñas con tildes" in result.message
+    assert "cambia la contraseña" in result.message
